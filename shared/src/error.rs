@@ -1,0 +1,173 @@
+//! The one error type. Every failure a request can meet is an [`AppError`],
+//! mapped to exactly one (HTTP status, `error_code`) pair; the envelope module
+//! turns it into the error envelope. Internal errors are logged with their
+//! cause and returned to the client without it.
+
+use http::StatusCode;
+use serde::Serialize;
+
+/// A field-level validation problem, returned in the envelope's `errors` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{message}")]
+    Validation { message: String, errors: Vec<FieldError> },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// A plan limit was hit; the message names the limit.
+    #[error("{0}")]
+    PlanLimit(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {method} is not allowed here; allowed: {}", allowed.join(", "))]
+    MethodNotAllowed { method: String, allowed: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InsufficientCredits(String),
+    #[error("request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
+    /// Anything unexpected. The string is logged, never sent to the client.
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        AppError::Validation { message: message.into(), errors: Vec::new() }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let fe = FieldError::new(field, message);
+        AppError::Validation { message: format!("{}: {}", fe.field, fe.message), errors: vec![fe] }
+    }
+
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        let message = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        AppError::Validation { message, errors }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(cause.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
+            AppError::Forbidden(_) | AppError::PlanLimit(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, documented error code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "VALIDATION_ERROR",
+            AppError::Unauthorized(_) => "UNAUTHORIZED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::PlanLimit(_) => "PLAN_LIMIT",
+            AppError::InsufficientCredits(_) => "INSUFFICIENT_CREDITS",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The message shown to the client. Internal causes are never exposed.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(_) => "An unexpected error occurred. Quote the request_id when reporting it.".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<serde_dynamo::Error> for AppError {
+    fn from(e: serde_dynamo::Error) -> Self {
+        AppError::Internal(format!("item (de)serialization: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_a_stable_status_and_code() {
+        let cases: Vec<(AppError, u16, &str)> = vec![
+            (AppError::validation("x"), 400, "VALIDATION_ERROR"),
+            (AppError::Unauthorized("x".into()), 401, "UNAUTHORIZED"),
+            (AppError::InsufficientCredits("x".into()), 402, "INSUFFICIENT_CREDITS"),
+            (AppError::Forbidden("x".into()), 403, "FORBIDDEN"),
+            (AppError::PlanLimit("sites".into()), 403, "PLAN_LIMIT"),
+            (AppError::not_found("site"), 404, "NOT_FOUND"),
+            (AppError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET".into()] }, 405, "METHOD_NOT_ALLOWED"),
+            (AppError::Conflict("x".into()), 409, "CONFLICT"),
+            (AppError::PayloadTooLarge { limit: 10 }, 413, "PAYLOAD_TOO_LARGE"),
+            (AppError::UnsupportedMediaType("x".into()), 415, "UNSUPPORTED_MEDIA_TYPE"),
+            (AppError::RateLimited { message: "x".into(), retry_after_secs: 3 }, 429, "RATE_LIMITED"),
+            (AppError::internal("db exploded at 10.0.0.1"), 500, "INTERNAL_ERROR"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err:?}");
+            assert_eq!(err.code(), code, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_never_leak_their_cause() {
+        let e = AppError::internal("ConditionalCheckFailed on table igny8-prod at 10.0.0.1");
+        assert!(!e.public_message().contains("10.0.0.1"));
+        assert!(!e.public_message().contains("igny8-prod"));
+    }
+
+    #[test]
+    fn field_errors_name_the_field() {
+        match AppError::field("name", "is required") {
+            AppError::Validation { message, errors } => {
+                assert_eq!(message, "name: is required");
+                assert_eq!(errors, vec![FieldError::new("name", "is required")]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

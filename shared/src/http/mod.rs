@@ -1,0 +1,168 @@
+//! The request path shared by every HTTP function:
+//! request id → span → body-size check → route → handler → envelope.
+//!
+//! Handlers receive a [`RequestCtx`] and return `AppResult<Reply>`; they never
+//! build responses themselves. A panic inside a handler becomes a 500 envelope
+//! (in debug and test builds; release Lambda builds abort on panic, which is
+//! why handlers never `unwrap` request data).
+
+mod router;
+
+pub use router::{Params, Router};
+
+use crate::envelope::{Reply, error_response, success_response};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
+use bytes::Bytes;
+use futures::FutureExt;
+use http::{HeaderMap, Method};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Everything a route handler needs about its request.
+pub struct RequestCtx {
+    pub state: Arc<AppState>,
+    pub request_id: String,
+    pub method: Method,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub query: HashMap<String, String>,
+    pub params: Params,
+    pub body: Bytes,
+}
+
+impl RequestCtx {
+    /// A path parameter declared in the route pattern (`{id}`).
+    pub fn param(&self, name: &str) -> AppResult<&str> {
+        self.params.get(name).ok_or_else(|| AppError::internal(format!("route has no parameter {name}")))
+    }
+
+    /// A query-string parameter, if present and not empty.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// The body as JSON of type `T`: requires `Content-Type: application/json`
+    /// and a well-formed document; anything else is a clear 400/415.
+    pub fn json<T: DeserializeOwned>(&self) -> AppResult<T> {
+        parse_json(&self.headers, &self.body)
+    }
+}
+
+/// Parses a JSON body with errors a client can act on.
+pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> AppResult<T> {
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if body.is_empty() {
+        return Err(AppError::validation("a JSON request body is required"));
+    }
+    if mime != "application/json" && !mime.ends_with("+json") {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "expected Content-Type: application/json, got {:?}",
+            if content_type.is_empty() { "(none)" } else { content_type }
+        )));
+    }
+    serde_json::from_slice::<T>(body).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => AppError::validation(format!(
+                "malformed JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            )),
+            Category::Data => {
+                let msg = e.to_string();
+                let field = msg
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
+                    .unwrap_or("body")
+                    .to_string();
+                let clean = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                AppError::fields(vec![FieldError::new(field, clean)])
+            }
+        }
+    })
+}
+
+/// The API Gateway request id, or a fresh UUID v4.
+pub fn request_id_of(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().filter(|s| !s.is_empty()),
+        _ => None,
+    }
+    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn body_bytes(body: &Body) -> Bytes {
+    match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::copy_from_slice(t.as_bytes()),
+        Body::Binary(b) => Bytes::copy_from_slice(b),
+        _ => Bytes::new(),
+    }
+}
+
+/// Serves one request with `router`: the whole shared request path. Every
+/// outcome — success, error, unknown route, panic — is an envelope.
+pub async fn dispatch(function: &'static str, state: Arc<AppState>, router: &Router, req: Request) -> Response<Body> {
+    let request_id = request_id_of(&req);
+    let span = tracing::info_span!("request", request_id = %request_id, function, account = tracing::field::Empty);
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.raw_http_path().to_string();
+    let path = if path.is_empty() { req.uri().path().to_string() } else { path };
+    let result = AssertUnwindSafe(handle(state, router, req, request_id.clone()).instrument(span.clone()))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".into());
+            Err(AppError::Internal(format!("handler panicked: {msg}")))
+        });
+    let _enter = span.enter();
+    let response = match result {
+        Ok(reply) => success_response(&reply, &request_id),
+        Err(err) => {
+            if let AppError::Internal(cause) = &err {
+                tracing::error!(%cause, "internal error");
+            }
+            error_response(&err, &request_id)
+        }
+    };
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id: String) -> AppResult<Reply> {
+    let limit = state.config.max_body_bytes;
+    let (method, path) = (req.method().clone(), req.raw_http_path().to_string());
+    let path = if path.is_empty() { req.uri().path().to_string() } else { path };
+    let (handler, params) = router.find(&method, &path)?;
+    let query: HashMap<String, String> = req
+        .query_string_parameters_ref()
+        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let body = body_bytes(&body);
+    if body.len() > limit {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body };
+    handler(ctx).await
+}

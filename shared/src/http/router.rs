@@ -1,0 +1,204 @@
+//! A small method + path router. Patterns use `{name}` segments; a path
+//! matches with or without a trailing slash; a known path with another method
+//! is a 405 naming the allowed methods; anything else is a 404.
+
+use super::RequestCtx;
+use crate::envelope::Reply;
+use crate::error::{AppError, AppResult};
+use futures::future::BoxFuture;
+use http::Method;
+use std::future::Future;
+use std::sync::Arc;
+
+type Handler = Arc<dyn Fn(RequestCtx) -> BoxFuture<'static, AppResult<Reply>> + Send + Sync>;
+
+/// Path parameters of the matched route.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+struct Route {
+    method: Method,
+    pattern: String,
+    segments: Vec<Segment>,
+    handler: Handler,
+}
+
+#[derive(Default)]
+pub struct Router {
+    routes: Vec<Route>,
+}
+
+fn split(path: &str) -> impl Iterator<Item = &str> {
+    path.trim_matches('/').split('/').filter(|s| !s.is_empty())
+}
+
+impl Router {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a route. `pattern` like `/api/v1/sites/{id}`.
+    pub fn route<F, Fut>(mut self, method: Method, pattern: &str, f: F) -> Self
+    where
+        F: Fn(RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = AppResult<Reply>> + Send + 'static,
+    {
+        let segments = split(pattern)
+            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param(name.to_string()),
+                None => Segment::Literal(s.to_string()),
+            })
+            .collect();
+        let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler });
+        self
+    }
+
+    pub fn get<F, Fut>(self, pattern: &str, f: F) -> Self
+    where
+        F: Fn(RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = AppResult<Reply>> + Send + 'static,
+    {
+        self.route(Method::GET, pattern, f)
+    }
+
+    pub fn post<F, Fut>(self, pattern: &str, f: F) -> Self
+    where
+        F: Fn(RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = AppResult<Reply>> + Send + 'static,
+    {
+        self.route(Method::POST, pattern, f)
+    }
+
+    pub fn patch<F, Fut>(self, pattern: &str, f: F) -> Self
+    where
+        F: Fn(RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = AppResult<Reply>> + Send + 'static,
+    {
+        self.route(Method::PATCH, pattern, f)
+    }
+
+    pub fn delete<F, Fut>(self, pattern: &str, f: F) -> Self
+    where
+        F: Fn(RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = AppResult<Reply>> + Send + 'static,
+    {
+        self.route(Method::DELETE, pattern, f)
+    }
+
+    /// The patterns this router serves, `(METHOD, pattern)`.
+    pub fn patterns(&self) -> Vec<(String, String)> {
+        self.routes.iter().map(|r| (r.method.to_string(), r.pattern.clone())).collect()
+    }
+
+    /// Finds the handler for a request, or the 404/405 error.
+    pub fn find(&self, method: &Method, path: &str) -> AppResult<(Handler, Params)> {
+        let parts: Vec<&str> = split(path).collect();
+        let mut allowed: Vec<String> = Vec::new();
+        for route in &self.routes {
+            let Some(params) = matches(&route.segments, &parts) else { continue };
+            if route.method == *method {
+                return Ok((route.handler.clone(), params));
+            }
+            if !allowed.contains(&route.method.to_string()) {
+                allowed.push(route.method.to_string());
+            }
+        }
+        if allowed.is_empty() {
+            Err(AppError::NotFound(format!("no route for {method} {path}")))
+        } else {
+            Err(AppError::MethodNotAllowed { method: method.to_string(), allowed })
+        }
+    }
+}
+
+fn matches(segments: &[Segment], parts: &[&str]) -> Option<Params> {
+    if segments.len() != parts.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (seg, part) in segments.iter().zip(parts) {
+        match seg {
+            Segment::Literal(l) if l == part => {}
+            Segment::Literal(_) => return None,
+            Segment::Param(name) => params.push((name.clone(), percent_decode(part))),
+        }
+    }
+    Some(Params(params))
+}
+
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn router() -> Router {
+        Router::new()
+            .get("/api/v1/sites", |_| async { Ok(Reply::ok("list")) })
+            .post("/api/v1/sites/", |_| async { Ok(Reply::ok("create")) })
+            .get("/api/v1/sites/{id}", |_| async { Ok(Reply::ok("one")) })
+            .patch("/api/v1/sites/{id}", |_| async { Ok(Reply::ok("patch")) })
+    }
+
+    #[test]
+    fn trailing_slash_is_optional() {
+        let r = router();
+        assert!(r.find(&Method::GET, "/api/v1/sites").is_ok());
+        assert!(r.find(&Method::GET, "/api/v1/sites/").is_ok());
+        assert!(r.find(&Method::POST, "/api/v1/sites").is_ok());
+        let (_, p) = r.find(&Method::GET, "/api/v1/sites/01ABC/").unwrap();
+        assert_eq!(p.get("id"), Some("01ABC"));
+    }
+
+    #[test]
+    fn unknown_path_is_404_and_wrong_method_is_405_naming_allowed() {
+        let r = router();
+        assert!(matches!(r.find(&Method::GET, "/api/v1/nope"), Err(AppError::NotFound(_))));
+        assert!(matches!(r.find(&Method::GET, "/api/v1/sites/1/extra"), Err(AppError::NotFound(_))));
+        match r.find(&Method::DELETE, "/api/v1/sites/1") {
+            Err(AppError::MethodNotAllowed { allowed, .. }) => assert_eq!(allowed, vec!["GET", "PATCH"]),
+            Err(e) => panic!("unexpected {e:?}"),
+            Ok(_) => panic!("unexpected match"),
+        }
+    }
+
+    #[test]
+    fn params_are_percent_decoded() {
+        let r = router();
+        let (_, p) = r.find(&Method::GET, "/api/v1/sites/a%20b").unwrap();
+        assert_eq!(p.get("id"), Some("a b"));
+        let (_, p) = r.find(&Method::GET, "/api/v1/sites/100%").unwrap();
+        assert_eq!(p.get("id"), Some("100%"));
+    }
+}

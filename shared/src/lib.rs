@@ -1,0 +1,26 @@
+//! IGNY8 domain crate (`igny8`).
+//!
+//! Everything a Lambda function needs besides its own routes lives here:
+//! configuration ([`config`]), the one error type ([`error`]), the one response
+//! envelope ([`envelope`]), the request path ([`http`]), AWS clients
+//! ([`state`]), the single-table store ([`store`]) and the job runner ([`jobs`]).
+//! Functions stay thin: parse, authorize, call into this crate, wrap the result.
+
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod ids;
+pub mod jobs;
+pub mod lambda;
+pub mod log;
+pub mod state;
+pub mod store;
+
+pub use config::Config;
+pub use error::{AppError, AppResult, FieldError};
+pub use state::AppState;
+
+/// The crate (and platform) version reported by the health endpoint.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

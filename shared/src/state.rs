@@ -1,0 +1,66 @@
+//! Per-cold-start state: configuration plus AWS clients, built once and shared
+//! by every invocation (and by every handler in the local gateway).
+
+use crate::config::{Config, Environment};
+use crate::store::Store;
+use aws_config::{BehaviorVersion, Region};
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Builds the shared SDK configuration. With an endpoint override (the
+/// emulator) the credentials are static test keys and nothing waits on
+/// instance metadata.
+pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
+    if let Some(endpoint) = &config.aws_endpoint_url {
+        loader = loader.endpoint_url(endpoint).credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "igny8-local",
+        ));
+    }
+    loader.load().await
+}
+
+impl AppState {
+    /// Cold start in Lambda: read the environment, resolve the JWT secret from
+    /// Secrets Manager when only its ARN is configured.
+    pub async fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let mut config = Config::from_env()?;
+        if config.jwt_secret.is_none() {
+            if let Some(arn) = config.jwt_secret_arn.clone() {
+                let sdk = sdk_config(&config).await;
+                let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+                let out = sm.get_secret_value().secret_id(arn).send().await?;
+                config.jwt_secret = out.secret_string().map(str::to_string);
+            }
+        }
+        if config.environment == Environment::Aws && config.jwt_secret.as_deref().is_none_or(str::is_empty) {
+            return Err("refusing to start: the JWT secret could not be resolved".into());
+        }
+        Ok(Self::new(config).await)
+    }
+
+    pub async fn new(config: Config) -> Self {
+        let sdk = sdk_config(&config).await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(config.aws_endpoint_url.is_some())
+            .build();
+        let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+        let secret = config.jwt_secret.clone().unwrap_or_default();
+        let cursor_key = crate::store::cursor::derive_key(secret.as_bytes());
+        let store = Store::new(dynamo, config.table_name.clone(), cursor_key);
+        Self { config, store, sqs, s3 }
+    }
+}

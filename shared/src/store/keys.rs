@@ -1,0 +1,163 @@
+//! Key builders and the table's access patterns, in one place.
+//!
+//! One DynamoDB table, generic key attributes `PK`/`SK`, two overloaded global
+//! secondary indexes `GSI1` (`GSI1PK`/`GSI1SK`) and `GSI2` (`GSI2PK`/`GSI2SK`),
+//! TTL attribute `ttl` (epoch seconds; expired items are filtered on read
+//! because TTL deletion is lazy).
+//!
+//! Every tenant item's partition key starts with `ACCT#<account_id>`, and the
+//! account id only ever comes from a verified token (or from a job item that
+//! was itself written under a verified token). Site-scoped items live under
+//! `ACCT#<a>#SITE#<s>`. Ids are ULIDs, so sort keys sort by creation time.
+//!
+//! | access pattern | index | PK | SK |
+//! |---|---|---|---|
+//! | account profile and credit balance | table | `ACCT#<a>` | `ACCOUNT` |
+//! | job by id | table | `ACCT#<a>` | `JOB#<job>` |
+//! | jobs of an account, newest first | table | `ACCT#<a>` | begins_with `JOB#` |
+//! | jobs of an account by status | GSI1 | `ACCT#<a>#JOBSTATUS#<status>` | `<job>` |
+//! | automation execution records of a rule | table | `ACCT#<a>` | begins_with `RUN#<rule>#` |
+//! | a site's items of one type (keywords, clusters, ...) | table | `ACCT#<a>#SITE#<s>` | begins_with `<TYPE>#` |
+//! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |
+//! | uniqueness guard (global, e.g. login email) | table | `UNIQ#<kind>#<value>` | `UNIQ` |
+//!
+//! Later modules add their rows here, next to their builders.
+
+/// The account a request acts for. Constructed only from a verified principal
+/// (or a job written under one), never from request bodies; every tenant key
+/// builder takes one, so a key cannot be built without it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tenant(String);
+
+impl Tenant {
+    /// Use only with an account id taken from a verified token or a stored job.
+    pub fn from_verified(account_id: impl Into<String>) -> Self {
+        Self(account_id.into())
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.0
+    }
+
+    /// `ACCT#<a>`: the account's own partition.
+    pub fn pk(&self) -> String {
+        format!("ACCT#{}", self.0)
+    }
+
+    /// `ACCT#<a>#SITE#<s>`: one site's partition.
+    pub fn site_pk(&self, site_id: &str) -> String {
+        format!("ACCT#{}#SITE#{}", self.0, site_id)
+    }
+
+    /// True when `pk` belongs to this tenant (used to check cursors).
+    pub fn owns_pk(&self, pk: &str) -> bool {
+        let own = self.pk();
+        pk == own || pk.strip_prefix(&own).is_some_and(|rest| rest.starts_with('#'))
+    }
+}
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+}
+
+/// Which index a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some("GSI1"),
+            Index::Gsi2 => Some("GSI2"),
+        }
+    }
+
+    pub fn pk_attr(self) -> &'static str {
+        match self {
+            Index::Table => "PK",
+            Index::Gsi1 => "GSI1PK",
+            Index::Gsi2 => "GSI2PK",
+        }
+    }
+
+    pub fn sk_attr(self) -> &'static str {
+        match self {
+            Index::Table => "SK",
+            Index::Gsi1 => "GSI1SK",
+            Index::Gsi2 => "GSI2SK",
+        }
+    }
+}
+
+/// The account item.
+pub fn account(t: &Tenant) -> Key {
+    Key::new(t.pk(), "ACCOUNT")
+}
+
+/// A job item.
+pub fn job(t: &Tenant, job_id: &str) -> Key {
+    Key::new(t.pk(), format!("JOB#{job_id}"))
+}
+
+pub const JOB_PREFIX: &str = "JOB#";
+
+/// GSI1 partition of jobs by status.
+pub fn job_status_gsi(t: &Tenant, status: &str) -> String {
+    format!("{}#JOBSTATUS#{}", t.pk(), status)
+}
+
+/// An automation execution record.
+pub fn automation_run(t: &Tenant, rule_id: &str, run_id: &str) -> Key {
+    Key::new(t.pk(), format!("RUN#{rule_id}#{run_id}"))
+}
+
+/// A uniqueness guard scoped to one tenant (e.g. a keyword text per sector).
+pub fn unique_in_tenant(t: &Tenant, kind: &str, value: &str) -> Key {
+    Key::new(format!("{}#UNIQ#{}#{}", t.pk(), kind, value), "UNIQ")
+}
+
+/// A global uniqueness guard (e.g. one user per login email). The only keys
+/// that do not start with an account; they hold no tenant data beyond the
+/// owning ids.
+pub fn unique_global(kind: &str, value: &str) -> Key {
+    Key::new(format!("UNIQ#{kind}#{value}"), "UNIQ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_keys_start_with_the_account() {
+        let t = Tenant::from_verified("A1");
+        assert_eq!(account(&t), Key::new("ACCT#A1", "ACCOUNT"));
+        assert_eq!(job(&t, "J").pk, "ACCT#A1");
+        assert_eq!(t.site_pk("S"), "ACCT#A1#SITE#S");
+        assert!(unique_in_tenant(&t, "KW", "x").pk.starts_with("ACCT#A1#"));
+        assert!(job_status_gsi(&t, "queued").starts_with("ACCT#A1#"));
+    }
+
+    #[test]
+    fn ownership_of_a_partition_is_exact() {
+        let t = Tenant::from_verified("A1");
+        assert!(t.owns_pk("ACCT#A1"));
+        assert!(t.owns_pk("ACCT#A1#SITE#S"));
+        assert!(!t.owns_pk("ACCT#A12"), "a prefix of another account's id must not match");
+        assert!(!t.owns_pk("ACCT#A12#SITE#S"));
+        assert!(!t.owns_pk("UNIQ#EMAIL#x"));
+    }
+}

@@ -1,0 +1,661 @@
+//! The single-table store: the one module that talks to DynamoDB.
+//!
+//! Domain structs stay free of storage concerns: an [`Item`] says which keys it
+//! lives under, the store adds `PK`/`SK`/GSI/`ttl`/`entity` attributes on write
+//! and ignores them on read. Mutable items carry a `version`; updates are
+//! conditional on it (optimistic locking, a stale write is a 409 `CONFLICT`).
+//! Access patterns are documented in [`keys`].
+
+pub mod cursor;
+pub mod keys;
+
+use crate::error::{AppError, AppResult};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    WriteRequest,
+};
+use futures::StreamExt;
+use keys::{Index, Key, Tenant};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+pub type Attrs = HashMap<String, AttributeValue>;
+
+/// Secondary-index keys and TTL of an item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemKeys {
+    pub gsi1: Option<(String, String)>,
+    pub gsi2: Option<(String, String)>,
+    /// Epoch seconds after which the item is treated as gone.
+    pub ttl: Option<i64>,
+}
+
+/// A domain struct stored in the table.
+pub trait Item: Serialize + DeserializeOwned + Send + Sync {
+    /// Stored as the `entity` attribute, for humans reading the table.
+    const ENTITY: &'static str;
+    fn key(&self) -> Key;
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys::default()
+    }
+}
+
+/// An item updated under optimistic locking.
+pub trait Versioned: Item {
+    fn version(&self) -> u64;
+    fn set_version(&mut self, version: u64);
+}
+
+/// A sort-key condition for queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkCondition {
+    Any,
+    BeginsWith(String),
+    Between(String, String),
+}
+
+/// One page of a list: the same shape everywhere in the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub results: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A query of one partition, tenant-bound.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub tenant: Tenant,
+    pub index: Index,
+    pub pk: String,
+    pub sk: SkCondition,
+    pub limit: i32,
+    pub cursor: Option<String>,
+    pub newest_first: bool,
+}
+
+impl Query {
+    pub fn new(tenant: &Tenant, index: Index, pk: impl Into<String>) -> Self {
+        Self {
+            tenant: tenant.clone(),
+            index,
+            pk: pk.into(),
+            sk: SkCondition::Any,
+            limit: 25,
+            cursor: None,
+            newest_first: false,
+        }
+    }
+    pub fn sk(mut self, sk: SkCondition) -> Self {
+        self.sk = sk;
+        self
+    }
+    pub fn limit(mut self, limit: i32) -> Self {
+        self.limit = limit;
+        self
+    }
+    pub fn cursor(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+    pub fn newest_first(mut self, yes: bool) -> Self {
+        self.newest_first = yes;
+        self
+    }
+}
+
+/// Why a transaction was cancelled: the indexes of the operations whose
+/// condition failed, or another error.
+#[derive(Debug)]
+pub enum TxError {
+    ConditionFailed(Vec<usize>),
+    Other(AppError),
+}
+
+impl From<TxError> for AppError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::ConditionFailed(ops) => AppError::Conflict(format!(
+                "the change conflicts with the current state (operation {ops:?} failed its condition); reload and retry"
+            )),
+            TxError::Other(e) => e,
+        }
+    }
+}
+
+/// Status of the table, for the health check.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableHealth {
+    pub reachable: bool,
+    pub status: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+    cursor_key: Vec<u8>,
+}
+
+const MAX_BATCH: usize = 25;
+const BATCH_PARALLELISM: usize = 4;
+const BATCH_ATTEMPTS: u32 = 8;
+
+fn sdk_err<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(op: &str, e: SdkError<E, R>) -> AppError {
+    AppError::Internal(format!("dynamodb {op}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// Serializes an item with its storage attributes.
+pub fn to_attrs<T: Item>(item: &T) -> AppResult<Attrs> {
+    let mut attrs: Attrs = serde_dynamo::to_item(item)?;
+    let key = item.key();
+    attrs.insert("PK".into(), s(key.pk));
+    attrs.insert("SK".into(), s(key.sk));
+    attrs.insert("entity".into(), s(T::ENTITY));
+    let ik = item.index_keys();
+    if let Some((pk, sk)) = ik.gsi1 {
+        attrs.insert("GSI1PK".into(), s(pk));
+        attrs.insert("GSI1SK".into(), s(sk));
+    }
+    if let Some((pk, sk)) = ik.gsi2 {
+        attrs.insert("GSI2PK".into(), s(pk));
+        attrs.insert("GSI2SK".into(), s(sk));
+    }
+    if let Some(ttl) = ik.ttl {
+        attrs.insert("ttl".into(), AttributeValue::N(ttl.to_string()));
+    }
+    Ok(attrs)
+}
+
+fn expired(attrs: &Attrs, now: i64) -> bool {
+    matches!(attrs.get("ttl"), Some(AttributeValue::N(n)) if n.parse::<i64>().is_ok_and(|t| t <= now))
+}
+
+pub fn from_attrs<T: DeserializeOwned>(attrs: Attrs) -> AppResult<T> {
+    Ok(serde_dynamo::from_item(attrs)?)
+}
+
+fn key_attrs(key: &Key) -> Attrs {
+    HashMap::from([("PK".to_string(), s(&key.pk)), ("SK".to_string(), s(&key.sk))])
+}
+
+impl Store {
+    pub fn new(client: Client, table: String, cursor_key: Vec<u8>) -> Self {
+        Self { client, table, cursor_key }
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Whether the table answers `DescribeTable`.
+    pub async fn health(&self) -> TableHealth {
+        match self.client.describe_table().table_name(&self.table).send().await {
+            Ok(out) => TableHealth {
+                reachable: true,
+                status: out.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_string()),
+            },
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "table not reachable");
+                TableHealth { reachable: false, status: None }
+            }
+        }
+    }
+
+    /// Switches on TTL on the `ttl` attribute (the template does it in AWS;
+    /// the emulator needs it done explicitly).
+    pub async fn enable_ttl(&self) -> AppResult<()> {
+        let spec = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .attribute_name("ttl")
+            .enabled(true)
+            .build()
+            .map_err(AppError::internal)?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| sdk_err("UpdateTimeToLive", e))?;
+        Ok(())
+    }
+
+    /// Reads one item; an expired (TTL) item reads as absent.
+    pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> AppResult<Option<T>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", e))?;
+        match out.item {
+            Some(attrs) if !expired(&attrs, crate::ids::now_epoch()) => Ok(Some(from_attrs(attrs)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes an item unconditionally.
+    pub async fn put<T: Item>(&self, item: &T) -> AppResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(item)?))
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutItem", e))?;
+        Ok(())
+    }
+
+    /// Creates an item; 409 `CONFLICT` if one with the same key exists.
+    pub async fn create<T: Item>(&self, item: &T) -> AppResult<()> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(AppError::Conflict(format!("{} already exists", T::ENTITY))),
+            Err(e) => Err(sdk_err("PutItem", e)),
+        }
+    }
+
+    /// Replaces a versioned item if its stored version is still the one the
+    /// caller read (`item.version()`); bumps the version. A stale write is a
+    /// 409 `CONFLICT`, a missing item a 404.
+    pub async fn update_versioned<T: Versioned>(&self, item: &mut T) -> AppResult<()> {
+        let expected = item.version();
+        item.set_version(expected + 1);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(item)?))
+            .condition_expression("attribute_exists(PK) AND #v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                item.set_version(expected);
+                let exists = self.get::<serde_json::Value>(&item.key()).await?.is_some();
+                if exists {
+                    Err(AppError::Conflict(format!(
+                        "{} was changed since version {expected}; reload it and apply your change again",
+                        T::ENTITY
+                    )))
+                } else {
+                    Err(AppError::not_found(T::ENTITY))
+                }
+            }
+            Err(e) => {
+                item.set_version(expected);
+                Err(sdk_err("PutItem", e))
+            }
+        }
+    }
+
+    /// Deletes an item; returns whether it existed.
+    pub async fn delete(&self, key: &Key) -> AppResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DeleteItem", e))?;
+        Ok(out.attributes.is_some())
+    }
+
+    /// Runs a low-level update expression (counters, status moves) with an
+    /// optional condition. Returns the new item, or `None` when the condition
+    /// failed.
+    pub async fn update_raw(
+        &self,
+        key: &Key,
+        update_expression: &str,
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: Attrs,
+    ) -> AppResult<Option<Attrs>> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression(update_expression)
+            .set_condition_expression(condition.map(str::to_string))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        for (k, v) in names {
+            req = req.expression_attribute_names(*k, *v);
+        }
+        if !values.is_empty() {
+            req = req.set_expression_attribute_values(Some(values));
+        }
+        match req.send().await {
+            Ok(out) => Ok(out.attributes),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(sdk_err("UpdateItem", e)),
+        }
+    }
+
+    /// Reads one page of a partition. The cursor is opaque, signed and bound
+    /// to the tenant and the partition; anything else is a 400.
+    pub async fn query<T: DeserializeOwned>(&self, q: &Query) -> AppResult<Page<T>> {
+        if !q.tenant.owns_pk(&q.pk) {
+            return Err(AppError::internal(format!("query of partition {} outside tenant", q.pk)));
+        }
+        let limit = q.limit.clamp(1, 100);
+        let pk_attr = q.index.pk_attr();
+        let sk_attr = q.index.sk_attr();
+        let mut cond = "#pk = :pk".to_string();
+        let mut values: Attrs = HashMap::from([(":pk".to_string(), s(&q.pk))]);
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        match &q.sk {
+            SkCondition::Any => {}
+            SkCondition::BeginsWith(p) => {
+                cond.push_str(" AND begins_with(#sk, :sk)");
+                values.insert(":sk".into(), s(p));
+                names.insert("#sk".into(), sk_attr.into());
+            }
+            SkCondition::Between(a, b) => {
+                cond.push_str(" AND #sk BETWEEN :a AND :b");
+                values.insert(":a".into(), s(a));
+                values.insert(":b".into(), s(b));
+                names.insert("#sk".into(), sk_attr.into());
+            }
+        }
+        let start_key = match &q.cursor {
+            Some(c) => Some(
+                cursor::decode(&self.cursor_key, &q.tenant, &q.pk, c)?
+                    .into_iter()
+                    .map(|(k, v)| (k, s(v)))
+                    .collect::<Attrs>(),
+            ),
+            None => None,
+        };
+        names.insert("#ttl".into(), "ttl".into());
+        values.insert(":now".into(), AttributeValue::N(crate::ids::now_epoch().to_string()));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.name().map(str::to_string))
+            .key_condition_expression(cond)
+            .filter_expression("attribute_not_exists(#ttl) OR #ttl > :now")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!q.newest_first)
+            .limit(limit)
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await
+            .map_err(|e| sdk_err("Query", e))?;
+        let results = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
+        let next_cursor = out.last_evaluated_key.filter(|k| !k.is_empty()).map(|k| {
+            let plain: BTreeMap<String, String> = k
+                .into_iter()
+                .filter_map(|(name, v)| match v {
+                    AttributeValue::S(v) => Some((name, v)),
+                    _ => None,
+                })
+                .collect();
+            cursor::encode(&self.cursor_key, &q.tenant, &q.pk, plain)
+        });
+        Ok(Page { results, next_cursor })
+    }
+
+    /// Reads every item of a partition (bounded by `max_items`), following
+    /// pages internally. For service code, not for API lists.
+    pub async fn query_all<T: DeserializeOwned>(&self, q: &Query, max_items: usize) -> AppResult<Vec<T>> {
+        let mut q = q.clone().limit(100);
+        let mut all = Vec::new();
+        loop {
+            let page = self.query::<T>(&q).await?;
+            all.extend(page.results);
+            match page.next_cursor {
+                Some(c) if all.len() < max_items => q.cursor = Some(c),
+                _ => break,
+            }
+        }
+        all.truncate(max_items);
+        Ok(all)
+    }
+
+    /// Runs up to 100 operations atomically. A failed condition reports which
+    /// operations failed, so callers can say why (e.g. "email taken").
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc)) =
+                    e.as_service_error()
+                {
+                    let failed: Vec<usize> = tc
+                        .cancellation_reasons()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                        .map(|(i, _)| i)
+                        .collect();
+                    if !failed.is_empty() {
+                        return Err(TxError::ConditionFailed(failed));
+                    }
+                    // moto may omit reasons; treat an unexplained cancellation as a condition failure
+                    if tc.cancellation_reasons().is_empty() {
+                        return Err(TxError::ConditionFailed(Vec::new()));
+                    }
+                }
+                Err(TxError::Other(sdk_err("TransactWriteItems", e)))
+            }
+        }
+    }
+
+    /// A transaction step: create an item (fails if it exists).
+    pub fn tx_create<T: Item>(&self, item: &T) -> AppResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A transaction step: write an item unconditionally.
+    pub fn tx_put<T: Item>(&self, item: &T) -> AppResult<TransactWriteItem> {
+        let put = Put::builder().table_name(&self.table).set_item(Some(to_attrs(item)?)).build().map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A transaction step: replace a versioned item if unchanged since read.
+    pub fn tx_update_versioned<T: Versioned>(&self, item: &mut T) -> AppResult<TransactWriteItem> {
+        let expected = item.version();
+        item.set_version(expected + 1);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(item)?))
+            .condition_expression("attribute_exists(PK) AND #v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .build()
+            .map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A transaction step: claim a uniqueness guard (fails if taken).
+    pub fn tx_guard(&self, guard: &Key, owner: &str) -> AppResult<TransactWriteItem> {
+        let mut item = key_attrs(guard);
+        item.insert("entity".into(), s("UNIQUE"));
+        item.insert("owner".into(), s(owner));
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A transaction step: delete an item.
+    pub fn tx_delete(&self, key: &Key) -> AppResult<TransactWriteItem> {
+        let del = Delete::builder().table_name(&self.table).set_key(Some(key_attrs(key))).build().map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().delete(del).build())
+    }
+
+    /// A transaction step: an update expression with an optional condition.
+    pub fn tx_update(
+        &self,
+        key: &Key,
+        update_expression: &str,
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: Attrs,
+    ) -> AppResult<TransactWriteItem> {
+        let mut b = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression(update_expression)
+            .set_condition_expression(condition.map(str::to_string));
+        for (k, v) in names {
+            b = b.expression_attribute_names(*k, *v);
+        }
+        if !values.is_empty() {
+            b = b.set_expression_attribute_values(Some(values));
+        }
+        Ok(TransactWriteItem::builder().update(b.build().map_err(AppError::internal)?).build())
+    }
+
+    /// Writes many items: chunks of 25, up to 4 chunks in flight, unprocessed
+    /// items retried with exponential backoff and jitter.
+    pub async fn batch_put<T: Item>(&self, items: &[T]) -> AppResult<usize> {
+        let requests = items
+            .iter()
+            .map(|i| {
+                Ok(WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(to_attrs(i)?)).build().map_err(AppError::internal)?)
+                    .build())
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// Deletes many items, with the same batching and retries as [`Store::batch_put`].
+    pub async fn batch_delete(&self, keys: &[Key]) -> AppResult<usize> {
+        let requests = keys
+            .iter()
+            .map(|k| {
+                Ok(WriteRequest::builder()
+                    .delete_request(DeleteRequest::builder().set_key(Some(key_attrs(k))).build().map_err(AppError::internal)?)
+                    .build())
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        self.batch_write(requests).await
+    }
+
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> AppResult<usize> {
+        let total = requests.len();
+        let chunks: Vec<Vec<WriteRequest>> = requests.chunks(MAX_BATCH).map(<[WriteRequest]>::to_vec).collect();
+        let results: Vec<AppResult<()>> = futures::stream::iter(chunks)
+            .map(|chunk| self.write_chunk(chunk))
+            .buffer_unordered(BATCH_PARALLELISM)
+            .collect()
+            .await;
+        results.into_iter().collect::<AppResult<Vec<()>>>()?;
+        Ok(total)
+    }
+
+    async fn write_chunk(&self, mut chunk: Vec<WriteRequest>) -> AppResult<()> {
+        for attempt in 0..BATCH_ATTEMPTS {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, chunk)
+                .send()
+                .await
+                .map_err(|e| sdk_err("BatchWriteItem", e))?;
+            chunk = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(AppError::internal(format!("{} items still unprocessed after {BATCH_ATTEMPTS} attempts", chunk.len())))
+    }
+}
+
+/// Exponential backoff with full jitter: up to 25 ms * 2^attempt, capped at 2 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let cap = (25u64 << attempt.min(10)).min(2_000);
+    Duration::from_millis(rand::random_range(cap / 2..=cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Thing {
+        id: String,
+        name: String,
+        version: u64,
+    }
+
+    impl Item for Thing {
+        const ENTITY: &'static str = "Thing";
+        fn key(&self) -> Key {
+            Key::new("ACCT#A", format!("THING#{}", self.id))
+        }
+        fn index_keys(&self) -> ItemKeys {
+            ItemKeys { gsi1: Some(("G".into(), self.name.clone())), gsi2: None, ttl: Some(5) }
+        }
+    }
+
+    #[test]
+    fn items_get_storage_attributes_and_read_back_without_them() {
+        let t = Thing { id: "1".into(), name: "n".into(), version: 3 };
+        let attrs = to_attrs(&t).unwrap();
+        assert_eq!(attrs["PK"], s("ACCT#A"));
+        assert_eq!(attrs["SK"], s("THING#1"));
+        assert_eq!(attrs["GSI1SK"], s("n"));
+        assert_eq!(attrs["entity"], s("Thing"));
+        assert!(!attrs.contains_key("GSI2PK"));
+        assert!(expired(&attrs, 5) && !expired(&attrs, 4));
+        let back: Thing = from_attrs(attrs).unwrap();
+        assert_eq!(back, t);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(0) <= Duration::from_millis(25));
+        assert!(backoff(3) >= Duration::from_millis(100));
+        assert!(backoff(30) <= Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,17 @@
+//! The functions the local runtime runs in process, by their template logical
+//! id. Adding a function = one crate, its template resource, one line here.
+
+use futures::future::BoxFuture;
+use igny8::AppState;
+use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
+
+pub type HttpHandler = fn(Arc<AppState>, Request) -> BoxFuture<'static, Response<Body>>;
+
+/// HTTP functions: template logical id → handler.
+pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
+    vec![("HealthFunction", |s, r| Box::pin(igny8_health::handle(s, r)))]
+}
+
+/// Event functions the local runtime drives itself (queue worker, scheduler target).
+pub const EVENT_FUNCTIONS: &[&str] = &["AiWorkerFunction", "AutomationRunnerFunction"];

@@ -1,0 +1,299 @@
+//! The local API gateway: an HTTP server on 127.0.0.1 that routes requests the
+//! way API Gateway's HTTP API does, using the routes declared in
+//! `infra/template.yaml`, turns each request into an API Gateway v2 (payload
+//! 2.0) event, converts it with `lambda_http` exactly as the Lambda runtime
+//! does, and calls the function's handler in process.
+//!
+//! Route selection follows HTTP API: the most specific route wins (literal
+//! segments over `{param}` over `{proxy+}`, a method over `ANY`), `$default`
+//! catches the rest. A trailing slash is ignored for matching.
+
+use crate::functions::HttpHandler;
+use crate::template::TemplateRoute;
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use igny8::AppState;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// API Gateway's own payload limit.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+struct Bound {
+    route: TemplateRoute,
+    handler: HttpHandler,
+}
+
+pub struct Gateway {
+    routes: Vec<Bound>,
+    state: Arc<AppState>,
+}
+
+/// A matched route with its path parameters.
+struct Matched<'a> {
+    bound: &'a Bound,
+    params: Map<String, Value>,
+}
+
+impl Gateway {
+    /// Binds every template route to its in-process handler. Fails when the
+    /// template and the function table disagree.
+    pub fn from_template(state: Arc<AppState>) -> Result<Self> {
+        let text = crate::template::load_text()?;
+        let handlers: HashMap<&str, HttpHandler> = crate::functions::http_functions().into_iter().collect();
+        let mut routes = Vec::new();
+        for route in crate::template::http_routes(&text)? {
+            let Some(handler) = handlers.get(route.function.as_str()) else {
+                bail!("template route {} targets {}, which the local gateway does not know", route.route_key(), route.function);
+            };
+            routes.push(Bound { route, handler: *handler });
+        }
+        Ok(Self { routes, state })
+    }
+
+    fn select(&self, method: &str, path: &str) -> Option<Matched<'_>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let mut best: Option<((u8, usize, usize, u8), Matched<'_>)> = None;
+        for bound in &self.routes {
+            let r = &bound.route;
+            if r.path == "$default" || (r.method != "ANY" && r.method != method) {
+                continue;
+            }
+            let segs: Vec<&str> = r.path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+            let greedy = segs.last().is_some_and(|s| s.ends_with("+}"));
+            let fixed = if greedy { segs.len() - 1 } else { segs.len() };
+            if (greedy && parts.len() <= fixed) || (!greedy && parts.len() != segs.len()) {
+                continue;
+            }
+            let mut params = Map::new();
+            let mut literals = 0;
+            let mut ok = true;
+            for (i, seg) in segs.iter().take(fixed).enumerate() {
+                if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    params.insert(name.to_string(), Value::String(percent_decode(parts[i], false)));
+                } else if *seg == parts[i] {
+                    literals += 1;
+                } else {
+                    ok = false;
+                    break;
+                }
+            }
+            if !ok {
+                continue;
+            }
+            if greedy {
+                let name = segs[fixed].trim_start_matches('{').trim_end_matches("+}");
+                params.insert(name.to_string(), Value::String(parts[fixed..].join("/")));
+            }
+            let score = (u8::from(!greedy), literals, fixed, u8::from(r.method != "ANY"));
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, Matched { bound, params }));
+            }
+        }
+        best.map(|(_, m)| m).or_else(|| {
+            self.routes.iter().find(|b| b.route.path == "$default").map(|bound| Matched { bound, params: Map::new() })
+        })
+    }
+
+    /// The routes served, as API Gateway route keys.
+    pub fn route_keys(&self) -> Vec<String> {
+        self.routes.iter().map(|b| b.route.route_key()).collect()
+    }
+
+    /// Serves until the task is dropped. Returns the bound address at once.
+    pub async fn serve(self, addr: SocketAddr) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr()?;
+        let gw = Arc::new(self);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, peer)) = listener.accept().await else { continue };
+                let gw = gw.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let gw = gw.clone();
+                        async move { Ok::<_, Infallible>(gw.handle(req, peer, local).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        });
+        Ok((local, task))
+    }
+
+    async fn handle(&self, req: hyper::Request<Incoming>, peer: SocketAddr, local: SocketAddr) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        if parts.method == http::Method::OPTIONS && parts.headers.contains_key("access-control-request-method") {
+            return cors(hyper::Response::builder().status(204)).body(Full::new(Bytes::new())).unwrap_or_default();
+        }
+        let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return gateway_error(413, "Request Entity Too Large"),
+        };
+        let method = parts.method.as_str().to_string();
+        let path = parts.uri.path().to_string();
+        let Some(matched) = self.select(&method, &path) else { return gateway_error(404, "Not Found") };
+        let event = build_event(&parts, &body, &matched, peer, local);
+        let lambda_req: lambda_http::request::LambdaRequest = match serde_json::from_value(event) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "could not build the API Gateway event");
+                return gateway_error(500, "Internal Server Error");
+            }
+        };
+        let response = (matched.bound.handler)(self.state.clone(), lambda_req.into()).await;
+        to_hyper(response)
+    }
+}
+
+fn cors(b: http::response::Builder) -> http::response::Builder {
+    b.header("access-control-allow-origin", "*")
+        .header("access-control-allow-headers", "authorization, content-type, x-request-id")
+        .header("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+        .header("access-control-expose-headers", "x-request-id")
+        .header("access-control-max-age", "600")
+}
+
+/// API Gateway's own errors (not the function's) look like this.
+fn gateway_error(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
+    cors(hyper::Response::builder().status(status))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(json!({ "message": message }).to_string())))
+        .unwrap_or_default()
+}
+
+fn to_hyper(resp: lambda_http::Response<lambda_http::Body>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = resp.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Empty => Bytes::new(),
+        lambda_http::Body::Text(t) => Bytes::from(t),
+        lambda_http::Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    let mut b = cors(hyper::Response::builder().status(parts.status));
+    for (k, v) in &parts.headers {
+        b = b.header(k, v);
+    }
+    b.body(Full::new(bytes)).unwrap_or_default()
+}
+
+pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => match (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The payload 2.0 event API Gateway would send for this request.
+fn build_event(parts: &http::request::Parts, body: &Bytes, m: &Matched<'_>, peer: SocketAddr, local: SocketAddr) -> Value {
+    let mut headers = Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &parts.headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(v.split(';').map(|c| Value::String(c.trim().to_string())));
+            continue;
+        }
+        let key = name.as_str().to_ascii_lowercase();
+        match headers.get_mut(&key) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&v);
+            }
+            _ => {
+                headers.insert(key, Value::String(v));
+            }
+        }
+    }
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+    let mut query = Map::new();
+    for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (k, v) = (percent_decode(k, true), percent_decode(v, true));
+        match query.get_mut(&k) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&v);
+            }
+            _ => {
+                query.insert(k, Value::String(v));
+            }
+        }
+    }
+    let route_key = m.bound.route.route_key();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let (body_value, is_b64) = if body.is_empty() {
+        (Value::Null, false)
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(text) => (Value::String(text.to_string()), false),
+            Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true),
+        }
+    };
+    let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": parts.uri.path(),
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": local.to_string(),
+            "domainPrefix": "local",
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": "HTTP/1.1",
+                "sourceIp": peer.ip().to_string(),
+                "userAgent": user_agent,
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "",
+            "timeEpoch": now.as_millis() as i64,
+        },
+        "isBase64Encoded": is_b64,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = Value::Array(cookies);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = Value::Object(query);
+    }
+    if !m.params.is_empty() {
+        event["pathParameters"] = Value::Object(m.params.clone());
+    }
+    if !body_value.is_null() {
+        event["body"] = body_value;
+    }
+    event
+}

@@ -1,0 +1,155 @@
+//! `cargo xtask <command>`: the project's own tooling.
+//!
+//! - `dev [--port N]`: the whole platform on 127.0.0.1 (emulator, gateway, queue worker).
+//! - `test`: every test (template lint, unit, end-to-end against the emulator).
+//! - `bench`: criterion benches, figures printed.
+//! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
+//! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
+
+use anyhow::{Context, Result, bail};
+use std::process::Command;
+use std::sync::Arc;
+use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
+
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench | package [--x86-64] | lint-template>";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("dev") => dev(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(),
+        Some("package") => package(&args[1..]),
+        Some("lint-template") => lint_template(),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2)
+        }
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(repo_root());
+    c
+}
+
+fn run(mut c: Command, what: &str) -> Result<()> {
+    eprintln!("xtask: {what}");
+    let status = c.status().with_context(|| format!("running {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn lint_template() -> Result<()> {
+    pytools::ensure()?;
+    let mut c = Command::new(pytools::bin("python"));
+    c.arg(repo_root().join("infra").join("lint_template.py"));
+    run(c, "template lint (cfn-lint + samtranslator)")
+}
+
+/// Every test: template lint, then the whole workspace's tests against one
+/// emulator started for this run (each test binary deploys its own stack on it)
+/// and stopped at the end.
+fn test(extra: &[String]) -> Result<()> {
+    let started = std::time::Instant::now();
+    lint_template()?;
+    let emulator = Emulator::start()?;
+    eprintln!("xtask: emulator for this run on {}", emulator.endpoint());
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
+    c.env("IGNY8_TEST_AWS_ENDPOINT", emulator.endpoint());
+    let result = run(c, "cargo test --workspace --all-targets");
+    drop(emulator);
+    result?;
+    eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn bench() -> Result<()> {
+    let mut c = cargo();
+    c.args(["bench", "-p", "igny8", "--bench", "request_path"]);
+    run(c, "criterion: request path")
+}
+
+fn package(args: &[String]) -> Result<()> {
+    pytools::ensure()?;
+    let venv_bin = pytools::venv_dir().join("bin");
+    if !venv_bin.join("cargo-lambda").exists() {
+        let mut c = Command::new(venv_bin.join("python"));
+        c.args(["-m", "pip", "install", "--quiet", "cargo-lambda==1.9.2"]);
+        run(c, "pip install cargo-lambda (brings zig)")?;
+    }
+    let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
+    let arch = if args.iter().any(|a| a == "--x86-64") { "--x86-64" } else { "--arm64" };
+    let mut c = cargo();
+    c.env("PATH", &path).args(["lambda", "build", "--release", arch, "--output-format", "zip"]);
+    for (_, binary) in xtask::template::functions(&xtask::template::load_text()?)? {
+        c.args(["--bin", &binary]);
+    }
+    run(c, &format!("cargo lambda build --release {arch}"))?;
+    // Check the unzipped bootstrap sizes by building the binaries' sizes from the zip listing.
+    let mut too_big = Vec::new();
+    for (_, binary) in xtask::template::functions(&xtask::template::load_text()?)? {
+        let zip = repo_root().join("target").join("lambda").join(&binary).join("bootstrap.zip");
+        let out = Command::new(venv_bin.join("python"))
+            .args(["-c", "import sys,zipfile; print(zipfile.ZipFile(sys.argv[1]).getinfo('bootstrap').file_size)"])
+            .arg(&zip)
+            .output()?;
+        let size: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        let zipped = std::fs::metadata(&zip).map(|m| m.len()).unwrap_or(0);
+        println!("{binary:<20} bootstrap {:>6.2} MB   zip {:>6.2} MB   {}", size as f64 / 1e6, zipped as f64 / 1e6, zip.display());
+        if size == 0 || size > 15 * 1024 * 1024 {
+            too_big.push(binary);
+        }
+    }
+    if !too_big.is_empty() {
+        bail!("bootstrap missing or over 15 MB: {too_big:?}");
+    }
+    Ok(())
+}
+
+/// The whole platform locally.
+fn dev(args: &[String]) -> Result<()> {
+    let mut port: u16 = 3000;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--port" => port = it.next().and_then(|p| p.parse().ok()).context("--port needs a number")?,
+            other => bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    igny8::log::init_pretty();
+    let emulator = Emulator::start()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let result = rt.block_on(async {
+        let stack = format!("igny8-dev-{}", std::process::id());
+        let res = provision::deploy(&emulator.endpoint(), &stack).await?;
+        let secret = std::env::var("JWT_SECRET").unwrap_or_else(|_| format!("local-dev-secret-{}", uuid::Uuid::new_v4().simple()));
+        let config = provision::config_for(&emulator.endpoint(), &res, &secret);
+        let state = Arc::new(igny8::AppState::new(config).await);
+        let gateway = Gateway::from_template(state.clone())?;
+        let routes = gateway.route_keys();
+        let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
+        let worker = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
+        println!();
+        println!("IGNY8 is running locally.");
+        println!("  API        http://{addr}/api/v1/   (try: curl http://{addr}/api/v1/health/)");
+        println!("  routes     {}", routes.join(" | "));
+        println!("  emulator   {} (moto server; stack {stack})", emulator.endpoint());
+        println!("  table      {}", res.table);
+        println!("  ai-jobs    {}", res.ai_jobs_queue_url);
+        println!("  worker     polling ai-jobs ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
+        println!("Press Ctrl-C to stop everything this command started.");
+        tokio::signal::ctrl_c().await?;
+        server.abort();
+        worker.abort();
+        println!("\nstopping …");
+        anyhow::Ok(())
+    });
+    drop(rt);
+    drop(emulator);
+    result
+}

@@ -1,0 +1,79 @@
+//! Provisions the emulator from `infra/template.yaml`: moto's CloudFormation
+//! deploys the plain resources (table + GSIs, queues + DLQs, bucket, key) and
+//! skips the `AWS::Serverless::*` ones; the physical names are read back from
+//! the stack. There is no second, hand-written schema.
+
+use anyhow::{Context, Result, anyhow, bail};
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use std::collections::HashMap;
+
+/// Physical names of the deployed resources.
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub stack: String,
+    pub table: String,
+    pub bucket: String,
+    pub ai_jobs_queue_url: String,
+    pub ai_jobs_dlq_url: String,
+    pub publish_queue_url: String,
+}
+
+/// Configuration pointing the same code the Lambdas run at the emulator.
+pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::Config {
+    let mut c = igny8::Config::local(endpoint, &res.table, jwt_secret);
+    c.bucket_name = Some(res.bucket.clone());
+    c.ai_jobs_queue_url = Some(res.ai_jobs_queue_url.clone());
+    c
+}
+
+/// Creates the stack `stack_name` on the emulator and returns its resources.
+pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
+    let sdk = igny8::state::sdk_config(&igny8::Config::local(endpoint, "-", "-")).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+    let body = crate::template::load_text()?;
+    cfn.create_stack()
+        .stack_name(stack_name)
+        .template_body(body)
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam)
+        .capabilities(Capability::CapabilityAutoExpand)
+        .parameters(Parameter::builder().parameter_key("AiProvider").parameter_value("offline").build())
+        .send()
+        .await
+        .map_err(|e| anyhow!("CreateStack: {}", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+    for _ in 0..300 {
+        let out = cfn.describe_stacks().stack_name(stack_name).send().await.context("DescribeStacks")?;
+        match out.stacks().first().and_then(|s| s.stack_status()) {
+            Some(StackStatus::CreateComplete) => break,
+            Some(StackStatus::CreateInProgress) | None => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Some(other) => bail!("stack {stack_name} ended in {other:?}"),
+        }
+    }
+    let out = cfn
+        .describe_stack_resources()
+        .stack_name(stack_name)
+        .send()
+        .await
+        .map_err(|e| anyhow!("DescribeStackResources: {}", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+    // moto lists the resources it skipped without a logical id; ignore those.
+    let physical: HashMap<String, String> = out
+        .stack_resources()
+        .iter()
+        .filter_map(|r| Some((r.logical_resource_id()?.to_string(), r.physical_resource_id()?.to_string())))
+        .filter(|(l, p)| !l.is_empty() && !p.is_empty())
+        .collect();
+    let get = |id: &str| physical.get(id).cloned().ok_or_else(|| anyhow!("stack has no physical resource for {id}"));
+    let res = Resources {
+        stack: stack_name.to_string(),
+        table: get("Table")?,
+        bucket: get("AssetsBucket")?,
+        ai_jobs_queue_url: get("AiJobsQueue")?,
+        ai_jobs_dlq_url: get("AiJobsDeadLetterQueue")?,
+        publish_queue_url: get("PublishQueue")?,
+    };
+    // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
+    // so the emulator's table reports what AWS's would.
+    let state = igny8::AppState::new(config_for(endpoint, &res, "-")).await;
+    state.store.enable_ttl().await.map_err(|e| anyhow!("enabling TTL: {e:?}"))?;
+    Ok(res)
+}

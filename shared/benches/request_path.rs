@@ -15,7 +15,7 @@ fn bench(c: &mut Criterion) {
         .get("/api/v1/sites/{id}/sectors", |_| async { Ok(Reply::ok("ok")) })
         .get("/api/v1/planner/keywords", |_| async { Ok(Reply::ok("ok")) })
         .post("/api/v1/planner/keywords/bulk-import", |_| async { Ok(Reply::ok("ok")) });
-    let event = include_str!("../../events/apigw-http-health.json").replace("/api/v1/health/", "/api/v1/sites/01JDEMO0000000000000000000/");
+    let event = include_str!("../../events/apigw-http-health.json").replace("/api/v1/health/", "/api/v1/sites/01JDEM0J0B0000000000000001/");
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     let body = br#"{"name":"Example site","url":"https://example.com","industry":"travel"}"#;

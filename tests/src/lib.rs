@@ -1,1 +1,108 @@
+//! The end-to-end test harness.
+//!
+//! One environment per test process: the emulator (the one `cargo xtask test`
+//! started, passed in `IGNY8_TEST_AWS_ENDPOINT`, or a private one started here
+//! when the tests run under plain `cargo test`), a CloudFormation stack of its
+//! own deployed from `infra/template.yaml` (so parallel test processes never
+//! share a table, queue or bucket), and the local gateway on a free port. The
+//! environment lives on its own thread and runtime; tests talk to it over real
+//! HTTP, and build their own `AppState` for direct store access.
 
+use igny8::AppState;
+use std::sync::{Arc, OnceLock, mpsc};
+use xtask::provision::{self, Resources};
+
+pub const JWT_SECRET: &str = "e2e-test-secret-0123456789abcdef0123456789abcdef";
+
+pub struct TestEnv {
+    /// `http://127.0.0.1:<port>` of the local gateway.
+    pub base_url: String,
+    /// The emulator endpoint.
+    pub endpoint: String,
+    pub resources: Resources,
+}
+
+impl TestEnv {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub fn config(&self) -> igny8::Config {
+        provision::config_for(&self.endpoint, &self.resources, JWT_SECRET)
+    }
+
+    /// A fresh `AppState` bound to the calling test's runtime.
+    pub async fn state(&self) -> Arc<AppState> {
+        Arc::new(AppState::new(self.config()).await)
+    }
+}
+
+/// The shared environment of this test process (started on first use).
+pub fn env() -> &'static TestEnv {
+    static ENV: OnceLock<TestEnv> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("igny8-test-env".into())
+            .spawn(move || {
+                // Keep a private emulator alive for the life of the process.
+                let mut _own = None;
+                let endpoint = match std::env::var("IGNY8_TEST_AWS_ENDPOINT") {
+                    Ok(e) if !e.is_empty() => e,
+                    _ => {
+                        let emu = xtask::emulator::Emulator::start().expect("start the emulator");
+                        let e = emu.endpoint();
+                        _own = Some(emu);
+                        e
+                    }
+                };
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    let stack = format!(
+                        "igny8-test-{}-{}",
+                        std::process::id(),
+                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis()
+                    );
+                    let resources = provision::deploy(&endpoint, &stack).await.expect("deploy the stack on the emulator");
+                    let state = Arc::new(AppState::new(provision::config_for(&endpoint, &resources, JWT_SECRET)).await);
+                    let gateway = xtask::gateway::Gateway::from_template(state).expect("gateway from template");
+                    let (addr, _server) = gateway.serve(([127, 0, 0, 1], 0).into()).await.expect("serve gateway");
+                    tx.send(TestEnv { base_url: format!("http://{addr}"), endpoint, resources }).expect("send env");
+                    std::future::pending::<()>().await;
+                });
+            })
+            .expect("spawn env thread");
+        rx.recv().expect("test environment failed to start (see the panic above)")
+    })
+}
+
+/// An HTTP client for the gateway.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client")
+}
+
+/// Reads a response as `(status, envelope)` and checks the envelope's shape:
+/// every response carries success, request_id (echoed in `x-request-id`) and
+/// timestamp; errors carry error and error_code.
+pub async fn envelope(resp: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let header_id = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let text = resp.text().await.expect("body");
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"));
+    assert!(body["success"].is_boolean(), "no success flag: {body}");
+    assert!(body["timestamp"].is_string(), "no timestamp: {body}");
+    let rid = body["request_id"].as_str().unwrap_or_else(|| panic!("no request_id: {body}"));
+    assert_eq!(header_id.as_deref(), Some(rid), "x-request-id must echo the body's request_id");
+    if body["success"] == false {
+        assert!(body["error"].is_string() && body["error_code"].is_string(), "error envelope incomplete: {body}");
+    } else {
+        assert!(body.get("data").is_some(), "success envelope without data: {body}");
+    }
+    (status, body)
+}
+
+/// Reads an event file from `events/`.
+pub fn event(name: &str) -> String {
+    std::fs::read_to_string(xtask::repo_root().join("events").join(name)).expect("event file")
+}

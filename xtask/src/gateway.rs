@@ -103,6 +103,11 @@ impl Gateway {
         })
     }
 
+    /// Which function (template logical id) serves `method path`, and by which route key.
+    pub fn function_for(&self, method: &str, path: &str) -> Option<(String, String)> {
+        self.select(method, path).map(|m| (m.bound.route.function.clone(), m.bound.route.route_key()))
+    }
+
     /// The routes served, as API Gateway route keys.
     pub fn route_keys(&self) -> Vec<String> {
         self.routes.iter().map(|b| b.route.route_key()).collect()

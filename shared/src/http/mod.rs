@@ -153,6 +153,15 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
     let limit = state.config.max_body_bytes;
     let (method, path) = (req.method().clone(), req.raw_http_path().to_string());
     let path = if path.is_empty() { req.uri().path().to_string() } else { path };
+    // A body over the limit is refused before anything else reads it.
+    let body_len = match req.body() {
+        Body::Text(t) => t.len(),
+        Body::Binary(b) => b.len(),
+        _ => 0,
+    };
+    if body_len > limit {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
     let (handler, params) = router.find(&method, &path)?;
     let query: HashMap<String, String> = req
         .query_string_parameters_ref()
@@ -160,9 +169,6 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
         .unwrap_or_default();
     let (parts, body) = req.into_parts();
     let body = body_bytes(&body);
-    if body.len() > limit {
-        return Err(AppError::PayloadTooLarge { limit });
-    }
     let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body };
     handler(ctx).await
 }

@@ -6,6 +6,9 @@
 //! ([`state`]), the single-table store ([`store`]) and the job runner ([`jobs`]).
 //! Functions stay thin: parse, authorize, call into this crate, wrap the result.
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod envelope;
 pub mod error;
@@ -16,6 +19,7 @@ pub mod jobs;
 pub mod lambda;
 pub mod log;
 pub mod state;
+pub mod sites;
 pub mod store;
 
 pub use config::Config;

@@ -10,6 +10,7 @@ pub struct AppState {
     pub store: Store,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    tokens: Option<crate::auth::token::Tokens>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -31,11 +32,24 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// Whether a function needs the signing secret (tokens, cursors). Functions
+/// that do not (health, queue workers) never read it, so their IAM policy
+/// need not grant Secrets Manager access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    Required,
+    NotNeeded,
+}
+
 impl AppState {
-    /// Cold start in Lambda: read the environment, resolve the JWT secret from
-    /// Secrets Manager when only its ARN is configured.
-    pub async fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    /// Cold start in Lambda: read the environment and, when the function needs
+    /// it, resolve the JWT secret from Secrets Manager (`JWT_SECRET_ARN`).
+    /// Refuses to start in AWS without it.
+    pub async fn from_env(secrets: Secrets) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let mut config = Config::from_env()?;
+        if secrets == Secrets::NotNeeded {
+            return Ok(Self::new(config).await);
+        }
         if config.jwt_secret.is_none() {
             if let Some(arn) = config.jwt_secret_arn.clone() {
                 let sdk = sdk_config(&config).await;
@@ -61,6 +75,16 @@ impl AppState {
         let secret = config.jwt_secret.clone().unwrap_or_default();
         let cursor_key = crate::store::cursor::derive_key(secret.as_bytes());
         let store = Store::new(dynamo, config.table_name.clone(), cursor_key);
-        Self { config, store, sqs, s3 }
+        let tokens = config
+            .jwt_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| crate::auth::token::Tokens::new(s.as_bytes()));
+        Self { config, store, sqs, s3, tokens }
+    }
+
+    /// The token signer/verifier; an error when this function has no secret.
+    pub fn tokens(&self) -> crate::error::AppResult<&crate::auth::token::Tokens> {
+        self.tokens.as_ref().ok_or_else(|| crate::error::AppError::internal("JWT secret not configured for this function"))
     }
 }

@@ -10,7 +10,12 @@ pub type HttpHandler = fn(Arc<AppState>, Request) -> BoxFuture<'static, Response
 
 /// HTTP functions: template logical id → handler.
 pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
-    vec![("HealthFunction", |s, r| Box::pin(igny8_health::handle(s, r)))]
+    vec![
+        ("HealthFunction", |s, r| Box::pin(igny8_health::handle(s, r))),
+        ("AuthFunction", |s, r| Box::pin(igny8_auth::handle(s, r))),
+        ("AccountsFunction", |s, r| Box::pin(igny8_accounts::handle(s, r))),
+        ("SitesFunction", |s, r| Box::pin(igny8_sites::handle(s, r))),
+    ]
 }
 
 /// Event functions the local runtime drives itself (queue worker, scheduler target).

@@ -130,6 +130,7 @@ fn dev(args: &[String]) -> Result<()> {
         let secret = std::env::var("JWT_SECRET").unwrap_or_else(|_| format!("local-dev-secret-{}", uuid::Uuid::new_v4().simple()));
         let config = provision::config_for(&emulator.endpoint(), &res, &secret);
         let state = Arc::new(igny8::AppState::new(config).await);
+        let demo = xtask::demo::seed(&state).await?;
         let gateway = Gateway::from_template(state.clone())?;
         let routes = gateway.route_keys();
         let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
@@ -142,6 +143,19 @@ fn dev(args: &[String]) -> Result<()> {
         println!("  table      {}", res.table);
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);
         println!("  worker     polling ai-jobs ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
+        println!(
+            "  demo       {} / {}  (account {}{}{})",
+            xtask::demo::DEMO_EMAIL,
+            xtask::demo::DEMO_PASSWORD,
+            demo.account_id,
+            demo.site_id.as_deref().map(|s| format!(", site {s}")).unwrap_or_default(),
+            demo.sector_id.as_deref().map(|s| format!(", sector {s}")).unwrap_or_default(),
+        );
+        println!(
+            "             curl -s -X POST http://{addr}/api/v1/auth/login/ -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
+            xtask::demo::DEMO_EMAIL,
+            xtask::demo::DEMO_PASSWORD
+        );
         println!("Press Ctrl-C to stop everything this command started.");
         tokio::signal::ctrl_c().await?;
         server.abort();

@@ -35,6 +35,8 @@ pub struct RequestCtx {
     pub query: HashMap<String, String>,
     pub params: Params,
     pub body: Bytes,
+    /// The caller's IP as API Gateway saw it (for the audit log).
+    pub source_ip: Option<String>,
 }
 
 impl RequestCtx {
@@ -46,6 +48,24 @@ impl RequestCtx {
     /// A query-string parameter, if present and not empty.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// A boolean query parameter (`true`/`1`/`yes`).
+    pub fn query_flag(&self, name: &str) -> bool {
+        self.query(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    }
+
+    /// Page size (`?limit=`, 1..=100, default 25) and cursor (`?cursor=`).
+    pub fn page_params(&self) -> AppResult<(i32, Option<String>)> {
+        let limit = match self.query("limit") {
+            None => 25,
+            Some(v) => v
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| AppError::field("limit", "must be an integer from 1 to 100"))?,
+        };
+        Ok((limit, self.query("cursor").map(str::to_string)))
     }
 
     /// The body as JSON of type `T`: requires `Content-Type: application/json`
@@ -167,8 +187,12 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
         .query_string_parameters_ref()
         .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
         .unwrap_or_default();
+    let source_ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+        _ => None,
+    };
     let (parts, body) = req.into_parts();
     let body = body_bytes(&body);
-    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body };
+    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body, source_ip };
     handler(ctx).await
 }

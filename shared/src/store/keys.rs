@@ -18,6 +18,19 @@
 //! | jobs of an account by status | GSI1 | `ACCT#<a>#JOBSTATUS#<status>` | `<job>` |
 //! | automation execution records of a rule | table | `ACCT#<a>` | begins_with `RUN#<rule>#` |
 //! | a site's items of one type (keywords, clusters, ...) | table | `ACCT#<a>#SITE#<s>` | begins_with `<TYPE>#` |
+//! | user by id | table | `ACCT#<a>` | `USER#<u>` |
+//! | users of an account | table | `ACCT#<a>` | begins_with `USER#` |
+//! | login: user by email | table | `UNIQ#EMAIL#<email>` (guard holding `owner` = `<a>/<u>`) | `UNIQ` |
+//! | refresh-token family (revocation flag) | table | `ACCT#<a>` | `RFAM#<family>` (TTL) |
+//! | refresh token (single use) | table | `ACCT#<a>` | `RTOK#<jti>` (TTL) |
+//! | failed-login throttle per email | table | `THROTTLE#LOGIN#<sha256(email)>` | `THROTTLE` (TTL) |
+//! | audit log, newest first | table | `ACCT#<a>` | begins_with `AUDIT#` (ULID order) |
+//! | site by id | table | `ACCT#<a>` | `SITE#<s>` |
+//! | sites of an account | table | `ACCT#<a>` | begins_with `SITE#` |
+//! | sector by id | table | `ACCT#<a>#SITE#<s>` | `SECTOR#<x>` |
+//! | sectors of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `SECTOR#` |
+//! | everything of a site (delete sweep) | table | `ACCT#<a>#SITE#<s>` | any |
+//! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |
 //! | uniqueness guard (global, e.g. login email) | table | `UNIQ#<kind>#<value>` | `UNIQ` |
 //!
@@ -123,6 +136,44 @@ pub fn job_status_gsi(t: &Tenant, status: &str) -> String {
 /// An automation execution record.
 pub fn automation_run(t: &Tenant, rule_id: &str, run_id: &str) -> Key {
     Key::new(t.pk(), format!("RUN#{rule_id}#{run_id}"))
+}
+
+pub fn user(t: &Tenant, user_id: &str) -> Key {
+    Key::new(t.pk(), format!("USER#{user_id}"))
+}
+pub const USER_PREFIX: &str = "USER#";
+
+pub fn refresh_family(t: &Tenant, family: &str) -> Key {
+    Key::new(t.pk(), format!("RFAM#{family}"))
+}
+
+pub fn refresh_token(t: &Tenant, jti: &str) -> Key {
+    Key::new(t.pk(), format!("RTOK#{jti}"))
+}
+
+/// Global: login throttling must work before we know (or reveal) the account.
+pub fn login_throttle(email_hash: &str) -> Key {
+    Key::new(format!("THROTTLE#LOGIN#{email_hash}"), "THROTTLE")
+}
+
+pub fn audit(t: &Tenant, entry_id: &str) -> Key {
+    Key::new(t.pk(), format!("AUDIT#{entry_id}"))
+}
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+
+pub fn site(t: &Tenant, site_id: &str) -> Key {
+    Key::new(t.pk(), format!("SITE#{site_id}"))
+}
+pub const SITE_PREFIX: &str = "SITE#";
+
+pub fn sector(t: &Tenant, site_id: &str, sector_id: &str) -> Key {
+    Key::new(t.site_pk(site_id), format!("SECTOR#{sector_id}"))
+}
+pub const SECTOR_PREFIX: &str = "SECTOR#";
+
+/// A uniqueness guard inside a site's partition, so deleting the site sweeps it.
+pub fn unique_in_site(t: &Tenant, site_id: &str, kind: &str, value: &str) -> Key {
+    Key::new(t.site_pk(site_id), format!("UNIQ#{kind}#{value}"))
 }
 
 /// A uniqueness guard scoped to one tenant (e.g. a keyword text per sector).

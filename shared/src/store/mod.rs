@@ -529,6 +529,19 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(del).build())
     }
 
+    /// A transaction step: delete an item if it is still at `version`.
+    pub fn tx_delete_versioned(&self, key: &Key, version: u64) -> AppResult<TransactWriteItem> {
+        let del = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .build()
+            .map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().delete(del).build())
+    }
+
     /// A transaction step: an update expression with an optional condition.
     pub fn tx_update(
         &self,

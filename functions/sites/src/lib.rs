@@ -1,0 +1,70 @@
+//! `/api/v1/sites/…`: sites and their sectors.
+
+use igny8::auth::guard::{Access, require};
+use igny8::envelope::Reply;
+use igny8::http::{Router, dispatch};
+use igny8::sites::{self, SectorInput, SiteInput};
+use igny8::AppState;
+use lambda_http::{Body, Request, Response};
+use std::sync::{Arc, OnceLock};
+
+pub const FUNCTION: &str = "sites";
+
+pub fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        Router::new()
+            .get("/api/v1/sites", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                Ok(Reply::ok(sites::list_sites(&ctx.state, &p, limit, cursor).await?))
+            })
+            .post("/api/v1/sites", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let input: SiteInput = ctx.json()?;
+                Ok(Reply::created(sites::create_site(&ctx.state, &p, input, ctx.source_ip.as_deref()).await?))
+            })
+            .get("/api/v1/sites/{site_id}", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                Ok(Reply::ok(sites::scope(&ctx.state, &p, ctx.param("site_id")?, None).await?.site))
+            })
+            .patch("/api/v1/sites/{site_id}", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let input: SiteInput = ctx.json()?;
+                Ok(Reply::ok(sites::update_site(&ctx.state, &p, ctx.param("site_id")?, input).await?))
+            })
+            .delete("/api/v1/sites/{site_id}", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let confirm = ctx.query_flag("confirm");
+                let deleted = sites::delete_site(&ctx.state, &p, ctx.param("site_id")?, confirm, ctx.source_ip.as_deref()).await?;
+                Ok(Reply::ok(deleted).message("site deleted"))
+            })
+            .get("/api/v1/sites/{site_id}/sectors", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                Ok(Reply::ok(sites::list_sectors(&ctx.state, &p, ctx.param("site_id")?, limit, cursor).await?))
+            })
+            .post("/api/v1/sites/{site_id}/sectors", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let input: SectorInput = ctx.json()?;
+                Ok(Reply::created(sites::create_sector(&ctx.state, &p, ctx.param("site_id")?, input).await?))
+            })
+            .get("/api/v1/sites/{site_id}/sectors/{sector_id}", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                Ok(Reply::ok(sites::get_sector(&ctx.state, &p, ctx.param("site_id")?, ctx.param("sector_id")?).await?))
+            })
+            .patch("/api/v1/sites/{site_id}/sectors/{sector_id}", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let input: SectorInput = ctx.json()?;
+                Ok(Reply::ok(sites::update_sector(&ctx.state, &p, ctx.param("site_id")?, ctx.param("sector_id")?, input).await?))
+            })
+            .delete("/api/v1/sites/{site_id}/sectors/{sector_id}", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                Ok(Reply::ok(sites::delete_sector(&ctx.state, &p, ctx.param("site_id")?, ctx.param("sector_id")?).await?))
+            })
+    })
+}
+
+pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {
+    dispatch(FUNCTION, state, router(), req).await
+}

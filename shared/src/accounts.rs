@@ -1,0 +1,749 @@
+//! Accounts, users and sessions: registration, login (with throttling and
+//! Django-hash migration), refresh-token rotation with reuse detection,
+//! logout, password change, and user management with the role rules.
+
+use crate::audit::{self, Actor};
+use crate::auth::guard::{Principal, Role};
+use crate::auth::password::{self, Verification};
+use crate::auth::token::{Claims, TokenType};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
+use crate::store::keys::{self, Index, Key, Tenant};
+use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError, Versioned};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Credits a new (free plan) account starts with.
+pub const FREE_PLAN_STARTING_CREDITS: f64 = 100.0;
+/// Failed logins per email allowed in one window before 429.
+pub const LOGIN_MAX_FAILURES: i64 = 5;
+pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub status: AccountStatus,
+    pub plan: String,
+    /// Plan credits (reset each period) and bonus credits (never expire).
+    pub plan_credits: f64,
+    pub bonus_credits: f64,
+    /// Active owners; the last one can never be demoted, deactivated or removed.
+    pub owner_count: u32,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl Item for Account {
+    const ENTITY: &'static str = "Account";
+    fn key(&self) -> Key {
+        keys::account(&Tenant::from_verified(&self.id))
+    }
+}
+impl Versioned for Account {
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub is_active: bool,
+    /// Bumped when every existing token of the user must stop working.
+    #[serde(default)]
+    pub session_version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub last_login_at: Option<String>,
+    pub version: u64,
+}
+
+impl Item for User {
+    const ENTITY: &'static str = "User";
+    fn key(&self) -> Key {
+        keys::user(&Tenant::from_verified(&self.account_id), &self.id)
+    }
+}
+impl Versioned for User {
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+/// What the API shows of a user (never the password hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub is_active: bool,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    pub version: u64,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            account_id: u.account_id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            is_active: u.is_active,
+            created_at: u.created_at.clone(),
+            last_login_at: u.last_login_at.clone(),
+            version: u.version,
+        }
+    }
+}
+
+/// A refresh-token family: one login's rotation chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshFamily {
+    account_id: String,
+    family: String,
+    user_id: String,
+    revoked: bool,
+    expires: i64,
+}
+impl Item for RefreshFamily {
+    const ENTITY: &'static str = "RefreshFamily";
+    fn key(&self) -> Key {
+        keys::refresh_family(&Tenant::from_verified(&self.account_id), &self.family)
+    }
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys { ttl: Some(self.expires), ..Default::default() }
+    }
+}
+
+/// One refresh token; usable once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshToken {
+    account_id: String,
+    jti: String,
+    family: String,
+    used: bool,
+    expires: i64,
+}
+impl Item for RefreshToken {
+    const ENTITY: &'static str = "RefreshToken";
+    fn key(&self) -> Key {
+        keys::refresh_token(&Tenant::from_verified(&self.account_id), &self.jti)
+    }
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys { ttl: Some(self.expires), ..Default::default() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LoginThrottle {
+    email_hash: String,
+    failures: i64,
+    window_start: i64,
+    expires: i64,
+}
+impl Item for LoginThrottle {
+    const ENTITY: &'static str = "LoginThrottle";
+    fn key(&self) -> Key {
+        keys::login_throttle(&self.email_hash)
+    }
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys { ttl: Some(self.expires), ..Default::default() }
+    }
+}
+
+/// Tokens returned by login, refresh and password change.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenPair {
+    pub access: String,
+    pub refresh: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_expires_in: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub user: UserView,
+    pub account: Account,
+    pub tokens: TokenPair,
+}
+
+// ------------------------------------------------------------------ inputs
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub account_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshInput {
+    pub refresh: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordInput {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddUserInput {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountInput {
+    pub name: String,
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// Lower-cased, trimmed, checked email address.
+pub fn normalize_email(raw: &str) -> AppResult<String> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split('@').count() == 2
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if valid { Ok(email) } else { Err(AppError::field("email", "is not a valid email address")) }
+}
+
+fn clean_name(raw: Option<&str>, field: &str, fallback: &str, max: usize) -> AppResult<String> {
+    let name = raw.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(fallback).to_string();
+    if name.chars().count() > max {
+        return Err(AppError::field(field, format!("must be at most {max} characters")));
+    }
+    Ok(name)
+}
+
+fn email_guard(email: &str) -> Key {
+    keys::unique_global("EMAIL", email)
+}
+
+fn email_hash(email: &str) -> String {
+    let digest = Sha256::digest(email.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn map_tx(e: TxError, on_condition: impl FnOnce(&[usize]) -> AppError) -> AppError {
+    match e {
+        TxError::ConditionFailed(ops) => on_condition(&ops),
+        TxError::Other(e) => e,
+    }
+}
+
+async fn issue_tokens(state: &AppState, user: &User) -> AppResult<TokenPair> {
+    let now = crate::ids::now_epoch();
+    let tenant = Tenant::from_verified(&user.account_id);
+    let family = crate::ids::new_id();
+    let refresh_claims = Claims::refresh(&user.id, &user.account_id, user.role, user.session_version, &family, now);
+    let fam = RefreshFamily {
+        account_id: tenant.account_id().into(),
+        family: family.clone(),
+        user_id: user.id.clone(),
+        revoked: false,
+        expires: now + crate::auth::token::REFRESH_TTL_SECS,
+    };
+    let tok = RefreshToken {
+        account_id: tenant.account_id().into(),
+        jti: refresh_claims.jti.clone(),
+        family,
+        used: false,
+        expires: refresh_claims.exp,
+    };
+    let store = &state.store;
+    store.transact(vec![store.tx_create(&fam)?, store.tx_create(&tok)?]).await.map_err(AppError::from)?;
+    pair(state, user, &refresh_claims)
+}
+
+fn pair(state: &AppState, user: &User, refresh_claims: &Claims) -> AppResult<TokenPair> {
+    let tokens = state.tokens()?;
+    let access = Claims::access(&user.id, &user.account_id, user.role, user.session_version, refresh_claims.iat);
+    Ok(TokenPair {
+        access: tokens.sign(&access)?,
+        refresh: tokens.sign(refresh_claims)?,
+        token_type: "Bearer",
+        expires_in: crate::auth::token::ACCESS_TTL_SECS,
+        refresh_expires_in: crate::auth::token::REFRESH_TTL_SECS,
+    })
+}
+
+async fn load_account(state: &AppState, tenant: &Tenant) -> AppResult<Account> {
+    state.store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))
+}
+
+async fn load_user(state: &AppState, tenant: &Tenant, user_id: &str) -> AppResult<User> {
+    if !crate::ids::is_valid(user_id) {
+        return Err(AppError::not_found("user"));
+    }
+    state.store.get(&keys::user(tenant, user_id)).await?.ok_or_else(|| AppError::not_found("user"))
+}
+
+// ------------------------------------------------------------------ registration and sessions
+
+/// Creates an account on the free plan with its owner, and signs the owner in.
+pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) -> AppResult<Session> {
+    let mut problems = Vec::new();
+    let email = normalize_email(&input.email).map_err(|e| problems.push(FieldError::new("email", e.public_message()))).ok();
+    if let Err(AppError::Validation { errors, .. }) = password::check_policy(&input.password, email.as_deref()) {
+        problems.extend(errors);
+    }
+    let name = clean_name(input.name.as_deref(), "name", "", 120).map_err(|e| problems.push(FieldError::new("name", e.public_message()))).ok();
+    let account_name = clean_name(input.account_name.as_deref(), "account_name", "My account", 120)
+        .map_err(|e| problems.push(FieldError::new("account_name", e.public_message())))
+        .ok();
+    let (Some(email), Some(name), Some(account_name)) = (email, name, account_name) else {
+        return Err(AppError::fields(problems));
+    };
+    if !problems.is_empty() {
+        return Err(AppError::fields(problems));
+    }
+    let now = crate::ids::now_rfc3339();
+    let account = Account {
+        id: crate::ids::new_id(),
+        name: account_name,
+        status: AccountStatus::Active,
+        plan: "free".into(),
+        plan_credits: FREE_PLAN_STARTING_CREDITS,
+        bonus_credits: 0.0,
+        owner_count: 1,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        version: 1,
+    };
+    let user = User {
+        id: crate::ids::new_id(),
+        account_id: account.id.clone(),
+        email: email.clone(),
+        name,
+        role: Role::Owner,
+        password_hash: password::hash(&input.password)?,
+        is_active: true,
+        session_version: 0,
+        created_at: now.clone(),
+        updated_at: now,
+        last_login_at: None,
+        version: 1,
+    };
+    let tenant = Tenant::from_verified(&account.id);
+    let actor = Actor::user(&user, ip);
+    let entry = audit::entry(&tenant, &actor, "account.register", "account", &account.id, json!({"plan": "free"}));
+    let store = &state.store;
+    store
+        .transact(vec![
+            store.tx_guard(&email_guard(&email), &format!("{}/{}", account.id, user.id))?,
+            store.tx_create(&account)?,
+            store.tx_create(&user)?,
+            store.tx_create(&entry)?,
+        ])
+        .await
+        .map_err(|e| map_tx(e, |_| AppError::Conflict("a user with this email already exists".into())))?;
+    let tokens = issue_tokens(state, &user).await?;
+    Ok(Session { user: UserView::from(&user), account, tokens })
+}
+
+/// Seconds until the email may try again, when it is locked out.
+async fn throttled(state: &AppState, hash: &str) -> AppResult<Option<u64>> {
+    let now = crate::ids::now_epoch();
+    let item: Option<LoginThrottle> = state.store.get(&keys::login_throttle(hash)).await?;
+    Ok(item
+        .filter(|t| t.failures >= LOGIN_MAX_FAILURES && t.window_start + LOGIN_WINDOW_SECS > now)
+        .map(|t| (t.window_start + LOGIN_WINDOW_SECS - now).max(1) as u64))
+}
+
+async fn record_failure(state: &AppState, hash: &str) -> AppResult<()> {
+    let now = crate::ids::now_epoch();
+    let key = keys::login_throttle(hash);
+    // Within the window: count up. Otherwise start a new window.
+    let values = HashMap::from([
+        (":one".to_string(), n(1)),
+        (":start".to_string(), n(now - LOGIN_WINDOW_SECS)),
+    ]);
+    let counted = state
+        .store
+        .update_raw(&key, "ADD failures :one", Some("attribute_exists(PK) AND window_start > :start"), &[], values)
+        .await?;
+    if counted.is_none() {
+        let fresh = LoginThrottle { email_hash: hash.into(), failures: 1, window_start: now, expires: now + LOGIN_WINDOW_SECS };
+        state.store.put(&fresh).await?;
+    }
+    Ok(())
+}
+
+fn rate_limited(retry_after_secs: u64) -> AppError {
+    AppError::RateLimited {
+        message: format!("too many failed sign-in attempts; try again in {retry_after_secs} seconds"),
+        retry_after_secs,
+    }
+}
+
+/// Signs a user in. Wrong email and wrong password look the same (same
+/// message, same work); repeated failures for an email are throttled.
+pub async fn login(state: &AppState, input: LoginInput, ip: Option<&str>) -> AppResult<Session> {
+    let invalid = || AppError::Unauthorized("invalid email or password".into());
+    let email = input.email.trim().to_lowercase();
+    if email.is_empty() || input.password.is_empty() {
+        return Err(AppError::validation("email and password are required"));
+    }
+    let hash = email_hash(&email);
+    if let Some(retry) = throttled(state, &hash).await? {
+        return Err(rate_limited(retry));
+    }
+    let guard: Option<serde_json::Value> = state.store.get(&email_guard(&email)).await?;
+    let owner = guard.as_ref().and_then(|g| g["owner"].as_str()).and_then(|o| o.split_once('/'));
+    let user = match owner {
+        Some((account_id, user_id)) => state.store.get::<User>(&keys::user(&Tenant::from_verified(account_id), user_id)).await?,
+        None => None,
+    };
+    let Some(mut user) = user else {
+        password::verify_dummy(&input.password);
+        record_failure(state, &hash).await?;
+        return Err(invalid());
+    };
+    let tenant = Tenant::from_verified(&user.account_id);
+    let verification = password::verify(&input.password, &user.password_hash);
+    let Verification::Valid { needs_rehash } = verification else {
+        record_failure(state, &hash).await?;
+        audit::record(state, &tenant, &Actor::user(&user, ip), "auth.login_failed", "user", &user.id, json!({})).await?;
+        return Err(invalid());
+    };
+    let account = load_account(state, &tenant).await?;
+    if !user.is_active || account.status != AccountStatus::Active {
+        return Err(AppError::Unauthorized("this user or account is not active".into()));
+    }
+    let _ = state.store.delete(&keys::login_throttle(&hash)).await;
+    if needs_rehash {
+        user.password_hash = password::hash(&input.password)?;
+    }
+    user.last_login_at = Some(crate::ids::now_rfc3339());
+    // A concurrent edit of the user only costs the last-login stamp.
+    if let Err(e) = state.store.update_versioned(&mut user).await {
+        tracing::warn!(error = ?e, "could not record last login / rehash");
+        user = load_user(state, &tenant, &user.id).await?;
+    }
+    audit::record(state, &tenant, &Actor::user(&user, ip), "auth.login", "user", &user.id, json!({"rehashed": needs_rehash})).await?;
+    let tokens = issue_tokens(state, &user).await?;
+    Ok(Session { user: UserView::from(&user), account, tokens })
+}
+
+async fn revoke_family(state: &AppState, tenant: &Tenant, family: &str) -> AppResult<()> {
+    state
+        .store
+        .update_raw(
+            &keys::refresh_family(tenant, family),
+            "SET revoked = :t",
+            Some("attribute_exists(PK)"),
+            &[],
+            HashMap::from([(":t".to_string(), AttributeValue::Bool(true))]),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Rotates a refresh token: the presented one is spent, a new pair returned.
+/// Presenting a spent token again revokes its whole family (the chain
+/// started by that login), so a stolen token dies with the legitimate one.
+pub async fn refresh(state: &AppState, input: RefreshInput) -> AppResult<TokenPair> {
+    let claims = state.tokens()?.verify(&input.refresh, TokenType::Refresh)?;
+    let unauthorized = |m: &str| AppError::Unauthorized(m.into());
+    let family = claims.fam.clone().ok_or_else(|| unauthorized("the token is invalid"))?;
+    if !crate::ids::is_valid(&claims.account_id) || !crate::ids::is_valid(&claims.sub) {
+        return Err(unauthorized("the token is invalid"));
+    }
+    let tenant = Tenant::from_verified(&claims.account_id);
+    let fam: Option<RefreshFamily> = state.store.get(&keys::refresh_family(&tenant, &family)).await?;
+    if fam.as_ref().is_none_or(|f| f.revoked) {
+        return Err(unauthorized("the refresh token was revoked; sign in again"));
+    }
+    let user = state.store.get::<User>(&keys::user(&tenant, &claims.sub)).await?;
+    let account = state.store.get::<Account>(&keys::account(&tenant)).await?;
+    let (Some(user), Some(account)) = (user, account) else { return Err(unauthorized("the user or account is not active")) };
+    if !user.is_active || account.status != AccountStatus::Active || user.session_version != claims.sv {
+        revoke_family(state, &tenant, &family).await?;
+        return Err(unauthorized("the refresh token was revoked; sign in again"));
+    }
+    let now = crate::ids::now_epoch();
+    let next = Claims::refresh(&user.id, &user.account_id, user.role, user.session_version, &family, now);
+    let next_tok = RefreshToken { account_id: tenant.account_id().into(), jti: next.jti.clone(), family: family.clone(), used: false, expires: next.exp };
+    let store = &state.store;
+    let spend = store.tx_update(
+        &keys::refresh_token(&tenant, &claims.jti),
+        "SET used = :t",
+        Some("attribute_exists(PK) AND used = :f"),
+        &[],
+        HashMap::from([(":t".to_string(), AttributeValue::Bool(true)), (":f".to_string(), AttributeValue::Bool(false))]),
+    )?;
+    match store.transact(vec![spend, store.tx_create(&next_tok)?]).await {
+        Ok(()) => pair(state, &user, &next),
+        Err(TxError::ConditionFailed(_)) => {
+            // Reuse of a spent (or unknown) token: revoke the whole family.
+            revoke_family(state, &tenant, &family).await?;
+            audit::record(state, &tenant, &Actor::user(&user, None), "auth.refresh_reuse", "user", &user.id, json!({"family": family})).await?;
+            Err(unauthorized("this refresh token was already used; every session of this sign-in was revoked"))
+        }
+        Err(TxError::Other(e)) => Err(e),
+    }
+}
+
+/// Revokes the refresh token's family (this sign-in on every device it was rotated to).
+pub async fn logout(state: &AppState, input: RefreshInput) -> AppResult<()> {
+    let claims = state.tokens()?.verify(&input.refresh, TokenType::Refresh)?;
+    let family = claims.fam.ok_or_else(|| AppError::Unauthorized("the token is invalid".into()))?;
+    if !crate::ids::is_valid(&claims.account_id) {
+        return Err(AppError::Unauthorized("the token is invalid".into()));
+    }
+    let tenant = Tenant::from_verified(&claims.account_id);
+    revoke_family(state, &tenant, &family).await?;
+    audit::record(state, &tenant, &Actor { user_id: claims.sub.clone(), email: String::new(), ip: None }, "auth.logout", "user", &claims.sub, json!({})).await
+}
+
+pub async fn me(state: &AppState, p: &Principal) -> AppResult<(UserView, Account)> {
+    let tenant = p.tenant();
+    let user = load_user(state, &tenant, &p.user_id).await?;
+    Ok((UserView::from(&user), load_account(state, &tenant).await?))
+}
+
+/// Changes the caller's password; every earlier token stops working and a
+/// fresh pair is returned.
+pub async fn change_password(state: &AppState, p: &Principal, input: ChangePasswordInput, ip: Option<&str>) -> AppResult<TokenPair> {
+    let tenant = p.tenant();
+    let mut user = load_user(state, &tenant, &p.user_id).await?;
+    if password::verify(&input.current_password, &user.password_hash) == Verification::Invalid {
+        return Err(AppError::field("current_password", "is not your current password"));
+    }
+    if input.current_password == input.new_password {
+        return Err(AppError::field("new_password", "must differ from the current password"));
+    }
+    password::check_policy(&input.new_password, Some(&user.email)).map_err(|e| match e {
+        AppError::Validation { errors, .. } => {
+            AppError::fields(errors.into_iter().map(|f| FieldError::new("new_password", f.message)).collect())
+        }
+        other => other,
+    })?;
+    user.password_hash = password::hash(&input.new_password)?;
+    user.session_version += 1;
+    user.updated_at = crate::ids::now_rfc3339();
+    state.store.update_versioned(&mut user).await?;
+    audit::record(state, &tenant, &Actor::user(&user, ip), "auth.password_change", "user", &user.id, json!({})).await?;
+    issue_tokens(state, &user).await
+}
+
+// ------------------------------------------------------------------ account
+
+pub async fn get_account(state: &AppState, p: &Principal) -> AppResult<Account> {
+    load_account(state, &p.tenant()).await
+}
+
+pub async fn update_account(state: &AppState, p: &Principal, input: UpdateAccountInput) -> AppResult<Account> {
+    let name = clean_name(Some(&input.name), "name", "", 120)?;
+    if name.is_empty() {
+        return Err(AppError::field("name", "must not be empty"));
+    }
+    let tenant = p.tenant();
+    let mut account = load_account(state, &tenant).await?;
+    let before = account.name.clone();
+    account.name = name;
+    account.updated_at = crate::ids::now_rfc3339();
+    state.store.update_versioned(&mut account).await?;
+    audit::record(state, &tenant, &Actor::principal(p, None), "account.update", "account", &account.id, json!({"name": {"from": before, "to": account.name}})).await?;
+    Ok(account)
+}
+
+// ------------------------------------------------------------------ users
+
+pub async fn list_users(state: &AppState, p: &Principal, limit: i32, cursor: Option<String>) -> AppResult<Page<UserView>> {
+    let tenant = p.tenant();
+    let q = Query::new(&tenant, Index::Table, tenant.pk()).sk(SkCondition::BeginsWith(keys::USER_PREFIX.into())).limit(limit).cursor(cursor);
+    let page = state.store.query::<User>(&q).await?;
+    Ok(Page { results: page.results.iter().map(UserView::from).collect(), next_cursor: page.next_cursor })
+}
+
+pub async fn get_user(state: &AppState, p: &Principal, user_id: &str) -> AppResult<UserView> {
+    Ok(UserView::from(&load_user(state, &p.tenant(), user_id).await?))
+}
+
+/// Only an owner may grant, hold back or touch the owner and admin roles.
+fn check_role_power(p: &Principal, roles: &[Role]) -> AppResult<()> {
+    if p.role != Role::Owner && roles.iter().any(|r| *r >= Role::Admin) {
+        return Err(AppError::Forbidden("only an owner can grant, change or remove the owner and admin roles".into()));
+    }
+    Ok(())
+}
+
+fn owner_count_change(state: &AppState, tenant: &Tenant, delta: i64) -> AppResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    if delta < 0 {
+        state.store.tx_update(
+            &keys::account(tenant),
+            "SET owner_count = owner_count - :one",
+            Some("owner_count > :one"),
+            &[],
+            HashMap::from([(":one".to_string(), n(1))]),
+        )
+    } else {
+        state.store.tx_update(&keys::account(tenant), "SET owner_count = owner_count + :one", None, &[], HashMap::from([(":one".to_string(), n(1))]))
+    }
+}
+
+fn last_owner() -> AppError {
+    AppError::Conflict("the account's last active owner cannot be demoted, deactivated or removed".into())
+}
+
+pub async fn add_user(state: &AppState, p: &Principal, input: AddUserInput, ip: Option<&str>) -> AppResult<UserView> {
+    check_role_power(p, &[input.role])?;
+    let email = normalize_email(&input.email)?;
+    password::check_policy(&input.password, Some(&email))?;
+    let now = crate::ids::now_rfc3339();
+    let tenant = p.tenant();
+    let user = User {
+        id: crate::ids::new_id(),
+        account_id: p.account_id.clone(),
+        email: email.clone(),
+        name: clean_name(input.name.as_deref(), "name", "", 120)?,
+        role: input.role,
+        password_hash: password::hash(&input.password)?,
+        is_active: true,
+        session_version: 0,
+        created_at: now.clone(),
+        updated_at: now,
+        last_login_at: None,
+        version: 1,
+    };
+    let entry = audit::entry(&tenant, &Actor::principal(p, ip), "user.add", "user", &user.id, json!({"email": email, "role": user.role}));
+    let store = &state.store;
+    let mut ops = vec![store.tx_guard(&email_guard(&email), &format!("{}/{}", user.account_id, user.id))?, store.tx_create(&user)?, store.tx_create(&entry)?];
+    if user.role == Role::Owner {
+        ops.push(owner_count_change(state, &tenant, 1)?);
+    }
+    store.transact(ops).await.map_err(|e| map_tx(e, |_| AppError::Conflict("a user with this email already exists".into())))?;
+    Ok(UserView::from(&user))
+}
+
+pub async fn update_user(state: &AppState, p: &Principal, user_id: &str, input: UpdateUserInput, ip: Option<&str>) -> AppResult<UserView> {
+    let tenant = p.tenant();
+    let mut user = load_user(state, &tenant, user_id).await?;
+    let before = user.clone();
+    if let Some(role) = input.role {
+        check_role_power(p, &[user.role, role])?;
+        user.role = role;
+    }
+    if let Some(active) = input.is_active {
+        check_role_power(p, &[user.role])?;
+        if !active && user.id == p.user_id && user.role != Role::Owner {
+            return Err(AppError::Conflict("you cannot deactivate yourself".into()));
+        }
+        user.is_active = active;
+    }
+    if let Some(name) = input.name.as_deref() {
+        user.name = clean_name(Some(name), "name", "", 120)?;
+    }
+    let was_owner = before.role == Role::Owner && before.is_active;
+    let is_owner = user.role == Role::Owner && user.is_active;
+    if before.is_active && !user.is_active || before.role != user.role {
+        user.session_version += 1;
+    }
+    user.updated_at = crate::ids::now_rfc3339();
+    let mut changes = serde_json::Map::new();
+    if before.role != user.role {
+        changes.insert("role".into(), json!({"from": before.role, "to": user.role}));
+    }
+    if before.is_active != user.is_active {
+        changes.insert("is_active".into(), json!({"from": before.is_active, "to": user.is_active}));
+    }
+    let action = if before.role != user.role { "user.role_change" } else if before.is_active != user.is_active { "user.active_change" } else { "user.update" };
+    let entry = audit::entry(&tenant, &Actor::principal(p, ip), action, "user", &user.id, serde_json::Value::Object(changes));
+    let store = &state.store;
+    let mut ops = vec![store.tx_update_versioned(&mut user)?, store.tx_create(&entry)?];
+    if was_owner != is_owner {
+        ops.push(owner_count_change(state, &tenant, if is_owner { 1 } else { -1 })?);
+    }
+    store.transact(ops).await.map_err(|e| {
+        map_tx(e, |ops| if ops.contains(&2) { last_owner() } else { AppError::Conflict("the user was changed meanwhile; reload and retry".into()) })
+    })?;
+    Ok(UserView::from(&user))
+}
+
+pub async fn remove_user(state: &AppState, p: &Principal, user_id: &str, ip: Option<&str>) -> AppResult<()> {
+    let tenant = p.tenant();
+    let user = load_user(state, &tenant, user_id).await?;
+    check_role_power(p, &[user.role])?;
+    let entry = audit::entry(&tenant, &Actor::principal(p, ip), "user.remove", "user", &user.id, json!({"email": user.email, "role": user.role}));
+    let store = &state.store;
+    let delete_user = store.tx_delete_versioned(&user.key(), user.version)?;
+    let mut ops = vec![delete_user, store.tx_delete(&email_guard(&user.email))?, store.tx_create(&entry)?];
+    if user.role == Role::Owner && user.is_active {
+        ops.push(owner_count_change(state, &tenant, -1)?);
+    }
+    store.transact(ops).await.map_err(|e| {
+        map_tx(e, |ops| if ops.contains(&3) { last_owner() } else { AppError::Conflict("the user was changed meanwhile; reload and retry".into()) })
+    })?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The principal and the role guards. Every handler authorizes the same way:
+//!
+//! ```ignore
+//! let p = require(&ctx, Access::EditorOrAbove).await?;
+//! ```
+//!
+//! `require` verifies the bearer token, then loads the user and the account
+//! (in parallel) to check both are still active, that the token was issued
+//! after the user's last password change, and to take the user's *current*
+//! role — a demotion takes effect at once, not when the token expires.
+
+use super::token::TokenType;
+use crate::accounts::{Account, AccountStatus, User};
+use crate::error::{AppError, AppResult};
+use crate::http::RequestCtx;
+use crate::store::keys::{self, Tenant};
+use serde::{Deserialize, Serialize};
+
+/// Roles, ordered: owner > admin > editor > viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+/// The guards. Names follow the original IGNY8 permission classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `IsAuthenticatedAndActive`: any active member of an active account.
+    AuthenticatedAndActive,
+    /// `IsViewerOrAbove`
+    ViewerOrAbove,
+    /// `IsEditorOrAbove`: may write content.
+    EditorOrAbove,
+    /// `IsAdminOrAbove`: may manage users, sites, credentials.
+    AdminOrAbove,
+    /// `IsOwner`: may manage owners and the account itself.
+    Owner,
+}
+
+impl Access {
+    pub fn min_role(self) -> Role {
+        match self {
+            Access::AuthenticatedAndActive | Access::ViewerOrAbove => Role::Viewer,
+            Access::EditorOrAbove => Role::Editor,
+            Access::AdminOrAbove => Role::Admin,
+            Access::Owner => Role::Owner,
+        }
+    }
+}
+
+/// Who is calling: taken only from a verified token and the stored user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    pub account_id: String,
+    pub role: Role,
+    pub email: String,
+}
+
+impl Principal {
+    pub fn tenant(&self) -> Tenant {
+        Tenant::from_verified(&self.account_id)
+    }
+
+    /// 403 `FORBIDDEN` unless the principal's role is at least `access`'s.
+    pub fn check(&self, access: Access) -> AppResult<()> {
+        if self.role >= access.min_role() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "this action needs the {} role or above; you are {}",
+                access.min_role().as_str(),
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+/// The bearer token of a request, or 401.
+pub fn bearer(ctx: &RequestCtx) -> AppResult<&str> {
+    let value = ctx
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| AppError::Unauthorized("authentication required: send Authorization: Bearer <access token>".into()))?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(|| AppError::Unauthorized("malformed Authorization header".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AppError::Unauthorized("malformed Authorization header".into()));
+    }
+    Ok(token.trim())
+}
+
+/// Authenticates the request and applies the guard.
+pub async fn require(ctx: &RequestCtx, access: Access) -> AppResult<Principal> {
+    let principal = authenticate(ctx).await?;
+    principal.check(access)?;
+    Ok(principal)
+}
+
+/// `IsAuthenticatedAndActive`.
+pub async fn authenticate(ctx: &RequestCtx) -> AppResult<Principal> {
+    let token = bearer(ctx)?;
+    let tokens = ctx.state.tokens()?;
+    let claims = tokens.verify(token, TokenType::Access)?;
+    if !crate::ids::is_valid(&claims.account_id) || !crate::ids::is_valid(&claims.sub) {
+        return Err(AppError::Unauthorized("the token is invalid".into()));
+    }
+    let tenant = Tenant::from_verified(&claims.account_id);
+    let (user_key, account_key) = (keys::user(&tenant, &claims.sub), keys::account(&tenant));
+    let (user, account) = tokio::join!(ctx.state.store.get::<User>(&user_key), ctx.state.store.get::<Account>(&account_key));
+    let (user, account) = (user?, account?);
+    let inactive = || AppError::Unauthorized("the user or account is not active".into());
+    let user = user.ok_or_else(inactive)?;
+    let account = account.ok_or_else(inactive)?;
+    if !user.is_active || account.status != AccountStatus::Active {
+        return Err(inactive());
+    }
+    if claims.sv != user.session_version {
+        return Err(AppError::Unauthorized("the token was revoked; sign in again".into()));
+    }
+    tracing::Span::current().record("account", tracing::field::display(&claims.account_id));
+    Ok(Principal { user_id: user.id, account_id: account.id, role: user.role, email: user.email })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_and_guards_check_them() {
+        assert!(Role::Owner > Role::Admin && Role::Admin > Role::Editor && Role::Editor > Role::Viewer);
+        let p = |role| Principal { user_id: "u".into(), account_id: "a".into(), role, email: "e".into() };
+        assert!(p(Role::Viewer).check(Access::ViewerOrAbove).is_ok());
+        assert_eq!(p(Role::Viewer).check(Access::EditorOrAbove).unwrap_err().code(), "FORBIDDEN");
+        assert!(p(Role::Editor).check(Access::EditorOrAbove).is_ok());
+        assert_eq!(p(Role::Editor).check(Access::AdminOrAbove).unwrap_err().code(), "FORBIDDEN");
+        assert!(p(Role::Admin).check(Access::AdminOrAbove).is_ok());
+        assert_eq!(p(Role::Admin).check(Access::Owner).unwrap_err().code(), "FORBIDDEN");
+        assert!(p(Role::Owner).check(Access::Owner).is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! The demo account `cargo xtask dev` seeds (once: a second run finds it and
+//! leaves it alone): an owner, a site and a sector.
+
+use anyhow::{Result, anyhow};
+use igny8::AppState;
+use igny8::accounts::{self, RegisterInput};
+use igny8::auth::guard::{Principal, Role};
+use igny8::sites::{self, SectorInput, SiteInput};
+
+pub const DEMO_EMAIL: &str = "demo@igny8.local";
+pub const DEMO_PASSWORD: &str = "Demo-pass-2026";
+
+pub struct Demo {
+    pub created: bool,
+    pub account_id: String,
+    pub site_id: Option<String>,
+    pub sector_id: Option<String>,
+}
+
+pub async fn seed(state: &AppState) -> Result<Demo> {
+    let input = RegisterInput {
+        email: DEMO_EMAIL.into(),
+        password: DEMO_PASSWORD.into(),
+        name: Some("Demo Owner".into()),
+        account_name: Some("Demo Agency".into()),
+    };
+    let session = match accounts::register(state, input, None).await {
+        Ok(s) => s,
+        Err(igny8::AppError::Conflict(_)) => {
+            let login = accounts::login(state, accounts::LoginInput { email: DEMO_EMAIL.into(), password: DEMO_PASSWORD.into() }, None)
+                .await
+                .map_err(|e| anyhow!("demo account exists but login failed: {e:?}"))?;
+            return Ok(Demo { created: false, account_id: login.account.id, site_id: None, sector_id: None });
+        }
+        Err(e) => return Err(anyhow!("seeding the demo account: {e:?}")),
+    };
+    let owner = Principal { user_id: session.user.id.clone(), account_id: session.account.id.clone(), role: Role::Owner, email: DEMO_EMAIL.into() };
+    let site = sites::create_site(
+        state,
+        &owner,
+        SiteInput {
+            name: Some("Demo Travel Blog".into()),
+            url: Some("https://travel.example.com".into()),
+            description: Some("A demo site for the local runtime".into()),
+            industry: Some("Travel".into()),
+            is_active: None,
+            version: None,
+        },
+        None,
+    )
+    .await
+    .map_err(|e| anyhow!("demo site: {e:?}"))?;
+    let sector = sites::create_sector(
+        state,
+        &owner,
+        &site.id,
+        SectorInput { name: Some("City Breaks".into()), description: Some("Short trips to European cities".into()), is_active: None, version: None },
+    )
+    .await
+    .map_err(|e| anyhow!("demo sector: {e:?}"))?;
+    Ok(Demo { created: true, account_id: session.account.id, site_id: Some(site.id), sector_id: Some(sector.id) })
+}

@@ -707,7 +707,9 @@ pub async fn update_user(state: &AppState, p: &Principal, user_id: &str, input: 
     }
     let was_owner = before.role == Role::Owner && before.is_active;
     let is_owner = user.role == Role::Owner && user.is_active;
-    if before.is_active && !user.is_active || before.role != user.role {
+    // Roles are read from the store on every request, so a role change takes
+    // effect at once; deactivation also kills every token outright.
+    if before.is_active && !user.is_active {
         user.session_version += 1;
     }
     user.updated_at = crate::ids::now_rfc3339();

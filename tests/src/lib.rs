@@ -106,3 +106,70 @@ pub async fn envelope(resp: reqwest::Response) -> (u16, serde_json::Value) {
 pub fn event(name: &str) -> String {
     std::fs::read_to_string(xtask::repo_root().join("events").join(name)).expect("event file")
 }
+
+/// Calls the API: `(status, envelope)`. `body` is sent as JSON when given.
+pub async fn api(method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = http().request(method, env().url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    envelope(req.send().await.expect("request")).await
+}
+
+/// A unique email for a test.
+pub fn email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", igny8::ids::new_id().to_lowercase())
+}
+
+pub const PASSWORD: &str = "Correct-horse-9";
+
+/// A registered account: owner tokens and ids.
+pub struct Tenant {
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+    pub account_id: String,
+    pub user_id: String,
+}
+
+/// Registers a new account through the API.
+pub async fn register(tag: &str) -> Tenant {
+    let email = email(tag);
+    let (status, body) =
+        api("POST", "/api/v1/auth/register/", None, Some(serde_json::json!({"email": email, "password": PASSWORD, "name": tag}))).await;
+    assert_eq!(status, 201, "register: {body}");
+    let d = &body["data"];
+    Tenant {
+        email,
+        access: d["tokens"]["access"].as_str().unwrap().into(),
+        refresh: d["tokens"]["refresh"].as_str().unwrap().into(),
+        account_id: d["account"]["id"].as_str().unwrap().into(),
+        user_id: d["user"]["id"].as_str().unwrap().into(),
+    }
+}
+
+/// Signs in; returns the session data.
+pub async fn login(email: &str, password: &str) -> (u16, serde_json::Value) {
+    api("POST", "/api/v1/auth/login/", None, Some(serde_json::json!({"email": email, "password": password}))).await
+}
+
+/// Adds a member with `role` to the owner's account and signs them in: (user id, access token).
+pub async fn member(owner: &Tenant, role: &str) -> (String, String) {
+    let email = email(role);
+    let (status, body) = api(
+        "POST",
+        "/api/v1/users/",
+        Some(&owner.access),
+        Some(serde_json::json!({"email": email, "password": PASSWORD, "role": role, "name": role})),
+    )
+    .await;
+    assert_eq!(status, 201, "add {role}: {body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = login(&email, PASSWORD).await;
+    assert_eq!(status, 200, "login {role}: {body}");
+    (id, body["data"]["tokens"]["access"].as_str().unwrap().to_string())
+}

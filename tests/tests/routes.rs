@@ -21,10 +21,16 @@ async fn every_template_route_has_an_in_process_handler_and_back() {
 async fn each_function_router_pattern_is_routed_to_that_function() {
     let state = igny8_e2e::env().state().await;
     let gw = xtask::gateway::Gateway::from_template(state).unwrap();
-    let cases: Vec<(&str, Vec<(String, String)>)> = vec![("HealthFunction", igny8_health::router().patterns())];
+    let cases: Vec<(&str, Vec<(String, String)>)> = vec![
+        ("HealthFunction", igny8_health::router().patterns()),
+        ("AuthFunction", igny8_auth::router().patterns()),
+        ("AccountsFunction", igny8_accounts::router().patterns()),
+        ("SitesFunction", igny8_sites::router().patterns()),
+    ];
     for (function, patterns) in cases {
         for (method, pattern) in patterns {
             let path = pattern.replace('{', "").replace('}', "");
+            assert!(path.starts_with("/api/v1/"), "{pattern}");
             for p in [path.clone(), format!("{path}/")] {
                 let (got, key) = gw.function_for(&method, &p).unwrap_or_else(|| panic!("{method} {p} unrouted"));
                 assert_eq!(got, function, "{method} {p} went to {got} via {key}");

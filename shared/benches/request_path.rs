@@ -32,5 +32,34 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// What every authenticated request pays before any I/O: verify the access
+/// token (HS256, issuer, expiry, type) and check the role.
+fn auth(c: &mut Criterion) {
+    use igny8::auth::guard::{Access, Principal, Role};
+    use igny8::auth::token::{Claims, TokenType, Tokens};
+    let tokens = Tokens::new(b"bench-secret-bench-secret-bench-secret-00");
+    let now = igny8::ids::now_epoch();
+    let token = tokens
+        .sign(&Claims::access("01JDEM0VSER000000000000001", "01JDEM0ACC0000000000000001", Role::Editor, 0, now))
+        .expect("sign");
+    c.bench_function("auth: verify access token + role check", |b| {
+        b.iter(|| {
+            let claims = tokens.verify(black_box(&token), TokenType::Access).expect("valid");
+            let p = Principal { user_id: claims.sub, account_id: claims.account_id, role: claims.role, email: String::new() };
+            black_box(p.check(Access::EditorOrAbove)).expect("allowed")
+        })
+    });
+    let mut g = c.benchmark_group("passwords");
+    g.sample_size(10);
+    g.bench_function("argon2id hash (m=19456 KiB, t=2, p=1)", |b| {
+        b.iter(|| igny8::auth::password::hash(black_box("Correct-horse-9")).expect("hash"))
+    });
+    let stored = igny8::auth::password::hash("Correct-horse-9").expect("hash");
+    g.bench_function("argon2id verify (a login)", |b| {
+        b.iter(|| igny8::auth::password::verify(black_box("Correct-horse-9"), black_box(&stored)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, auth);
 criterion_main!(benches);

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// Credits a new (free plan) account starts with.
-pub const FREE_PLAN_STARTING_CREDITS: f64 = 100.0;
+pub const FREE_PLAN_STARTING_CREDITS: f64 = 100.0; // = plans::PLANS[0].monthly_credits
 /// Failed logins per email allowed in one window before 429.
 pub const LOGIN_MAX_FAILURES: i64 = 5;
 pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
@@ -40,6 +40,15 @@ pub struct Account {
     pub bonus_credits: f64,
     /// Active owners; the last one can never be demoted, deactivated or removed.
     pub owner_count: u32,
+    /// Sites and members, kept in step with the items so plan limits can be
+    /// enforced with conditional writes.
+    #[serde(default)]
+    pub site_count: u32,
+    #[serde(default)]
+    pub user_count: u32,
+    /// The billing period (`YYYY-MM`) whose plan credits were granted last.
+    #[serde(default)]
+    pub period: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -49,6 +58,9 @@ impl Item for Account {
     const ENTITY: &'static str = "Account";
     fn key(&self) -> Key {
         keys::account(&Tenant::from_verified(&self.id))
+    }
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys { gsi1: Some((keys::ACCOUNTS_GSI.into(), self.id.clone())), ..Default::default() }
     }
 }
 impl Versioned for Account {
@@ -376,6 +388,9 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
         plan_credits: FREE_PLAN_STARTING_CREDITS,
         bonus_credits: 0.0,
         owner_count: 1,
+        site_count: 0,
+        user_count: 1,
+        period: Some(crate::ids::now_rfc3339().get(..7).unwrap_or_default().to_string()),
         created_at: now.clone(),
         updated_at: now.clone(),
         version: 1,
@@ -397,6 +412,23 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
     let tenant = Tenant::from_verified(&account.id);
     let actor = Actor::user(&user, ip);
     let entry = audit::entry(&tenant, &actor, "account.register", "account", &account.id, json!({"plan": "free"}));
+    let grant = crate::credits::CreditTransaction {
+        id: crate::ids::new_id(),
+        account_id: account.id.clone(),
+        kind: crate::credits::TxnType::Grant,
+        amount: account.plan_credits,
+        plan_delta: account.plan_credits,
+        bonus_delta: 0.0,
+        plan_after: account.plan_credits,
+        bonus_after: 0.0,
+        balance_after: account.plan_credits,
+        job_id: None,
+        function: None,
+        charged: None,
+        reason: Some(format!("free plan credits for {}", account.period.clone().unwrap_or_default())),
+        idempotency_key: format!("GRANT#{}", account.period.clone().unwrap_or_default()),
+        created_at: account.created_at.clone(),
+    };
     let store = &state.store;
     store
         .transact(vec![
@@ -404,6 +436,8 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
             store.tx_create(&account)?,
             store.tx_create(&user)?,
             store.tx_create(&entry)?,
+            store.tx_guard(&keys::credit_guard(&tenant, &grant.idempotency_key), &grant.id)?,
+            store.tx_create(&grant)?,
         ])
         .await
         .map_err(|e| map_tx(e, |_| AppError::Conflict("a user with this email already exists".into())))?;
@@ -639,17 +673,47 @@ fn check_role_power(p: &Principal, roles: &[Role]) -> AppResult<()> {
     Ok(())
 }
 
-fn owner_count_change(state: &AppState, tenant: &Tenant, delta: i64) -> AppResult<aws_sdk_dynamodb::types::TransactWriteItem> {
-    if delta < 0 {
-        state.store.tx_update(
-            &keys::account(tenant),
-            "SET owner_count = owner_count - :one",
-            Some("owner_count > :one"),
-            &[],
-            HashMap::from([(":one".to_string(), n(1))]),
-        )
-    } else {
-        state.store.tx_update(&keys::account(tenant), "SET owner_count = owner_count + :one", None, &[], HashMap::from([(":one".to_string(), n(1))]))
+/// One update of the account's member counters (a transaction may touch an
+/// item only once). Removing an active owner requires another to remain;
+/// adding a member requires room in the plan.
+fn account_counters(state: &AppState, tenant: &Tenant, users: i64, owners: i64, max_users: Option<u32>) -> AppResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let mut sets = Vec::new();
+    let mut conditions = vec!["attribute_exists(PK)".to_string()];
+    let mut values = HashMap::from([(":one".to_string(), n(1)), (":zero".to_string(), n(0))]);
+    match users {
+        1 => {
+            sets.push("user_count = if_not_exists(user_count, :zero) + :one");
+            if let Some(max) = max_users {
+                conditions.push("(attribute_not_exists(user_count) OR user_count < :max)".into());
+                values.insert(":max".into(), n(max));
+            }
+        }
+        -1 => {
+            sets.push("user_count = user_count - :one");
+            conditions.push("user_count > :zero".into());
+        }
+        _ => {}
+    }
+    match owners {
+        1 => sets.push("owner_count = owner_count + :one"),
+        -1 => {
+            sets.push("owner_count = owner_count - :one");
+            conditions.push("owner_count > :one".into());
+        }
+        _ => {}
+    }
+    state.store.tx_update(&keys::account(tenant), &format!("SET {}", sets.join(", ")), Some(&conditions.join(" AND ")), &[], values)
+}
+
+/// Why a member change failed: the last owner, or a concurrent edit.
+async fn explain_member_failure(state: &AppState, tenant: &Tenant, e: TxError, removes_owner: bool) -> AppError {
+    match e {
+        TxError::Other(e) => e,
+        TxError::ConditionFailed(_) => match load_account(state, tenant).await {
+            Ok(a) if removes_owner && a.owner_count <= 1 => last_owner(),
+            Ok(_) => AppError::Conflict("the user was changed meanwhile; reload and retry".into()),
+            Err(e) => e,
+        },
     }
 }
 
@@ -679,11 +743,27 @@ pub async fn add_user(state: &AppState, p: &Principal, input: AddUserInput, ip: 
     };
     let entry = audit::entry(&tenant, &Actor::principal(p, ip), "user.add", "user", &user.id, json!({"email": email, "role": user.role}));
     let store = &state.store;
-    let mut ops = vec![store.tx_guard(&email_guard(&email), &format!("{}/{}", user.account_id, user.id))?, store.tx_create(&user)?, store.tx_create(&entry)?];
-    if user.role == Role::Owner {
-        ops.push(owner_count_change(state, &tenant, 1)?);
+    let account = load_account(state, &tenant).await?;
+    let plan = crate::plans::of(&account.plan);
+    let owners = i64::from(user.role == Role::Owner);
+    let ops = vec![
+        store.tx_guard(&email_guard(&email), &format!("{}/{}", user.account_id, user.id))?,
+        store.tx_create(&user)?,
+        store.tx_create(&entry)?,
+        account_counters(state, &tenant, 1, owners, Some(plan.max_users))?,
+    ];
+    match store.transact(ops).await {
+        Ok(()) => {}
+        Err(TxError::Other(e)) => return Err(e),
+        Err(TxError::ConditionFailed(_)) => {
+            // Which condition failed: read back rather than trust the reasons.
+            return Err(if state.store.get::<serde_json::Value>(&email_guard(&email)).await?.is_some() {
+                AppError::Conflict("a user with this email already exists".into())
+            } else {
+                crate::plans::limit_error(plan, "users", plan.max_users)
+            });
+        }
     }
-    store.transact(ops).await.map_err(|e| map_tx(e, |_| AppError::Conflict("a user with this email already exists".into())))?;
     Ok(UserView::from(&user))
 }
 
@@ -725,11 +805,12 @@ pub async fn update_user(state: &AppState, p: &Principal, user_id: &str, input: 
     let store = &state.store;
     let mut ops = vec![store.tx_update_versioned(&mut user)?, store.tx_create(&entry)?];
     if was_owner != is_owner {
-        ops.push(owner_count_change(state, &tenant, if is_owner { 1 } else { -1 })?);
+        ops.push(account_counters(state, &tenant, 0, if is_owner { 1 } else { -1 }, None)?);
     }
-    store.transact(ops).await.map_err(|e| {
-        map_tx(e, |ops| if ops.contains(&2) { last_owner() } else { AppError::Conflict("the user was changed meanwhile; reload and retry".into()) })
-    })?;
+    match store.transact(ops).await {
+        Ok(()) => {}
+        Err(e) => return Err(explain_member_failure(state, &tenant, e, was_owner && !is_owner).await),
+    }
     Ok(UserView::from(&user))
 }
 
@@ -740,12 +821,11 @@ pub async fn remove_user(state: &AppState, p: &Principal, user_id: &str, ip: Opt
     let entry = audit::entry(&tenant, &Actor::principal(p, ip), "user.remove", "user", &user.id, json!({"email": user.email, "role": user.role}));
     let store = &state.store;
     let delete_user = store.tx_delete_versioned(&user.key(), user.version)?;
-    let mut ops = vec![delete_user, store.tx_delete(&email_guard(&user.email))?, store.tx_create(&entry)?];
-    if user.role == Role::Owner && user.is_active {
-        ops.push(owner_count_change(state, &tenant, -1)?);
+    let owners = if user.role == Role::Owner && user.is_active { -1 } else { 0 };
+    let ops = vec![delete_user, store.tx_delete(&email_guard(&user.email))?, store.tx_create(&entry)?, account_counters(state, &tenant, -1, owners, None)?];
+    match store.transact(ops).await {
+        Ok(()) => {}
+        Err(e) => return Err(explain_member_failure(state, &tenant, e, owners < 0).await),
     }
-    store.transact(ops).await.map_err(|e| {
-        map_tx(e, |ops| if ops.contains(&3) { last_owner() } else { AppError::Conflict("the user was changed meanwhile; reload and retry".into()) })
-    })?;
     Ok(())
 }

@@ -31,6 +31,74 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The Lambda function name (or the local function name), for logs.
     pub function_name: String,
+    /// AI providers and credit costs.
+    pub ai: AiConfig,
+    pub costs: CreditCosts,
+}
+
+/// Which providers the workers use. In AWS the chat provider must be chosen
+/// explicitly (`AI_PROVIDER`); locally it defaults to `offline` when no
+/// OpenAI key is configured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AiConfig {
+    pub chat_provider: String,
+    pub openai_base_url: String,
+    pub openai_api_key: Option<String>,
+    pub openai_model: String,
+    pub image_provider: String,
+    pub runware_base_url: String,
+    pub runware_api_key: Option<String>,
+    pub runware_model: String,
+    pub openai_image_model: String,
+    /// Deliveries of a job message before the job is failed for good
+    /// (the queue's maxReceiveCount).
+    pub max_attempts: u32,
+    /// Provider request timeout in seconds.
+    pub timeout_secs: u64,
+}
+
+impl AiConfig {
+    pub fn offline() -> Self {
+        Self {
+            chat_provider: "offline".into(),
+            openai_base_url: "https://api.openai.com/v1".into(),
+            openai_api_key: None,
+            openai_model: "gpt-4o-mini".into(),
+            image_provider: "offline".into(),
+            runware_base_url: "https://api.runware.ai/v1".into(),
+            runware_api_key: None,
+            runware_model: "runware:100@1".into(),
+            openai_image_model: "dall-e-3".into(),
+            max_attempts: 5,
+            timeout_secs: 60,
+        }
+    }
+}
+
+/// Credit costs (configuration, not literals in code).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreditCosts {
+    pub content_per_500_words: f64,
+    pub image_prompt: f64,
+    pub image_offline: f64,
+    pub image_runware: f64,
+    pub image_openai: f64,
+    pub clustering_per_run: f64,
+    pub ideas_per_cluster: f64,
+}
+
+impl Default for CreditCosts {
+    fn default() -> Self {
+        Self {
+            content_per_500_words: 1.0,
+            image_prompt: 0.5,
+            image_offline: 1.0,
+            image_runware: 2.0,
+            image_openai: 4.0,
+            clustering_per_run: 10.0,
+            ideas_per_cluster: 1.0,
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -96,7 +164,55 @@ impl Config {
                 return Err(ConfigError::Invalid { name: "JWT_SECRET", message: "must be at least 32 characters".into() });
             }
         }
+        let num = |k: &'static str, default: f64| -> Result<f64, ConfigError> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => v.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).ok_or_else(|| ConfigError::Invalid {
+                    name: k,
+                    message: format!("expected a non-negative number, got {v:?}"),
+                }),
+            }
+        };
+        let d = CreditCosts::default();
+        let costs = CreditCosts {
+            content_per_500_words: num("CREDIT_COST_CONTENT_PER_500_WORDS", d.content_per_500_words)?,
+            image_prompt: num("CREDIT_COST_IMAGE_PROMPT", d.image_prompt)?,
+            image_offline: num("CREDIT_COST_IMAGE_OFFLINE", d.image_offline)?,
+            image_runware: num("CREDIT_COST_IMAGE_RUNWARE", d.image_runware)?,
+            image_openai: num("CREDIT_COST_IMAGE_OPENAI", d.image_openai)?,
+            clustering_per_run: num("CREDIT_COST_CLUSTERING_PER_RUN", d.clustering_per_run)?,
+            ideas_per_cluster: num("CREDIT_COST_IDEAS_PER_CLUSTER", d.ideas_per_cluster)?,
+        };
+        let o = AiConfig::offline();
+        let openai_api_key = get("OPENAI_API_KEY");
+        let chat_provider = match (get("AI_PROVIDER"), environment) {
+            (Some(p), _) => p,
+            (None, Environment::Aws) => return Err(ConfigError::Missing("AI_PROVIDER")),
+            (None, Environment::Local) => if openai_api_key.is_some() { "openai".into() } else { "offline".into() },
+        };
+        if !matches!(chat_provider.as_str(), "offline" | "openai") {
+            return Err(ConfigError::Invalid { name: "AI_PROVIDER", message: format!("expected offline or openai, got {chat_provider:?}") });
+        }
+        let image_provider = get("IMAGE_PROVIDER").unwrap_or_else(|| if chat_provider == "offline" { "offline".into() } else { "openai".into() });
+        if !matches!(image_provider.as_str(), "offline" | "openai" | "runware") {
+            return Err(ConfigError::Invalid { name: "IMAGE_PROVIDER", message: format!("expected offline, openai or runware, got {image_provider:?}") });
+        }
+        let ai = AiConfig {
+            chat_provider,
+            openai_base_url: get("OPENAI_BASE_URL").unwrap_or(o.openai_base_url),
+            openai_api_key,
+            openai_model: get("OPENAI_MODEL").unwrap_or(o.openai_model),
+            image_provider,
+            runware_base_url: get("RUNWARE_BASE_URL").unwrap_or(o.runware_base_url),
+            runware_api_key: get("RUNWARE_API_KEY"),
+            runware_model: get("RUNWARE_MODEL").unwrap_or(o.runware_model),
+            openai_image_model: get("OPENAI_IMAGE_MODEL").unwrap_or(o.openai_image_model),
+            max_attempts: get("AI_MAX_ATTEMPTS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(o.max_attempts),
+            timeout_secs: get("AI_TIMEOUT_SECS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(o.timeout_secs),
+        };
         Ok(Self {
+            ai,
+            costs,
             environment,
             region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).unwrap_or_else(|| DEFAULT_REGION.into()),
             aws_endpoint_url: get("AWS_ENDPOINT_URL"),
@@ -124,6 +240,8 @@ impl Config {
             jwt_secret_arn: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             function_name: "local".into(),
+            ai: AiConfig::offline(),
+            costs: CreditCosts::default(),
         }
     }
 }
@@ -145,8 +263,21 @@ mod tests {
     fn aws_refuses_to_start_without_a_jwt_secret() {
         let err = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("IGNY8_ENV", "aws")])).unwrap_err();
         assert_eq!(err, ConfigError::Missing("JWT_SECRET_ARN"));
-        let ok = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("IGNY8_ENV", "aws"), ("JWT_SECRET_ARN", "arn:x")]));
+        let err = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("IGNY8_ENV", "aws"), ("JWT_SECRET_ARN", "arn:x")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("AI_PROVIDER"), "in AWS the provider must be chosen explicitly");
+        let ok = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("IGNY8_ENV", "aws"), ("JWT_SECRET_ARN", "arn:x"), ("AI_PROVIDER", "openai")]));
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn locally_the_offline_provider_is_used_without_a_key_and_costs_are_configurable() {
+        let c = Config::from_vars(&vars(&[("TABLE_NAME", "t")])).unwrap();
+        assert_eq!((c.ai.chat_provider.as_str(), c.ai.image_provider.as_str()), ("offline", "offline"));
+        let c = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("OPENAI_API_KEY", "sk-x"), ("CREDIT_COST_IMAGE_PROMPT", "0.25")])).unwrap();
+        assert_eq!(c.ai.chat_provider, "openai");
+        assert_eq!(c.costs.image_prompt, 0.25);
+        assert!(Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("AI_PROVIDER", "magic")])).is_err());
+        assert!(Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("CREDIT_COST_IMAGE_PROMPT", "-1")])).is_err());
     }
 
     #[test]

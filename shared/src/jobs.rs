@@ -65,6 +65,22 @@ pub struct Job {
     pub attempts: u32,
     #[serde(default)]
     pub lease_until: Option<i64>,
+    /// Credits held for this job, by pool (AI jobs).
+    #[serde(default)]
+    pub reservation: Option<crate::credits::Reservation>,
+    #[serde(default)]
+    pub credits_estimate: f64,
+    #[serde(default)]
+    pub credits_charged: Option<f64>,
+    #[serde(default)]
+    pub tokens: crate::ai::provider::TokenUsage,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Who started it.
+    #[serde(default)]
+    pub created_by: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -105,6 +121,13 @@ impl Job {
             error: None,
             attempts: 0,
             lease_until: None,
+            reservation: None,
+            credits_estimate: 0.0,
+            credits_charged: None,
+            tokens: Default::default(),
+            provider: None,
+            model: None,
+            created_by: None,
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -163,6 +186,12 @@ impl Registry {
 pub async fn enqueue(state: &AppState, tenant: &Tenant, kind: &str, input: Value) -> AppResult<Job> {
     let job = Job::new(tenant, kind, input);
     state.store.create(&job).await?;
+    send(state, &job).await?;
+    Ok(job)
+}
+
+/// Sends the message of a stored job.
+pub async fn send(state: &AppState, job: &Job) -> AppResult<()> {
     let queue = state
         .config
         .ai_jobs_queue_url
@@ -177,6 +206,54 @@ pub async fn enqueue(state: &AppState, tenant: &Tenant, kind: &str, input: Value
         .send()
         .await
         .map_err(|e| AppError::internal(format!("sqs SendMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))))?;
+    Ok(())
+}
+
+/// The account's jobs, newest first, optionally of one status.
+pub async fn list(state: &AppState, tenant: &Tenant, status: Option<&str>, limit: i32, cursor: Option<String>) -> AppResult<crate::store::Page<Job>> {
+    use crate::store::{Query, SkCondition};
+    use crate::store::keys::Index;
+    let q = match status {
+        Some(s) => {
+            let status: JobStatus = serde_json::from_value(Value::String(s.to_string()))
+                .map_err(|_| AppError::field("status", "must be one of queued, running, completed, failed, cancelled"))?;
+            Query::new(tenant, Index::Gsi1, keys::job_status_gsi(tenant, status.as_str()))
+        }
+        None => Query::new(tenant, Index::Table, tenant.pk()).sk(SkCondition::BeginsWith(keys::JOB_PREFIX.into())),
+    };
+    state.store.query(&q.limit(limit).cursor(cursor).newest_first(true)).await
+}
+
+/// Cancels a queued job and releases its credits. A running or finished job
+/// cannot be cancelled (409).
+pub async fn cancel(state: &AppState, tenant: &Tenant, job_id: &str) -> AppResult<Job> {
+    let job = get(state, tenant, job_id).await?;
+    let values = HashMap::from([
+        (":queued".to_string(), AttributeValue::S("queued".into())),
+        (":cancelled".to_string(), AttributeValue::S("cancelled".into())),
+        (":phase".to_string(), AttributeValue::S("Cancelled".into())),
+        (":one".to_string(), AttributeValue::N("1".into())),
+        (":ts".to_string(), AttributeValue::S(crate::ids::now_rfc3339())),
+        (":gsi".to_string(), AttributeValue::S(keys::job_status_gsi(tenant, "cancelled"))),
+    ]);
+    let updated = state
+        .store
+        .update_raw(
+            &job.key(),
+            "SET #s = :cancelled, phase = :phase, updated_at = :ts, version = version + :one, GSI1PK = :gsi",
+            Some("#s = :queued"),
+            &[("#s", "status")],
+            values,
+        )
+        .await?;
+    let Some(attrs) = updated else {
+        return Err(AppError::Conflict(format!("the job is {}; only a queued job can be cancelled", job.status.as_str())));
+    };
+    let mut job: Job = crate::store::from_attrs(attrs)?;
+    if let Some(held) = job.reservation {
+        crate::credits::release(state, tenant, &job.id, &job.kind, held, "cancelled").await?;
+        job.credits_charged = Some(0.0);
+    }
     Ok(job)
 }
 

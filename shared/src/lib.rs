@@ -7,9 +7,11 @@
 //! Functions stay thin: parse, authorize, call into this crate, wrap the result.
 
 pub mod accounts;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod credits;
 pub mod envelope;
 pub mod error;
 pub mod health;
@@ -19,6 +21,7 @@ pub mod jobs;
 pub mod lambda;
 pub mod log;
 pub mod state;
+pub mod plans;
 pub mod sites;
 pub mod store;
 

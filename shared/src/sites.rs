@@ -163,6 +163,15 @@ fn check_url(errors: &mut Vec<FieldError>, url: &str) -> Option<String> {
     Some(url.trim_end_matches('/').to_string())
 }
 
+fn counter_values(max: Option<u32>) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue::N;
+    let mut v = std::collections::HashMap::from([(":zero".to_string(), N("0".into())), (":one".to_string(), N("1".into()))]);
+    if let Some(m) = max {
+        v.insert(":max".to_string(), N(m.to_string()));
+    }
+    v
+}
+
 fn check_version(client: Option<u64>, stored: u64) -> AppResult<()> {
     match client {
         Some(v) if v != stored => Err(AppError::Conflict(format!("this item is at version {stored}, you edited version {v}; reload and retry"))),
@@ -207,8 +216,21 @@ pub async fn create_site(state: &AppState, p: &Principal, input: SiteInput, ip: 
     };
     let tenant = p.tenant();
     let entry = audit::entry(&tenant, &Actor::principal(p, ip), "site.create", "site", &site.id, json!({"name": site.name}));
+    let account: crate::accounts::Account =
+        state.store.get(&keys::account(&tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+    let plan = crate::plans::of(&account.plan);
     let store = &state.store;
-    store.transact(vec![store.tx_create(&site)?, store.tx_create(&entry)?]).await.map_err(AppError::from)?;
+    let count = store.tx_update(
+        &keys::account(&tenant),
+        "SET site_count = if_not_exists(site_count, :zero) + :one",
+        Some("attribute_not_exists(site_count) OR site_count < :max"),
+        &[],
+        counter_values(Some(plan.max_sites)),
+    )?;
+    store.transact(vec![store.tx_create(&site)?, store.tx_create(&entry)?, count]).await.map_err(|e| match e {
+        crate::store::TxError::ConditionFailed(ops) if ops.contains(&2) => crate::plans::limit_error(plan, "sites", plan.max_sites),
+        other => AppError::from(other),
+    })?;
     Ok(site)
 }
 
@@ -265,7 +287,15 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
         .collect();
     // Children first: if anything fails half-way, the site is still there to retry the delete.
     state.store.batch_delete(&keys).await?;
-    state.store.delete(&scope.site.key()).await?;
+    let store = &state.store;
+    let uncount = store.tx_update(
+        &keys::account(&scope.tenant),
+        "SET site_count = site_count - :one",
+        Some("site_count > :zero"),
+        &[],
+        counter_values(None),
+    )?;
+    store.transact(vec![store.tx_delete(&scope.site.key())?, uncount]).await.map_err(AppError::from)?;
     audit::record(state, &scope.tenant, &Actor::principal(p, ip), "site.delete", "site", site_id, json!({"name": scope.site.name, "items_removed": keys.len()})).await?;
     Ok(Deleted { id: site_id.to_string(), items_removed: keys.len() })
 }

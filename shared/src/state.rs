@@ -11,6 +11,7 @@ pub struct AppState {
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
     tokens: Option<crate::auth::token::Tokens>,
+    providers: std::sync::OnceLock<crate::ai::Providers>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -80,7 +81,18 @@ impl AppState {
             .as_deref()
             .filter(|s| !s.is_empty())
             .map(|s| crate::auth::token::Tokens::new(s.as_bytes()));
-        Self { config, store, sqs, s3, tokens }
+        Self { config, store, sqs, s3, tokens, providers: std::sync::OnceLock::new() }
+    }
+
+    /// The AI providers chosen by configuration (built on first use).
+    pub fn providers(&self) -> crate::ai::Providers {
+        self.providers.get_or_init(|| crate::ai::Providers::from_config(&self.config.ai)).clone()
+    }
+
+    /// Replaces the providers (tests point them at fake servers).
+    pub fn with_providers(self, providers: crate::ai::Providers) -> Self {
+        let _ = self.providers.set(providers);
+        self
     }
 
     /// The token signer/verifier; an error when this function has no secret.

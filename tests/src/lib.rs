@@ -173,3 +173,12 @@ pub async fn member(owner: &Tenant, role: &str) -> (String, String) {
     assert_eq!(status, 200, "login {role}: {body}");
     (id, body["data"]["tokens"]["access"].as_str().unwrap().to_string())
 }
+
+/// Moves an account to another plan (there is no billing in the tests).
+pub async fn set_plan(account_id: &str, plan: &str) {
+    let state = env().state().await;
+    let key = igny8::store::keys::account(&igny8::store::keys::Tenant::from_verified(account_id));
+    let mut account: igny8::accounts::Account = state.store.get(&key).await.expect("get").expect("account");
+    account.plan = plan.to_string();
+    state.store.update_versioned(&mut account).await.expect("update plan");
+}

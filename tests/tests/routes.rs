@@ -26,6 +26,8 @@ async fn each_function_router_pattern_is_routed_to_that_function() {
         ("AuthFunction", igny8_auth::router().patterns()),
         ("AccountsFunction", igny8_accounts::router().patterns()),
         ("SitesFunction", igny8_sites::router().patterns()),
+        ("JobsFunction", igny8_jobs::router().patterns()),
+        ("CreditsFunction", igny8_credits::router().patterns()),
     ];
     for (function, patterns) in cases {
         for (method, pattern) in patterns {

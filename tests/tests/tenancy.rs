@@ -56,6 +56,7 @@ async fn cross_tenant_matrix_every_foreign_id_is_a_404() {
 #[tokio::test]
 async fn role_matrix() {
     let (owner, site, _) = account_with_site("roles").await;
+    igny8_e2e::set_plan(&owner.account_id, "growth").await;
     let (viewer_id, viewer) = member(&owner, "viewer").await;
     let (editor_id, editor) = member(&owner, "editor").await;
     let (admin_id, admin) = member(&owner, "admin").await;
@@ -181,4 +182,23 @@ async fn audit_log_records_security_events_for_admins() {
     let (_, page) = api("GET", "/api/v1/audit-log/?limit=2", Some(&token), None).await;
     assert_eq!(page["data"]["results"].as_array().unwrap().len(), 2);
     assert!(page["data"]["next_cursor"].is_string());
+}
+
+#[tokio::test]
+async fn plan_limits_are_enforced_with_a_clear_403() {
+    // The free plan: 1 site, 3 users.
+    let (t, _, _) = account_with_site("limits").await;
+    let (status, body) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "second"}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("at most 1 sites"), "names the limit: {body}");
+    member(&t, "editor").await;
+    member(&t, "viewer").await;
+    let (status, body) =
+        api("POST", "/api/v1/users/", Some(&t.access), Some(json!({"email": email("x"), "password": PASSWORD, "role": "viewer"}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("users"), "{body}");
+    // Upgrading lifts the limit.
+    igny8_e2e::set_plan(&t.account_id, "starter").await;
+    let (status, body) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "second"}))).await;
+    assert_eq!(status, 201, "{body}");
 }

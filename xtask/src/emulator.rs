@@ -1,4 +1,6 @@
-//! The AWS emulator: a moto server on 127.0.0.1, started and stopped by us.
+//! The AWS emulator: a moto server on 127.0.0.1, started and stopped by us,
+//! through `xtask/moto_server.py` (moto with DynamoDB operations serialised,
+//! as DynamoDB's transactions are isolated and moto's are not).
 //!
 //! The server runs under a tiny shell watchdog that kills it when the process
 //! that started it goes away, so a crashed test run or a killed `cargo xtask
@@ -22,13 +24,15 @@ impl Emulator {
     pub fn start() -> Result<Self> {
         crate::pytools::ensure()?;
         let port = crate::free_port()?;
-        let moto = crate::pytools::bin("moto_server");
+        let python = crate::pytools::bin("python");
+        let launcher = crate::repo_root().join("xtask").join("moto_server.py");
         // The watchdog: start moto, then poll the parent pid; when it is gone, stop moto.
         let script = format!(
-            "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+            "'{}' '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
              trap 'kill $m 2>/dev/null; exit 0' TERM INT; \
              while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
-            moto.display(),
+            python.display(),
+            launcher.display(),
             parent = std::process::id()
         );
         let child = Command::new("sh")

@@ -15,6 +15,8 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
         ("AuthFunction", |s, r| Box::pin(igny8_auth::handle(s, r))),
         ("AccountsFunction", |s, r| Box::pin(igny8_accounts::handle(s, r))),
         ("SitesFunction", |s, r| Box::pin(igny8_sites::handle(s, r))),
+        ("JobsFunction", |s, r| Box::pin(igny8_jobs::handle(s, r))),
+        ("CreditsFunction", |s, r| Box::pin(igny8_credits::handle(s, r))),
     ]
 }
 

@@ -14,7 +14,14 @@ pub const FUNCTION: &str = "ai-worker";
 /// The job kinds this worker runs. Modules add their registration here.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::new)
+    REGISTRY.get_or_init(|| {
+        igny8::ai::function::registry().keys().fold(Registry::new(), |r, name| {
+            r.register(name, |state: Arc<AppState>, job: igny8::jobs::Job| async move {
+                let providers = state.providers();
+                igny8::ai::function::run(state, job, providers).await
+            })
+        })
+    })
 }
 
 /// Handles one SQS batch with the production registry.

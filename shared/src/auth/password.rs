@@ -368,9 +368,10 @@ mod tests {
 
     #[test]
     fn django_known_vector_at_django_5_default_iterations() {
-        assert_eq!(django_pbkdf2_sha256("correct horse", "seasalt", 870_000), DJANGO_870K);
+        // One PBKDF2 run at this count costs seconds in a debug build, so this
+        // test checks the accepting path only; the 1000-iteration vectors below
+        // cover generation and rejection.
         assert_eq!(verify("correct horse", DJANGO_870K), Verification::Valid { needs_rehash: true });
-        assert_eq!(verify("correct horsE", DJANGO_870K), Verification::Invalid);
     }
 
     #[test]

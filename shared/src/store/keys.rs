@@ -25,6 +25,9 @@
 //! | refresh token (single use) | table | `ACCT#<a>` | `RTOK#<jti>` (TTL) |
 //! | failed-login throttle per email | table | `THROTTLE#LOGIN#<sha256(email)>` | `THROTTLE` (TTL) |
 //! | audit log, newest first | table | `ACCT#<a>` | begins_with `AUDIT#` (ULID order) |
+//! | credit ledger, newest first / by date range | table | `ACCT#<a>` | `TXN#<ulid>` (between two ULIDs) |
+//! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
+//! | accounts (monthly grant sweep) | GSI1 | `ACCOUNTS` | `<a>` |
 //! | site by id | table | `ACCT#<a>` | `SITE#<s>` |
 //! | sites of an account | table | `ACCT#<a>` | begins_with `SITE#` |
 //! | sector by id | table | `ACCT#<a>#SITE#<s>` | `SECTOR#<x>` |
@@ -160,6 +163,18 @@ pub fn audit(t: &Tenant, entry_id: &str) -> Key {
     Key::new(t.pk(), format!("AUDIT#{entry_id}"))
 }
 pub const AUDIT_PREFIX: &str = "AUDIT#";
+
+pub fn credit_txn(t: &Tenant, txn_id: &str) -> Key {
+    Key::new(t.pk(), format!("{CREDIT_TXN_PREFIX}{txn_id}"))
+}
+pub const CREDIT_TXN_PREFIX: &str = "TXN#";
+
+pub fn credit_guard(t: &Tenant, idempotency_key: &str) -> Key {
+    Key::new(t.pk(), format!("TXNKEY#{idempotency_key}"))
+}
+
+/// GSI1 partition listing every account (for the monthly grant).
+pub const ACCOUNTS_GSI: &str = "ACCOUNTS";
 
 pub fn site(t: &Tenant, site_id: &str) -> Key {
     Key::new(t.pk(), format!("SITE#{site_id}"))

@@ -1,0 +1,48 @@
+//! `/api/v1/credits/…` and `/api/v1/plans/`: balance, ledger, usage, plans.
+
+use igny8::AppError;
+use igny8::auth::guard::{Access, require};
+use igny8::credits::{TxnFilter, TxnType};
+use igny8::envelope::Reply;
+use igny8::http::{Router, dispatch};
+use igny8::AppState;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use std::sync::{Arc, OnceLock};
+
+pub const FUNCTION: &str = "credits";
+
+pub fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        Router::new()
+            .get("/api/v1/credits/balance", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                Ok(Reply::ok(igny8::credits::balance(&ctx.state, &p.tenant()).await?))
+            })
+            .get("/api/v1/credits/transactions", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                let kind = match ctx.query("type") {
+                    None => None,
+                    Some(t) => Some(serde_json::from_value::<TxnType>(json!(t)).map_err(|_| {
+                        AppError::field("type", "must be one of reserve, settle, release, grant, adjust, purchase")
+                    })?),
+                };
+                let filter = TxnFilter { kind, from: ctx.query("from").map(str::to_string), to: ctx.query("to").map(str::to_string) };
+                Ok(Reply::ok(igny8::credits::transactions(&ctx.state, &p.tenant(), &filter, limit, cursor).await?))
+            })
+            .get("/api/v1/credits/usage", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                Ok(Reply::ok(json!({"results": igny8::credits::usage(&ctx.state, &p.tenant()).await?})))
+            })
+            .get("/api/v1/plans", |ctx| async move {
+                require(&ctx, Access::AuthenticatedAndActive).await?;
+                Ok(Reply::ok(json!({"results": igny8::plans::PLANS})))
+            })
+    })
+}
+
+pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {
+    dispatch(FUNCTION, state, router(), req).await
+}

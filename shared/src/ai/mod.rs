@@ -1,0 +1,36 @@
+//! The AI framework: providers behind one trait (OpenAI-compatible chat,
+//! Runware and OpenAI images, and an offline provider for keyless local runs).
+
+pub mod function;
+pub mod offline;
+pub mod openai;
+pub mod provider;
+pub mod runware;
+
+use crate::config::AiConfig;
+use provider::{ChatProvider, ImageProvider, RetryPolicy};
+use std::sync::Arc;
+
+/// The providers a worker uses, built from configuration.
+#[derive(Clone)]
+pub struct Providers {
+    pub chat: Arc<dyn ChatProvider>,
+    pub images: Arc<dyn ImageProvider>,
+}
+
+impl Providers {
+    pub fn from_config(c: &AiConfig) -> Self {
+        let policy = RetryPolicy { timeout: std::time::Duration::from_secs(c.timeout_secs), ..RetryPolicy::default() };
+        let key = |k: &Option<String>| k.clone().unwrap_or_default();
+        let chat: Arc<dyn ChatProvider> = match c.chat_provider.as_str() {
+            "openai" => Arc::new(openai::OpenAiChat::new(&c.openai_base_url, &key(&c.openai_api_key), &c.openai_model, policy.clone())),
+            _ => Arc::new(offline::OfflineChat::new()),
+        };
+        let images: Arc<dyn ImageProvider> = match c.image_provider.as_str() {
+            "runware" => Arc::new(runware::RunwareImages::new(&c.runware_base_url, &key(&c.runware_api_key), &c.runware_model, policy)),
+            "openai" => Arc::new(openai::OpenAiImages::new(&c.openai_base_url, &key(&c.openai_api_key), &c.openai_image_model, policy)),
+            _ => Arc::new(offline::OfflineImages::new()),
+        };
+        Self { chat, images }
+    }
+}

@@ -1,0 +1,394 @@
+//! Credits: the balance lives on the account item in two pools — plan credits
+//! (reset each period) and bonus credits (bought, never expire); spending takes
+//! plan credits first. Every movement is one `TransactWriteItems` of
+//!
+//! 1. the account's new balances, conditional on the version read (so
+//!    concurrent movements serialise and a balance can never go negative),
+//! 2. an idempotency guard for the movement (e.g. `JOB#<id>#reserve`), so the
+//!    same movement applied twice lands once, and
+//! 3. the ledger item ([`CreditTransaction`]) with the balance after it.
+//!
+//! A job reserves its estimate at enqueue, then either settles (charges the
+//! real cost, returns the rest) or is released (returns everything) — settle
+//! and release share one guard, so a job can only ever do one of them, once.
+
+use crate::accounts::Account;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::keys::{self, Index, Key, Tenant};
+use crate::store::{Item, Page, Query, SkCondition, TxError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxnType {
+    /// Credits held for a queued job.
+    Reserve,
+    /// A finished job: the real cost charged, the rest of the reservation returned.
+    Settle,
+    /// A failed or cancelled job: the whole reservation returned.
+    Release,
+    /// Plan credits granted (sign-up, monthly period start).
+    Grant,
+    /// A manual adjustment by platform staff, with a reason.
+    Adjust,
+    /// Bonus credits bought.
+    Purchase,
+}
+
+impl TxnType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxnType::Reserve => "reserve",
+            TxnType::Settle => "settle",
+            TxnType::Release => "release",
+            TxnType::Grant => "grant",
+            TxnType::Adjust => "adjust",
+            TxnType::Purchase => "purchase",
+        }
+    }
+}
+
+/// One ledger line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditTransaction {
+    pub id: String,
+    pub account_id: String,
+    #[serde(rename = "type")]
+    pub kind: TxnType,
+    /// Effect on the total balance (negative = spent).
+    pub amount: f64,
+    pub plan_delta: f64,
+    pub bonus_delta: f64,
+    pub plan_after: f64,
+    pub bonus_after: f64,
+    pub balance_after: f64,
+    #[serde(default)]
+    pub job_id: Option<String>,
+    #[serde(default)]
+    pub function: Option<String>,
+    /// For settle: what the job really cost.
+    #[serde(default)]
+    pub charged: Option<f64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub idempotency_key: String,
+    pub created_at: String,
+}
+
+impl Item for CreditTransaction {
+    const ENTITY: &'static str = "CreditTransaction";
+    fn key(&self) -> Key {
+        keys::credit_txn(&Tenant::from_verified(&self.account_id), &self.id)
+    }
+}
+
+/// How a movement changes the pools.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// Spend `amount`: plan credits first, then bonus. 402 if the total is short.
+    Spend(f64),
+    /// Return credits to the pools they came from.
+    Refund { plan: f64, bonus: f64 },
+    /// Add plan credits.
+    AddPlan(f64),
+    /// Set the plan pool (a new period).
+    ResetPlan(f64),
+    /// Add (or with a negative value remove) credits; plan and bonus deltas.
+    Adjust { plan: f64, bonus: f64 },
+}
+
+/// A movement to apply.
+#[derive(Debug, Clone)]
+pub struct Movement {
+    pub kind: TxnType,
+    pub change: Change,
+    /// Unique per movement; applying the same key twice lands once.
+    pub idempotency_key: String,
+    pub job_id: Option<String>,
+    pub function: Option<String>,
+    pub charged: Option<f64>,
+    pub reason: Option<String>,
+}
+
+/// The outcome of [`apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    Done(CreditTransaction),
+    /// The movement had already been applied; nothing changed.
+    AlreadyApplied,
+}
+
+/// Rounds to hundredths so float noise never accumulates in balances.
+pub fn round(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn compute(account: &Account, change: Change) -> AppResult<(f64, f64)> {
+    let (plan, bonus) = (account.plan_credits, account.bonus_credits);
+    let (dp, db) = match change {
+        Change::Spend(amount) => {
+            if amount < 0.0 || !amount.is_finite() {
+                return Err(AppError::internal(format!("invalid spend {amount}")));
+            }
+            if plan + bonus + 1e-9 < amount {
+                return Err(AppError::InsufficientCredits(format!(
+                    "this needs {amount} credits and the account has {}",
+                    round(plan + bonus)
+                )));
+            }
+            let from_plan = amount.min(plan.max(0.0));
+            (-from_plan, -(amount - from_plan))
+        }
+        Change::Refund { plan: p, bonus: b } => (p, b),
+        Change::AddPlan(a) => (a, 0.0),
+        Change::ResetPlan(to) => (to - plan, 0.0),
+        Change::Adjust { plan: p, bonus: b } => {
+            if plan + p < -1e-9 || bonus + b < -1e-9 {
+                return Err(AppError::validation("the adjustment would make a balance negative"));
+            }
+            (p, b)
+        }
+    };
+    Ok((round(dp), round(db)))
+}
+
+const MAX_ATTEMPTS: u32 = 200;
+
+/// Applies one movement atomically with its ledger line. Concurrent movements
+/// on one account serialise through the account's version.
+pub async fn apply(state: &AppState, tenant: &Tenant, m: &Movement) -> AppResult<Applied> {
+    let store = &state.store;
+    let guard = keys::credit_guard(tenant, &m.idempotency_key);
+    for attempt in 0..MAX_ATTEMPTS {
+        let account: Account = store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+        let (dp, db) = compute(&account, m.change)?;
+        let (plan_after, bonus_after) = (round(account.plan_credits + dp), round(account.bonus_credits + db));
+        let txn = CreditTransaction {
+            id: crate::ids::new_id(),
+            account_id: tenant.account_id().to_string(),
+            kind: m.kind,
+            amount: round(dp + db),
+            plan_delta: dp,
+            bonus_delta: db,
+            plan_after,
+            bonus_after,
+            balance_after: round(plan_after + bonus_after),
+            job_id: m.job_id.clone(),
+            function: m.function.clone(),
+            charged: m.charged,
+            reason: m.reason.clone(),
+            idempotency_key: m.idempotency_key.clone(),
+            created_at: crate::ids::now_rfc3339(),
+        };
+        let update = store.tx_update(
+            &keys::account(tenant),
+            "SET plan_credits = :p, bonus_credits = :b, version = version + :one",
+            Some("#v = :v"),
+            &[("#v", "version")],
+            HashMap::from([
+                (":p".to_string(), AttributeValue::N(plan_after.to_string())),
+                (":b".to_string(), AttributeValue::N(bonus_after.to_string())),
+                (":one".to_string(), AttributeValue::N("1".into())),
+                (":v".to_string(), AttributeValue::N(account.version.to_string())),
+            ]),
+        )?;
+        match store.transact(vec![update, store.tx_guard(&guard, &txn.id)?, store.tx_create(&txn)?]).await {
+            Ok(()) => return Ok(Applied::Done(txn)),
+            Err(TxError::ConditionFailed(_)) => {
+                // Which condition failed is read back from the table rather than
+                // from the cancellation reasons (the emulator does not always
+                // report them faithfully).
+                if store.get::<serde_json::Value>(&guard).await?.is_some() {
+                    return Ok(Applied::AlreadyApplied);
+                }
+                // Someone else moved the balance first: read again and retry.
+                tokio::time::sleep(crate::store::backoff(attempt.min(6))).await;
+            }
+            Err(TxError::Other(e)) => return Err(e),
+        }
+    }
+    Err(AppError::Conflict("the balance is changing too fast; try again".into()))
+}
+
+/// What a job holds: how much of its reservation came from each pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub plan: f64,
+    pub bonus: f64,
+}
+
+impl Reservation {
+    pub fn total(&self) -> f64 {
+        round(self.plan + self.bonus)
+    }
+}
+
+/// Reserves a job's estimate. 402 `INSUFFICIENT_CREDITS` when short.
+pub async fn reserve(state: &AppState, tenant: &Tenant, job_id: &str, function: &str, estimate: f64) -> AppResult<Reservation> {
+    let m = Movement {
+        kind: TxnType::Reserve,
+        change: Change::Spend(round(estimate)),
+        idempotency_key: format!("JOB#{job_id}#reserve"),
+        job_id: Some(job_id.into()),
+        function: Some(function.into()),
+        charged: None,
+        reason: None,
+    };
+    match apply(state, tenant, &m).await? {
+        Applied::Done(t) => Ok(Reservation { plan: -t.plan_delta, bonus: -t.bonus_delta }),
+        Applied::AlreadyApplied => Err(AppError::Conflict("credits for this job were already reserved".into())),
+    }
+}
+
+/// Settles a finished job: charges `actual` (at most the reservation) and
+/// returns the rest, bonus credits first.
+pub async fn settle(state: &AppState, tenant: &Tenant, job_id: &str, function: &str, held: Reservation, actual: f64) -> AppResult<Applied> {
+    let charged = round(actual.clamp(0.0, held.total()));
+    let refund = round(held.total() - charged);
+    let bonus_back = refund.min(held.bonus);
+    let m = Movement {
+        kind: TxnType::Settle,
+        change: Change::Refund { plan: round(refund - bonus_back), bonus: round(bonus_back) },
+        idempotency_key: format!("JOB#{job_id}#final"),
+        job_id: Some(job_id.into()),
+        function: Some(function.into()),
+        charged: Some(charged),
+        reason: None,
+    };
+    apply(state, tenant, &m).await
+}
+
+/// Releases a failed or cancelled job's whole reservation.
+pub async fn release(state: &AppState, tenant: &Tenant, job_id: &str, function: &str, held: Reservation, reason: &str) -> AppResult<Applied> {
+    let m = Movement {
+        kind: TxnType::Release,
+        change: Change::Refund { plan: held.plan, bonus: held.bonus },
+        idempotency_key: format!("JOB#{job_id}#final"),
+        job_id: Some(job_id.into()),
+        function: Some(function.into()),
+        charged: Some(0.0),
+        reason: Some(reason.chars().take(500).collect()),
+    };
+    apply(state, tenant, &m).await
+}
+
+/// The balance as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Balance {
+    pub plan_credits: f64,
+    pub bonus_credits: f64,
+    pub total: f64,
+    pub plan: String,
+}
+
+pub async fn balance(state: &AppState, tenant: &Tenant) -> AppResult<Balance> {
+    let a: Account = state.store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+    Ok(Balance { plan_credits: a.plan_credits, bonus_credits: a.bonus_credits, total: round(a.plan_credits + a.bonus_credits), plan: a.plan })
+}
+
+/// Ledger filters: type, and an RFC 3339 date range on `created_at`.
+#[derive(Debug, Clone, Default)]
+pub struct TxnFilter {
+    pub kind: Option<TxnType>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The ledger, newest first. Date bounds narrow the key range (ULIDs sort by
+/// time); the type filter is applied to each page.
+pub async fn transactions(state: &AppState, tenant: &Tenant, f: &TxnFilter, limit: i32, cursor: Option<String>) -> AppResult<Page<CreditTransaction>> {
+    let lower = f.from.as_deref().map(ulid_floor).transpose()?.unwrap_or_else(|| "0".into());
+    let upper = f.to.as_deref().map(ulid_floor).transpose()?.unwrap_or_else(|| "Z".into());
+    let q = Query::new(tenant, Index::Table, tenant.pk())
+        .sk(SkCondition::Between(format!("{}{lower}", keys::CREDIT_TXN_PREFIX), format!("{}{upper}", keys::CREDIT_TXN_PREFIX)))
+        .limit(limit)
+        .cursor(cursor)
+        .newest_first(true);
+    let mut page = state.store.query::<CreditTransaction>(&q).await?;
+    if let Some(kind) = f.kind {
+        page.results.retain(|t| t.kind == kind);
+    }
+    Ok(page)
+}
+
+/// The smallest ULID of an RFC 3339 instant (or a plain date).
+fn ulid_floor(s: &str) -> AppResult<String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| time::OffsetDateTime::parse(&format!("{s}T00:00:00Z"), &Rfc3339))
+        .map_err(|_| AppError::validation(format!("{s:?} is not a date (use 2026-11-25 or 2026-11-25T10:00:00Z)")))?;
+    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| AppError::validation("date before 1970"))?;
+    Ok(ulid::Ulid::from_parts(ms, 0).to_string())
+}
+
+/// Usage by function and month, from the ledger (settled charges).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UsageRow {
+    pub month: String,
+    pub function: String,
+    pub jobs: u64,
+    pub credits: f64,
+}
+
+pub async fn usage(state: &AppState, tenant: &Tenant) -> AppResult<Vec<UsageRow>> {
+    let q = Query::new(tenant, Index::Table, tenant.pk()).sk(SkCondition::BeginsWith(keys::CREDIT_TXN_PREFIX.into()));
+    let all: Vec<CreditTransaction> = state.store.query_all(&q, 100_000).await?;
+    let mut rows: std::collections::BTreeMap<(String, String), (u64, f64)> = Default::default();
+    for t in all.iter().filter(|t| t.kind == TxnType::Settle) {
+        let month = t.created_at.get(..7).unwrap_or("").to_string();
+        let e = rows.entry((month, t.function.clone().unwrap_or_default())).or_default();
+        e.0 += 1;
+        e.1 = round(e.1 + t.charged.unwrap_or(0.0));
+    }
+    Ok(rows.into_iter().rev().map(|((month, function), (jobs, credits))| UsageRow { month, function, jobs, credits }).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(plan: f64, bonus: f64) -> Account {
+        Account {
+            id: "A".into(),
+            name: "n".into(),
+            status: crate::accounts::AccountStatus::Active,
+            plan: "free".into(),
+            plan_credits: plan,
+            bonus_credits: bonus,
+            owner_count: 1,
+            site_count: 0,
+            user_count: 1,
+            period: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn spending_takes_plan_credits_first_then_bonus() {
+        assert_eq!(compute(&account(10.0, 5.0), Change::Spend(4.0)).unwrap(), (-4.0, 0.0));
+        assert_eq!(compute(&account(10.0, 5.0), Change::Spend(12.5)).unwrap(), (-10.0, -2.5));
+        assert_eq!(compute(&account(0.0, 5.0), Change::Spend(0.5)).unwrap(), (0.0, -0.5));
+        let err = compute(&account(10.0, 5.0), Change::Spend(15.5)).unwrap_err();
+        assert_eq!(err.code(), "INSUFFICIENT_CREDITS");
+    }
+
+    #[test]
+    fn a_new_period_resets_plan_credits_and_keeps_bonus() {
+        assert_eq!(compute(&account(3.0, 7.0), Change::ResetPlan(100.0)).unwrap(), (97.0, 0.0));
+        assert_eq!(compute(&account(3.0, 7.0), Change::Adjust { plan: -3.0, bonus: 2.0 }).unwrap(), (-3.0, 2.0));
+        assert!(compute(&account(3.0, 7.0), Change::Adjust { plan: -4.0, bonus: 0.0 }).is_err());
+    }
+
+    #[test]
+    fn dates_bound_ulids() {
+        let a = ulid_floor("2026-11-01").unwrap();
+        let b = ulid_floor("2026-11-25T10:00:00Z").unwrap();
+        assert!(a < b);
+        assert!(ulid_floor("yesterday").is_err());
+    }
+}

@@ -1,0 +1,349 @@
+//! The AI job framework against the emulator and a fake OpenAI server:
+//! reservation at submit, settle on success, release on failure, retries,
+//! repair of malformed output, duplicate deliveries, concurrency, cancel.
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use futures::future::BoxFuture;
+use igny8::ai::Providers;
+use igny8::ai::function::{AiFunction, JobCtx, Outcome, Prepared, Submission, run_with, submit};
+use igny8::ai::provider::{ChatRequest, RetryPolicy};
+use igny8::auth::guard::{Principal, Role};
+use igny8::credits::CreditTransaction;
+use igny8::jobs::{Job, JobError, JobStatus, Registry};
+use igny8::store::keys::{Index, Tenant as Tk};
+use igny8::store::{Item, Query, SkCondition};
+use igny8::{AppError, AppResult, AppState};
+use igny8_e2e::{api, env, register};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+
+/// A small AI function for the framework's tests: asks for a title.
+struct TitleFn {
+    executions: Arc<AtomicUsize>,
+}
+
+#[derive(Deserialize)]
+struct TitleOut {
+    title: String,
+}
+
+impl AiFunction for TitleFn {
+    fn name(&self) -> &'static str {
+        "test_title"
+    }
+    fn description(&self) -> &'static str {
+        "writes a title for a topic"
+    }
+    fn prepare<'a>(&'a self, _s: &'a AppState, _p: &'a Principal, input: Value) -> BoxFuture<'a, AppResult<Prepared>> {
+        Box::pin(async move {
+            let topic = input["topic"].as_str().filter(|t| !t.trim().is_empty()).ok_or_else(|| AppError::field("topic", "is required"))?;
+            let cost = input["cost"].as_f64().unwrap_or(10.0);
+            Ok(Prepared { input: json!({"topic": topic}), estimate: cost, preview: json!({"titles": 1, "topic": topic}) })
+        })
+    }
+    fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
+        Box::pin(async move {
+            self.executions.fetch_add(1, Ordering::SeqCst);
+            let schema = json!({"type": "object", "properties": {"title": {"type": "string", "minLength": 3}}, "required": ["title"], "additionalProperties": false});
+            let req = ChatRequest {
+                system: "You write SEO titles.".into(),
+                user: format!("Topic: {}", ctx.job.input["topic"].as_str().unwrap_or_default()),
+                json_schema: Some(("title".into(), schema)),
+                max_tokens: Some(100),
+                temperature: None,
+            };
+            let out: TitleOut = ctx.ask_json(req, |t: &TitleOut| if t.title.trim().len() >= 3 { Ok(()) } else { Err("title too short".into()) }).await?;
+            Ok(Outcome { result: json!({"title": out.title}), actual_cost: 4.0 })
+        })
+    }
+}
+
+fn completion(content: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_764_000_000, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 7, "total_tokens": 27}
+    }))
+}
+
+/// Answers the scripted responses in order, then repeats the last.
+struct Script(Vec<ResponseTemplate>, AtomicUsize);
+impl Respond for Script {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let i = self.1.fetch_add(1, Ordering::SeqCst);
+        self.0[i.min(self.0.len() - 1)].clone()
+    }
+}
+
+async fn fake_openai(script: Vec<ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(Script(script, AtomicUsize::new(0))).mount(&server).await;
+    server
+}
+
+fn providers(server: &MockServer) -> Providers {
+    let policy = RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(200), timeout: Duration::from_millis(500) };
+    let mut p = Providers::from_config(&igny8::config::AiConfig::offline());
+    p.chat = Arc::new(igny8::ai::openai::OpenAiChat::new(&format!("{}/v1", server.uri()), "sk-test", "gpt-4o-mini", policy));
+    p
+}
+
+struct Setup {
+    state: Arc<AppState>,
+    owner: Principal,
+    tenant: Tk,
+}
+
+async fn setup(tag: &str) -> Setup {
+    let t = register(tag).await;
+    let state = env().state().await;
+    let owner = Principal { user_id: t.user_id, account_id: t.account_id.clone(), role: Role::Owner, email: t.email };
+    Setup { state, tenant: Tk::from_verified(&t.account_id), owner }
+}
+
+async fn ledger(s: &Setup) -> Vec<CreditTransaction> {
+    let q = Query::new(&s.tenant, Index::Table, s.tenant.pk()).sk(SkCondition::BeginsWith("TXN#".into()));
+    s.state.store.query_all(&q, 10_000).await.unwrap()
+}
+
+async fn balance(s: &Setup) -> f64 {
+    igny8::credits::balance(&s.state, &s.tenant).await.unwrap().total
+}
+
+/// Delivers the job's message to the worker as an SQS record, `times` times.
+async fn deliver(s: &Setup, registry: &Registry, job: &Job, times: usize) -> Vec<String> {
+    let mut failures = Vec::new();
+    for i in 0..times {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(format!("msg-{}-{i}", job.id));
+        record.body = Some(json!({"job_id": job.id, "account_id": job.account_id, "kind": job.kind}).to_string());
+        let mut event = SqsEvent::default();
+        event.records = vec![record];
+        let resp = igny8_ai_worker::handle_with(s.state.clone(), registry, event).await;
+        failures.extend(resp.batch_item_failures.into_iter().map(|f| f.item_identifier));
+    }
+    failures
+}
+
+fn registry(providers: Providers, executions: Arc<AtomicUsize>) -> Registry {
+    Registry::new().register("test_title", move |state, job| {
+        let providers = providers.clone();
+        let f = TitleFn { executions: executions.clone() };
+        async move { run_with(state, job, providers, &f).await }
+    })
+}
+
+async fn submitted(s: &Setup, cost: f64) -> Job {
+    let f = TitleFn { executions: Arc::default() };
+    match submit(&s.state, &s.owner, &f, json!({"topic": "city breaks in Lisbon", "cost": cost}), false).await.unwrap() {
+        Submission::Queued(job) => *job,
+        other => panic!("expected a queued job, got {other:?}"),
+    }
+}
+
+async fn stored(s: &Setup, job: &Job) -> Job {
+    s.state.store.get(&job.key()).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn success_settles_the_real_cost_and_records_tokens() {
+    let s = setup("ai-ok").await;
+    let server = fake_openai(vec![completion(r#"{"title":"48 Hours in Lisbon"}"#)]).await;
+    let job = submitted(&s, 10.0).await;
+    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(balance(&s).await, 90.0, "the estimate is reserved at submit");
+    let runs = Arc::new(AtomicUsize::new(0));
+    assert!(deliver(&s, &registry(providers(&server), runs.clone()), &job, 1).await.is_empty());
+    let done = stored(&s, &job).await;
+    assert_eq!(done.status, JobStatus::Completed, "{done:?}");
+    assert_eq!(done.result, Some(json!({"title": "48 Hours in Lisbon"})));
+    assert_eq!(done.credits_charged, Some(4.0));
+    assert_eq!(done.tokens.total_tokens, 27);
+    assert_eq!(done.provider.as_deref(), Some("openai"));
+    assert_eq!(balance(&s).await, 96.0, "charged 4 of the 10 reserved");
+    let kinds: Vec<&str> = ledger(&s).await.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>().into_iter().collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "reserve").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "settle").count(), 1);
+}
+
+#[tokio::test]
+async fn rate_limits_server_errors_and_timeouts_are_retried_then_succeed() {
+    for (case, first) in [
+        ("429 with Retry-After", ResponseTemplate::new(429).insert_header("retry-after", "0").set_body_json(json!({"error": {"message": "slow down"}}))),
+        ("500", ResponseTemplate::new(500).set_body_json(json!({"error": {"message": "oops"}}))),
+        ("timeout", completion(r#"{"title":"late"}"#).set_delay(Duration::from_secs(2))),
+    ] {
+        let s = setup("ai-retry").await;
+        let server = fake_openai(vec![first, completion(r#"{"title":"Lisbon on a budget"}"#)]).await;
+        let job = submitted(&s, 10.0).await;
+        let runs = Arc::new(AtomicUsize::new(0));
+        assert!(deliver(&s, &registry(providers(&server), runs), &job, 1).await.is_empty(), "{case}");
+        let done = stored(&s, &job).await;
+        assert_eq!(done.status, JobStatus::Completed, "{case}: {done:?}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 2, "{case}: one retry");
+        assert_eq!(balance(&s).await, 96.0, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_output_is_repaired_once_and_twice_malformed_fails_and_releases() {
+    // Repaired: a malformed answer, then a good one.
+    let s = setup("ai-repair").await;
+    let server = fake_openai(vec![completion("Sure! Here is a title: Lisbon"), completion(r#"{"title":"Lisbon, slowly"}"#)]).await;
+    let job = submitted(&s, 10.0).await;
+    assert!(deliver(&s, &registry(providers(&server), Arc::default()), &job, 1).await.is_empty());
+    assert_eq!(stored(&s, &job).await.status, JobStatus::Completed);
+    let second_prompt = &server.received_requests().await.unwrap()[1];
+    let body: Value = serde_json::from_slice(&second_prompt.body).unwrap();
+    assert!(body["messages"][1]["content"].as_str().unwrap().contains("could not be used"), "the repair request quotes the problem");
+
+    // Malformed twice: failed, credits released, ledger shows reserve + release.
+    let s = setup("ai-malformed").await;
+    let server = fake_openai(vec![completion("not json"), completion(r#"{"title":""}"#)]).await;
+    let job = submitted(&s, 10.0).await;
+    assert!(deliver(&s, &registry(providers(&server), Arc::default()), &job, 1).await.is_empty(), "a permanent failure is not retried");
+    let failed = stored(&s, &job).await;
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert!(failed.error.as_deref().unwrap_or_default().contains("malformed twice"), "{failed:?}");
+    assert_eq!(failed.credits_charged, Some(0.0));
+    assert_eq!(balance(&s).await, 100.0, "everything released");
+    let lines = ledger(&s).await;
+    let job_lines: Vec<&str> = lines.iter().filter(|t| t.job_id.as_deref() == Some(&job.id)).map(|t| t.kind.as_str()).collect();
+    assert_eq!(job_lines.len(), 2, "{job_lines:?}");
+    assert!(job_lines.contains(&"reserve") && job_lines.contains(&"release"), "{job_lines:?}");
+}
+
+#[tokio::test]
+async fn a_message_delivered_three_times_runs_once_and_charges_once() {
+    let s = setup("ai-dup").await;
+    let server = fake_openai(vec![completion(r#"{"title":"Lisbon"}"#)]).await;
+    let job = submitted(&s, 10.0).await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let reg = registry(providers(&server), runs.clone());
+    assert!(deliver(&s, &reg, &job, 3).await.is_empty());
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "one execution");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "one provider call");
+    let settles = ledger(&s).await.iter().filter(|t| t.kind.as_str() == "settle").count();
+    assert_eq!(settles, 1, "one charge");
+    assert_eq!(balance(&s).await, 96.0);
+}
+
+#[tokio::test]
+async fn retryable_failures_go_back_to_the_queue_and_the_last_attempt_releases() {
+    let s = setup("ai-giveup").await;
+    let server = fake_openai(vec![ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded"}}))]).await;
+    let job = submitted(&s, 10.0).await;
+    let reg = registry(providers(&server), Arc::default());
+    let max = s.state.config.ai.max_attempts as usize;
+    for attempt in 1..max {
+        let failures = deliver(&s, &reg, &job, 1).await;
+        assert_eq!(failures.len(), 1, "attempt {attempt}: the message goes back to the queue");
+        let j = stored(&s, &job).await;
+        assert_eq!((j.status, j.attempts as usize), (JobStatus::Queued, attempt));
+        assert_eq!(balance(&s).await, 90.0, "credits stay reserved between attempts");
+    }
+    assert!(deliver(&s, &reg, &job, 1).await.is_empty(), "the last attempt fails the job instead");
+    let j = stored(&s, &job).await;
+    assert_eq!(j.status, JobStatus::Failed);
+    assert!(j.error.unwrap().contains("gave up"));
+    assert_eq!(balance(&s).await, 100.0);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submissions_against_credits_for_ten() {
+    let s = setup("ai-race").await;
+    let before = balance(&s).await;
+    assert_eq!(before, 100.0);
+    let f = Arc::new(TitleFn { executions: Arc::default() });
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (state, owner, f) = (s.state.clone(), s.owner.clone(), f.clone());
+            tokio::spawn(async move { submit(&state, &owner, f.as_ref(), json!({"topic": format!("topic {i}"), "cost": 10.0}), false).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(Submission::Queued(_)) => accepted += 1,
+            Err(e) if e.code() == "INSUFFICIENT_CREDITS" => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((accepted, refused), (10, 40));
+    let after = balance(&s).await;
+    assert_eq!(after, 0.0);
+    let lines = ledger(&s).await;
+    assert!(lines.iter().all(|t| t.balance_after >= 0.0 && t.plan_after >= 0.0 && t.bonus_after >= 0.0), "never negative");
+    let reserves: f64 = lines.iter().filter(|t| t.kind.as_str() == "reserve").map(|t| t.amount).sum();
+    assert_eq!(reserves, after - before, "the ledger sums to the balance change");
+    let jobs = igny8::jobs::list(&s.state, &s.tenant, Some("queued"), 100, None).await.unwrap();
+    assert_eq!(jobs.results.len(), 10, "one job per accepted submission");
+}
+
+#[tokio::test]
+async fn dry_run_prices_without_moving_credits_and_bad_input_is_400_before_reserving() {
+    let s = setup("ai-dry").await;
+    let f = TitleFn { executions: Arc::default() };
+    let out = submit(&s.state, &s.owner, &f, json!({"topic": "Porto", "cost": 30.0}), true).await.unwrap();
+    let v = serde_json::to_value(&out).unwrap();
+    assert_eq!((v["dry_run"].as_bool(), v["estimated_credits"].as_f64()), (Some(true), Some(30.0)), "{v}");
+    assert_eq!(v["would_run"]["topic"], "Porto");
+    let err = submit(&s.state, &s.owner, &f, json!({"cost": 5.0}), false).await.unwrap_err();
+    assert_eq!(err.code(), "VALIDATION_ERROR");
+    let err = submit(&s.state, &s.owner, &f, json!({"topic": "x", "cost": 500.0}), false).await.unwrap_err();
+    assert_eq!(err.code(), "INSUFFICIENT_CREDITS");
+    assert_eq!(balance(&s).await, 100.0);
+    assert_eq!(ledger(&s).await.len(), 1, "only the sign-up grant");
+    assert!(igny8::jobs::list(&s.state, &s.tenant, None, 10, None).await.unwrap().results.is_empty(), "nothing enqueued");
+}
+
+#[tokio::test]
+async fn jobs_and_credits_over_http_cancel_releases_and_other_tenants_see_nothing() {
+    let t = register("jobs-http").await;
+    let s = Setup {
+        state: env().state().await,
+        owner: Principal { user_id: t.user_id.clone(), account_id: t.account_id.clone(), role: Role::Owner, email: t.email.clone() },
+        tenant: Tk::from_verified(&t.account_id),
+    };
+    let job = submitted(&s, 25.0).await;
+    let (status, body) = api("GET", &format!("/api/v1/jobs/{}/", job.id), Some(&t.access), None).await;
+    assert_eq!((status, body["data"]["status"].as_str()), (200, Some("queued")), "{body}");
+    assert_eq!(body["data"]["credits_estimate"], 25.0);
+    let (_, body) = api("GET", "/api/v1/credits/balance/", Some(&t.access), None).await;
+    assert_eq!(body["data"]["total"], 75.0);
+    // Another tenant: 404 for reading and cancelling.
+    let b = register("jobs-other").await;
+    for (m, p) in [("GET", format!("/api/v1/jobs/{}/", job.id)), ("POST", format!("/api/v1/jobs/{}/cancel/", job.id))] {
+        let (status, body) = api(m, &p, Some(&b.access), None).await;
+        assert_eq!(status, 404, "B: {m} {p} -> {body}");
+    }
+    // Cancel: released; a second cancel is a 409 naming the state.
+    let (status, body) = api("POST", &format!("/api/v1/jobs/{}/cancel/", job.id), Some(&t.access), None).await;
+    assert_eq!((status, body["data"]["status"].as_str()), (200, Some("cancelled")), "{body}");
+    let (_, body) = api("GET", "/api/v1/credits/balance/", Some(&t.access), None).await;
+    assert_eq!(body["data"]["total"], 100.0);
+    let (status, body) = api("POST", &format!("/api/v1/jobs/{}/cancel/", job.id), Some(&t.access), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
+    // Lists and filters.
+    let (_, body) = api("GET", "/api/v1/jobs/?status=cancelled", Some(&t.access), None).await;
+    assert_eq!(body["data"]["results"][0]["id"], job.id.as_str());
+    let (status, body) = api("GET", "/api/v1/jobs/?status=sleeping", Some(&t.access), None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("status")), "{body}");
+    let (_, body) = api("GET", "/api/v1/credits/transactions/?type=release", Some(&t.access), None).await;
+    assert_eq!(body["data"]["results"][0]["job_id"], job.id.as_str(), "{body}");
+    let (_, body) = api("GET", "/api/v1/credits/transactions/", Some(&t.access), None).await;
+    let kinds: Vec<&str> = body["data"]["results"].as_array().unwrap().iter().map(|t| t["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["release", "reserve", "grant"], "newest first");
+    let (status, _) = api("GET", "/api/v1/credits/transactions/?type=gift", Some(&t.access), None).await;
+    assert_eq!(status, 400);
+    let (status, _) = api("GET", "/api/v1/credits/transactions/?from=yesterday", Some(&t.access), None).await;
+    assert_eq!(status, 400);
+    let (_, b_txns) = api("GET", "/api/v1/credits/transactions/", Some(&b.access), None).await;
+    assert_eq!(b_txns["data"]["results"].as_array().unwrap().len(), 1, "B sees only its own grant");
+}

@@ -390,7 +390,7 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
         owner_count: 1,
         site_count: 0,
         user_count: 1,
-        period: Some(crate::ids::now_rfc3339().get(..7).unwrap_or_default().to_string()),
+        period: Some(crate::credits::period_of(&crate::ids::now_rfc3339())),
         created_at: now.clone(),
         updated_at: now.clone(),
         version: 1,

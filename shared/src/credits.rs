@@ -275,6 +275,67 @@ pub async fn release(state: &AppState, tenant: &Tenant, job_id: &str, function: 
     apply(state, tenant, &m).await
 }
 
+/// The billing period of an instant: `YYYY-MM` (UTC).
+pub fn period_of(rfc3339: &str) -> String {
+    rfc3339.get(..7).unwrap_or_default().to_string()
+}
+
+/// Starts a period for one account: plan credits are reset to the plan's
+/// monthly credits (bonus credits stay). Once per period, whatever happens.
+pub async fn grant_period(state: &AppState, tenant: &Tenant, period: &str) -> AppResult<Applied> {
+    let account: Account = state.store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+    let plan = crate::plans::of(&account.plan);
+    let m = Movement {
+        kind: TxnType::Grant,
+        change: Change::ResetPlan(plan.monthly_credits),
+        idempotency_key: format!("GRANT#{period}"),
+        job_id: None,
+        function: None,
+        charged: None,
+        reason: Some(format!("{} plan credits for {period}", plan.name)),
+    };
+    apply(state, tenant, &m).await
+}
+
+/// What a monthly run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GrantReport {
+    pub period: String,
+    pub accounts: u64,
+    pub granted: u64,
+    pub already_granted: u64,
+    pub failed: u64,
+}
+
+/// Grants the period's plan credits to every active account (the scheduled
+/// monthly run). Safe to run any number of times.
+pub async fn grant_all(state: &AppState, period: &str) -> AppResult<GrantReport> {
+    let mut report = GrantReport { period: period.to_string(), ..Default::default() };
+    let mut start = None;
+    loop {
+        let (accounts, next) = state.store.query_platform::<Account>(Index::Gsi1, keys::ACCOUNTS_GSI, start).await?;
+        for a in accounts {
+            report.accounts += 1;
+            if a.status != crate::accounts::AccountStatus::Active {
+                continue;
+            }
+            match grant_period(state, &Tenant::from_verified(&a.id), period).await {
+                Ok(Applied::Done(_)) => report.granted += 1,
+                Ok(Applied::AlreadyApplied) => report.already_granted += 1,
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::error!(account = %a.id, error = ?e, "monthly grant failed");
+                }
+            }
+        }
+        match next {
+            Some(k) => start = Some(k),
+            None => break,
+        }
+    }
+    Ok(report)
+}
+
 /// The balance as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Balance {

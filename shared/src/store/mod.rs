@@ -431,6 +431,27 @@ impl Store {
         Ok(Page { results, next_cursor })
     }
 
+    /// Platform-level sweep of one index partition that holds no tenant data
+    /// of its own (e.g. the list of accounts for the monthly grant). Never used
+    /// for API lists: it is not bound to a tenant.
+    pub async fn query_platform<T: DeserializeOwned>(&self, index: Index, pk: &str, start: Option<Attrs>) -> AppResult<(Vec<T>, Option<Attrs>)> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.name().map(str::to_string))
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", index.pk_attr())
+            .expression_attribute_values(":pk", s(pk))
+            .limit(100)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_err("Query", e))?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
+        Ok((items, out.last_evaluated_key.filter(|k| !k.is_empty())))
+    }
+
     /// Reads every item of a partition (bounded by `max_items`), following
     /// pages internally. For service code, not for API lists.
     pub async fn query_all<T: DeserializeOwned>(&self, q: &Query, max_items: usize) -> AppResult<Vec<T>> {

@@ -363,3 +363,29 @@ pub async fn process(state: Arc<AppState>, registry: &Registry, msg: &JobMessage
         (Err(JobError::Retryable(r)), Ok(())) => Delivery::Retry(r),
     }
 }
+
+/// Handles a message that reached the dead-letter queue: the job failed on
+/// every delivery without recording an outcome (crash, timeout). It is marked
+/// failed with that reason and its reserved credits are released.
+pub async fn dead_letter(state: &AppState, msg: &JobMessage) -> Delivery {
+    if !crate::ids::is_valid(&msg.job_id) {
+        return Delivery::Skipped("malformed job id");
+    }
+    let tenant = Tenant::from_verified(&msg.account_id);
+    let mut job = match state.store.get::<Job>(&keys::job(&tenant, &msg.job_id)).await {
+        Ok(Some(j)) if !j.status.is_final() => j,
+        Ok(_) => return Delivery::Skipped("job missing or already finished"),
+        Err(e) => return Delivery::Retry(format!("load failed: {e:?}")),
+    };
+    let reason = format!("the job failed on every delivery ({} attempts) and was moved to the dead-letter queue", job.attempts);
+    if let Some(held) = job.reservation {
+        if let Err(e) = crate::credits::release(state, &tenant, &job.id, &job.kind, held, &reason).await {
+            return Delivery::Retry(format!("release failed: {e:?}"));
+        }
+        job.credits_charged = Some(0.0);
+    }
+    match finish(state, job, JobStatus::Failed, None, Some(reason.clone())).await {
+        Ok(()) => Delivery::Failed(reason),
+        Err(e) => Delivery::Retry(format!("could not record failure: {e:?}")),
+    }
+}

@@ -8,6 +8,8 @@
 //! environment lives on its own thread and runtime; tests talk to it over real
 //! HTTP, and build their own `AppState` for direct store access.
 
+pub mod ai_support;
+
 use igny8::AppState;
 use std::sync::{Arc, OnceLock, mpsc};
 use xtask::provision::{self, Resources};

@@ -135,6 +135,7 @@ fn dev(args: &[String]) -> Result<()> {
         let routes = gateway.route_keys();
         let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
         let worker = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
+        let dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_dlq_url.clone()));
         println!();
         println!("IGNY8 is running locally.");
         println!("  API        http://{addr}/api/v1/   (try: curl http://{addr}/api/v1/health/)");
@@ -142,7 +143,7 @@ fn dev(args: &[String]) -> Result<()> {
         println!("  emulator   {} (moto server; stack {stack})", emulator.endpoint());
         println!("  table      {}", res.table);
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);
-        println!("  worker     polling ai-jobs ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
+        println!("  worker     polling ai-jobs and its dead-letter queue ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
         println!(
             "  demo       {} / {}  (account {}{}{})",
             xtask::demo::DEMO_EMAIL,
@@ -160,6 +161,7 @@ fn dev(args: &[String]) -> Result<()> {
         tokio::signal::ctrl_c().await?;
         server.abort();
         worker.abort();
+        dead_letters.abort();
         println!("\nstopping …");
         anyhow::Ok(())
     });

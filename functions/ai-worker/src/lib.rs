@@ -1,6 +1,8 @@
 //! AI worker: consumes the `ai-jobs` queue. Each record is one job delivery;
 //! records that must be retried are reported in `batchItemFailures`
-//! (`ReportBatchItemFailures`), so only they return to the queue.
+//! (`ReportBatchItemFailures`), so only they return to the queue. It also
+//! consumes the queue's dead-letter queue: those jobs are failed with their
+//! reason and their credits released.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::StreamExt;
@@ -42,7 +44,13 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                     return None;
                 };
                 let span = tracing::info_span!("job", function = FUNCTION, job_id = %msg.job_id, account = %msg.account_id, kind = %msg.kind);
-                let outcome = igny8::jobs::process(state, registry, &msg).instrument(span.clone()).await;
+                // The dead-letter queue's physical name carries its logical id.
+                let dead = record.event_source_arn.as_deref().is_some_and(|arn| arn.contains("DeadLetter"));
+                let outcome = if dead {
+                    igny8::jobs::dead_letter(&state, &msg).instrument(span.clone()).await
+                } else {
+                    igny8::jobs::process(state, registry, &msg).instrument(span.clone()).await
+                };
                 let _e = span.enter();
                 match outcome {
                     Delivery::Retry(reason) => {

@@ -55,6 +55,10 @@ pub struct AiConfig {
     pub max_attempts: u32,
     /// Provider request timeout in seconds.
     pub timeout_secs: u64,
+    /// Jobs one account may have running at once (more wait in the queue).
+    pub max_running_per_account: u32,
+    /// Provider requests per minute, shared by every concurrent worker.
+    pub provider_rpm: u32,
 }
 
 impl AiConfig {
@@ -71,6 +75,8 @@ impl AiConfig {
             openai_image_model: "dall-e-3".into(),
             max_attempts: 5,
             timeout_secs: 60,
+            max_running_per_account: 3,
+            provider_rpm: 500,
         }
     }
 }
@@ -209,6 +215,8 @@ impl Config {
             openai_image_model: get("OPENAI_IMAGE_MODEL").unwrap_or(o.openai_image_model),
             max_attempts: get("AI_MAX_ATTEMPTS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(o.max_attempts),
             timeout_secs: get("AI_TIMEOUT_SECS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(o.timeout_secs),
+            max_running_per_account: get("AI_MAX_RUNNING_JOBS_PER_ACCOUNT").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(o.max_running_per_account),
+            provider_rpm: get("AI_PROVIDER_RPM").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(o.provider_rpm),
         };
         Ok(Self {
             ai,

@@ -326,12 +326,63 @@ async fn release(state: &AppState, mut job: Job, reason: &str) -> AppResult<()> 
     state.store.update_versioned(&mut job).await
 }
 
-/// Handles one delivery of a job message.
+/// Takes one of the account's running-job slots for `job_id` (a lease, so a
+/// crashed worker's slot frees itself). `None` when all are busy.
+pub async fn acquire_slot(state: &AppState, tenant: &Tenant, job_id: &str, cap: u32) -> AppResult<Option<u32>> {
+    let now = crate::ids::now_epoch();
+    for n in 0..cap {
+        let values = HashMap::from([
+            (":job".to_string(), AttributeValue::S(job_id.into())),
+            (":now".to_string(), AttributeValue::N(now.to_string())),
+            (":lease".to_string(), AttributeValue::N((now + LEASE_SECS).to_string())),
+        ]);
+        let got = state
+            .store
+            .update_raw(
+                &keys::job_slot(tenant, n),
+                "SET job_id = :job, lease_until = :lease",
+                Some("attribute_not_exists(job_id) OR lease_until < :now OR job_id = :job"),
+                &[],
+                values,
+            )
+            .await?;
+        if got.is_some() {
+            return Ok(Some(n));
+        }
+    }
+    Ok(None)
+}
+
+/// Frees a slot held by `job_id`.
+pub async fn release_slot(state: &AppState, tenant: &Tenant, job_id: &str, n: u32) {
+    let values = HashMap::from([(":job".to_string(), AttributeValue::S(job_id.into()))]);
+    let r = state.store.update_raw(&keys::job_slot(tenant, n), "REMOVE job_id, lease_until", Some("job_id = :job"), &[], values).await;
+    if let Err(e) = r {
+        tracing::warn!(error = ?e, "could not free a job slot (its lease will expire)");
+    }
+}
+
+/// Handles one delivery of a job message. The account's running-job cap is
+/// applied first: over it, the message goes back to the queue untouched (no
+/// attempt is used up).
 pub async fn process(state: Arc<AppState>, registry: &Registry, msg: &JobMessage) -> Delivery {
     let tenant = Tenant::from_verified(&msg.account_id);
     if !crate::ids::is_valid(&msg.job_id) {
         return Delivery::Skipped("malformed job id");
     }
+    let cap = state.config.ai.max_running_per_account;
+    let slot = match acquire_slot(&state, &tenant, &msg.job_id, cap).await {
+        Ok(Some(n)) => n,
+        Ok(None) => return Delivery::Retry(format!("the account already has {cap} jobs running")),
+        Err(e) => return Delivery::Retry(format!("slot failed: {e:?}")),
+    };
+    let delivery = process_claimed(state.clone(), registry, msg, &tenant).await;
+    release_slot(&state, &tenant, &msg.job_id, slot).await;
+    delivery
+}
+
+async fn process_claimed(state: Arc<AppState>, registry: &Registry, msg: &JobMessage, tenant: &Tenant) -> Delivery {
+    let tenant = tenant.clone();
     let job = match claim(&state, &tenant, &msg.job_id).await {
         Ok(Some(job)) => job,
         Ok(None) => return Delivery::Skipped("job missing, finished or owned by another delivery"),

@@ -212,3 +212,56 @@ async fn jobs_and_credits_over_http_cancel_releases_and_other_tenants_see_nothin
     assert_eq!(b_txns["data"]["results"].as_array().unwrap().len(), 1, "B sees only its own grant");
 }
 
+
+#[tokio::test]
+async fn an_account_over_its_running_job_cap_waits_in_the_queue_without_using_an_attempt() {
+    let s = setup("ai-cap").await;
+    let mut config = env().config();
+    config.ai.max_running_per_account = 1;
+    let capped = Setup { state: Arc::new(igny8::AppState::new(config).await), owner: s.owner.clone(), tenant: s.tenant.clone() };
+    let server = fake_openai(vec![completion(r#"{"title":"Lisbon"}"#)]).await;
+    let reg = registry(providers(&server), Arc::default());
+    // Another job of the account holds the only slot.
+    let busy = igny8::ids::new_id();
+    assert_eq!(igny8::jobs::acquire_slot(&capped.state, &capped.tenant, &busy, 1).await.unwrap(), Some(0));
+    let job = submitted(&capped, 10.0).await;
+    assert_eq!(deliver(&capped, &reg, &job, 1).await.len(), 1, "back to the queue");
+    let waiting = stored(&capped, &job).await;
+    assert_eq!((waiting.status, waiting.attempts), (JobStatus::Queued, 0), "no attempt used");
+    // Other accounts are not held back.
+    let other = setup("ai-cap-other").await;
+    let other = Setup { state: capped.state.clone(), owner: other.owner, tenant: other.tenant };
+    let job2 = submitted(&other, 10.0).await;
+    assert!(deliver(&other, &reg, &job2, 1).await.is_empty());
+    assert_eq!(stored(&other, &job2).await.status, JobStatus::Completed);
+    // The slot frees; the waiting job runs.
+    igny8::jobs::release_slot(&capped.state, &capped.tenant, &busy, 0).await;
+    assert!(deliver(&capped, &reg, &job, 1).await.is_empty());
+    assert_eq!(stored(&capped, &job).await.status, JobStatus::Completed);
+}
+
+#[tokio::test]
+async fn the_provider_rate_limit_is_shared_by_concurrent_workers() {
+    // Five concurrent callers, a budget of 3 per minute: exactly 3 get through
+    // (the scenario is repeated if the minute turns over while it runs).
+    let state = env().state().await;
+    for _ in 0..3 {
+        let provider = format!("test-provider-{}", igny8::ids::new_id());
+        let minute = igny8::ids::now_epoch() / 60;
+        let tries: Vec<_> = (0..5)
+            .map(|_| {
+                let (state, provider) = (state.clone(), provider.clone());
+                tokio::spawn(async move { igny8::ai::rate::acquire(&state, &provider, 3, Duration::ZERO).await.unwrap() })
+            })
+            .collect();
+        let mut granted = 0;
+        for t in tries {
+            granted += usize::from(t.await.unwrap());
+        }
+        if igny8::ids::now_epoch() / 60 == minute {
+            assert_eq!(granted, 3);
+            return;
+        }
+    }
+    panic!("the minute turned over three times in a row");
+}

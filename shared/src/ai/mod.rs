@@ -5,6 +5,7 @@ pub mod function;
 pub mod offline;
 pub mod openai;
 pub mod provider;
+pub mod rate;
 pub mod runware;
 
 use crate::config::AiConfig;

@@ -28,6 +28,8 @@
 //! | credit ledger, newest first / by date range | table | `ACCT#<a>` | `TXN#<ulid>` (between two ULIDs) |
 //! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
 //! | accounts (monthly grant sweep) | GSI1 | `ACCOUNTS` | `<a>` |
+//! | running-job slot of an account (lease) | table | `ACCT#<a>` | `SLOT#<n>` |
+//! | provider request counter per minute (global quota) | table | `RATE#<provider>` | `<minute>` (TTL) |
 //! | site by id | table | `ACCT#<a>` | `SITE#<s>` |
 //! | sites of an account | table | `ACCT#<a>` | begins_with `SITE#` |
 //! | sector by id | table | `ACCT#<a>#SITE#<s>` | `SECTOR#<x>` |
@@ -171,6 +173,15 @@ pub const CREDIT_TXN_PREFIX: &str = "TXN#";
 
 pub fn credit_guard(t: &Tenant, idempotency_key: &str) -> Key {
     Key::new(t.pk(), format!("TXNKEY#{idempotency_key}"))
+}
+
+pub fn job_slot(t: &Tenant, n: u32) -> Key {
+    Key::new(t.pk(), format!("SLOT#{n}"))
+}
+
+/// Global: a provider's quota is shared by every tenant.
+pub fn provider_rate(provider: &str, minute: i64) -> Key {
+    Key::new(format!("RATE#{provider}"), minute.to_string())
 }
 
 /// GSI1 partition listing every account (for the monthly grant).

@@ -45,7 +45,7 @@ fn auth(c: &mut Criterion) {
     c.bench_function("auth: verify access token + role check", |b| {
         b.iter(|| {
             let claims = tokens.verify(black_box(&token), TokenType::Access).expect("valid");
-            let p = Principal { user_id: claims.sub, account_id: claims.account_id, role: claims.role, email: String::new() };
+            let p = Principal { user_id: claims.sub, account_id: claims.account_id, role: claims.role, email: String::new(), is_staff: false };
             black_box(p.check(Access::EditorOrAbove)).expect("allowed")
         })
     });

@@ -84,6 +84,10 @@ pub struct User {
     /// Bumped when every existing token of the user must stop working.
     #[serde(default)]
     pub session_version: u64,
+    /// IGNY8 platform staff (may adjust any account's credits). Never set
+    /// through the API.
+    #[serde(default)]
+    pub is_staff: bool,
     pub created_at: String,
     pub updated_at: String,
     #[serde(default)]
@@ -404,6 +408,7 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
         password_hash: password::hash(&input.password)?,
         is_active: true,
         session_version: 0,
+        is_staff: false,
         created_at: now.clone(),
         updated_at: now,
         last_login_at: None,
@@ -736,6 +741,7 @@ pub async fn add_user(state: &AppState, p: &Principal, input: AddUserInput, ip: 
         password_hash: password::hash(&input.password)?,
         is_active: true,
         session_version: 0,
+        is_staff: false,
         created_at: now.clone(),
         updated_at: now,
         last_login_at: None,

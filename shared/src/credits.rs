@@ -453,3 +453,91 @@ mod tests {
         assert!(ulid_floor("yesterday").is_err());
     }
 }
+
+/// A staff adjustment: `plan` and `bonus` deltas with a reason.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustInput {
+    #[serde(default)]
+    pub plan_delta: f64,
+    #[serde(default)]
+    pub bonus_delta: f64,
+    pub reason: String,
+    /// Makes a retried request land once.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+pub async fn adjust(state: &AppState, staff: &crate::auth::guard::Principal, account_id: &str, input: AdjustInput) -> AppResult<CreditTransaction> {
+    staff.check_staff()?;
+    if !crate::ids::is_valid(account_id) {
+        return Err(AppError::not_found("account"));
+    }
+    let reason = input.reason.trim();
+    if reason.len() < 3 {
+        return Err(AppError::field("reason", "say why (at least 3 characters)"));
+    }
+    if !input.plan_delta.is_finite() || !input.bonus_delta.is_finite() || (input.plan_delta == 0.0 && input.bonus_delta == 0.0) {
+        return Err(AppError::field("plan_delta", "plan_delta or bonus_delta must be a non-zero number"));
+    }
+    let tenant = Tenant::from_verified(account_id);
+    let m = Movement {
+        kind: TxnType::Adjust,
+        change: Change::Adjust { plan: round(input.plan_delta), bonus: round(input.bonus_delta) },
+        idempotency_key: format!("ADJUST#{}", input.idempotency_key.unwrap_or_else(crate::ids::new_id)),
+        job_id: None,
+        function: None,
+        charged: None,
+        reason: Some(format!("{reason} (by {})", staff.email)),
+    };
+    match apply(state, &tenant, &m).await? {
+        Applied::Done(t) => {
+            let actor = crate::audit::Actor { user_id: staff.user_id.clone(), email: staff.email.clone(), ip: None };
+            crate::audit::record(state, &tenant, &actor, "credits.adjust", "account", account_id, serde_json::json!({"plan_delta": t.plan_delta, "bonus_delta": t.bonus_delta, "reason": reason})).await?;
+            Ok(t)
+        }
+        Applied::AlreadyApplied => Err(AppError::Conflict("this adjustment was already applied".into())),
+    }
+}
+
+/// The account's plan, period, limits and usage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    pub plan: crate::plans::Plan,
+    pub period: Option<String>,
+    pub sites_used: u32,
+    pub users_used: u32,
+    pub balance: Balance,
+}
+
+pub async fn subscription(state: &AppState, tenant: &Tenant) -> AppResult<Subscription> {
+    let a: Account = state.store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+    Ok(Subscription {
+        plan: *crate::plans::of(&a.plan),
+        period: a.period.clone(),
+        sites_used: a.site_count,
+        users_used: a.user_count,
+        balance: Balance { plan_credits: a.plan_credits, bonus_credits: a.bonus_credits, total: round(a.plan_credits + a.bonus_credits), plan: a.plan },
+    })
+}
+
+/// Changes the plan (owner). The new plan's monthly credits arrive with the
+/// next period's grant; a downgrade below current usage is refused.
+pub async fn change_plan(state: &AppState, p: &crate::auth::guard::Principal, plan_id: &str) -> AppResult<Subscription> {
+    let plan = crate::plans::get(plan_id)?;
+    let tenant = p.tenant();
+    let mut a: Account = state.store.get(&keys::account(&tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+    if a.site_count > plan.max_sites {
+        return Err(AppError::Conflict(format!("the account has {} sites and the {} plan allows {}; delete sites first", a.site_count, plan.name, plan.max_sites)));
+    }
+    if a.user_count > plan.max_users {
+        return Err(AppError::Conflict(format!("the account has {} users and the {} plan allows {}; remove users first", a.user_count, plan.name, plan.max_users)));
+    }
+    let before = a.plan.clone();
+    a.plan = plan.id.to_string();
+    a.updated_at = crate::ids::now_rfc3339();
+    state.store.update_versioned(&mut a).await?;
+    let actor = crate::audit::Actor { user_id: p.user_id.clone(), email: p.email.clone(), ip: None };
+    crate::audit::record(state, &tenant, &actor, "subscription.change", "account", &a.id, serde_json::json!({"from": before, "to": plan.id})).await?;
+    subscription(state, &tenant).await
+}

@@ -101,7 +101,7 @@ pub struct Setup {
 pub async fn setup(tag: &str) -> Setup {
     let t = register(tag).await;
     let state = env().state().await;
-    let owner = Principal { user_id: t.user_id, account_id: t.account_id.clone(), role: Role::Owner, email: t.email };
+    let owner = Principal { user_id: t.user_id, account_id: t.account_id.clone(), role: Role::Owner, email: t.email, is_staff: false };
     Setup { state, tenant: Tk::from_verified(&t.account_id), owner }
 }
 

@@ -172,7 +172,7 @@ async fn jobs_and_credits_over_http_cancel_releases_and_other_tenants_see_nothin
     let t = register("jobs-http").await;
     let s = Setup {
         state: env().state().await,
-        owner: Principal { user_id: t.user_id.clone(), account_id: t.account_id.clone(), role: Role::Owner, email: t.email.clone() },
+        owner: Principal { user_id: t.user_id.clone(), account_id: t.account_id.clone(), role: Role::Owner, email: t.email.clone(), is_staff: false },
         tenant: Tk::from_verified(&t.account_id),
     };
     let job = submitted(&s, 25.0).await;

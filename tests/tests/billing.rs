@@ -49,3 +49,55 @@ async fn monthly_grant_run_twice_for_the_same_period_grants_once() {
     let bad: igny8_billing::MonthlyGrant = serde_json::from_str(r#"{"period": "2099-13"}"#).unwrap();
     assert!(igny8_billing::handle(state.clone(), bad).await.is_err());
 }
+
+#[tokio::test]
+async fn staff_adjust_credits_with_a_reason_and_owners_change_plans() {
+    use igny8_e2e::api;
+    use serde_json::json;
+    let state = env().state().await;
+    let customer = register("adj-customer").await;
+    let staff = register("adj-staff").await;
+    // Staff is a flag no API sets.
+    let key = igny8::store::keys::user(&Tenant::from_verified(&staff.account_id), &staff.user_id);
+    let mut u: igny8::accounts::User = state.store.get(&key).await.unwrap().unwrap();
+    u.is_staff = true;
+    state.store.update_versioned(&mut u).await.unwrap();
+    let path = format!("/api/v1/credits/accounts/{}/adjust/", customer.account_id);
+    let body = json!({"bonus_delta": 50, "reason": "goodwill for the outage", "idempotency_key": "ticket-42"});
+    // A customer (even an owner) cannot.
+    let (status, resp) = api("POST", &path, Some(&customer.access), Some(body.clone())).await;
+    assert_eq!((status, resp["error_code"].as_str()), (403, Some("FORBIDDEN")), "{resp}");
+    let (status, resp) = api("POST", &path, Some(&staff.access), Some(body.clone())).await;
+    assert_eq!(status, 201, "{resp}");
+    assert_eq!((resp["data"]["type"].as_str(), resp["data"]["balance_after"].as_f64()), (Some("adjust"), Some(150.0)));
+    // The same ticket again: once.
+    let (status, _) = api("POST", &path, Some(&staff.access), Some(body)).await;
+    assert_eq!(status, 409);
+    // Sent: no reason / a debit below zero / an unknown account. Got: 400, 400, 404.
+    let (status, resp) = api("POST", &path, Some(&staff.access), Some(json!({"plan_delta": 5}))).await;
+    assert_eq!(status, 400, "{resp}");
+    let (status, resp) = api("POST", &path, Some(&staff.access), Some(json!({"plan_delta": -500, "reason": "chargeback"}))).await;
+    assert_eq!((status, resp["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "{resp}");
+    let ghost = format!("/api/v1/credits/accounts/{}/adjust/", igny8::ids::new_id());
+    let (status, _) = api("POST", &ghost, Some(&staff.access), Some(json!({"plan_delta": 5, "reason": "test"}))).await;
+    assert_eq!(status, 404);
+    let (_, bal) = api("GET", "/api/v1/credits/balance/", Some(&customer.access), None).await;
+    assert_eq!((bal["data"]["bonus_credits"].as_f64(), bal["data"]["total"].as_f64()), (Some(50.0), Some(150.0)));
+    let (_, log) = api("GET", "/api/v1/audit-log/", Some(&customer.access), None).await;
+    assert_eq!(log["data"]["results"][0]["action"], "credits.adjust", "{log}");
+
+    // Subscription: shown to members, changed by the owner, downgrades checked.
+    let (status, sub) = api("GET", "/api/v1/subscription/", Some(&customer.access), None).await;
+    assert_eq!((status, sub["data"]["plan"]["id"].as_str()), (200, Some("free")), "{sub}");
+    let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "platinum"}))).await;
+    assert_eq!((status, resp["errors"][0]["field"].as_str()), (400, Some("plan")), "{resp}");
+    let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "starter"}))).await;
+    assert_eq!((status, resp["data"]["plan"]["max_sites"].as_u64()), (200, Some(3)), "{resp}");
+    for name in ["one", "two"] {
+        let (status, resp) = api("POST", "/api/v1/sites/", Some(&customer.access), Some(json!({"name": name}))).await;
+        assert_eq!(status, 201, "{resp}");
+    }
+    let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "free"}))).await;
+    assert_eq!((status, resp["error_code"].as_str()), (409, Some("CONFLICT")), "{resp}");
+    assert!(resp["error"].as_str().unwrap().contains("2 sites"), "{resp}");
+}

@@ -34,7 +34,7 @@ pub async fn seed(state: &AppState) -> Result<Demo> {
         }
         Err(e) => return Err(anyhow!("seeding the demo account: {e:?}")),
     };
-    let owner = Principal { user_id: session.user.id.clone(), account_id: session.account.id.clone(), role: Role::Owner, email: DEMO_EMAIL.into() };
+    let owner = Principal { user_id: session.user.id.clone(), account_id: session.account.id.clone(), role: Role::Owner, email: DEMO_EMAIL.into(), is_staff: false };
     let site = sites::create_site(
         state,
         &owner,

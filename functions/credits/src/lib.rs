@@ -36,6 +36,27 @@ pub fn router() -> &'static Router {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 Ok(Reply::ok(json!({"results": igny8::credits::usage(&ctx.state, &p.tenant()).await?})))
             })
+            .post("/api/v1/credits/accounts/{account_id}/adjust", |ctx| async move {
+                let p = require(&ctx, Access::AuthenticatedAndActive).await?;
+                p.check_staff()?;
+                let input: igny8::credits::AdjustInput = ctx.json()?;
+                let t = igny8::credits::adjust(&ctx.state, &p, ctx.param("account_id")?, input).await?;
+                Ok(Reply::created(t).message("credits adjusted"))
+            })
+            .get("/api/v1/subscription", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                Ok(Reply::ok(igny8::credits::subscription(&ctx.state, &p.tenant()).await?))
+            })
+            .patch("/api/v1/subscription", |ctx| async move {
+                let p = require(&ctx, Access::Owner).await?;
+                #[derive(serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct ChangePlan {
+                    plan: String,
+                }
+                let input: ChangePlan = ctx.json()?;
+                Ok(Reply::ok(igny8::credits::change_plan(&ctx.state, &p, &input.plan).await?).message("plan changed; its monthly credits start with the next period"))
+            })
             .get("/api/v1/plans", |ctx| async move {
                 require(&ctx, Access::AuthenticatedAndActive).await?;
                 Ok(Reply::ok(json!({"results": igny8::plans::PLANS})))

@@ -70,11 +70,18 @@ pub struct Principal {
     pub account_id: String,
     pub role: Role,
     pub email: String,
+    /// IGNY8 platform staff.
+    pub is_staff: bool,
 }
 
 impl Principal {
     pub fn tenant(&self) -> Tenant {
         Tenant::from_verified(&self.account_id)
+    }
+
+    /// 403 `FORBIDDEN` unless the principal is platform staff.
+    pub fn check_staff(&self) -> AppResult<()> {
+        if self.is_staff { Ok(()) } else { Err(AppError::Forbidden("only IGNY8 staff can do this".into())) }
     }
 
     /// 403 `FORBIDDEN` unless the principal's role is at least `access`'s.
@@ -134,7 +141,7 @@ pub async fn authenticate(ctx: &RequestCtx) -> AppResult<Principal> {
         return Err(AppError::Unauthorized("the token was revoked; sign in again".into()));
     }
     tracing::Span::current().record("account", tracing::field::display(&claims.account_id));
-    Ok(Principal { user_id: user.id, account_id: account.id, role: user.role, email: user.email })
+    Ok(Principal { user_id: user.id, account_id: account.id, role: user.role, email: user.email, is_staff: user.is_staff })
 }
 
 #[cfg(test)]
@@ -144,7 +151,7 @@ mod tests {
     #[test]
     fn roles_are_ordered_and_guards_check_them() {
         assert!(Role::Owner > Role::Admin && Role::Admin > Role::Editor && Role::Editor > Role::Viewer);
-        let p = |role| Principal { user_id: "u".into(), account_id: "a".into(), role, email: "e".into() };
+        let p = |role| Principal { user_id: "u".into(), account_id: "a".into(), role, email: "e".into(), is_staff: false };
         assert!(p(Role::Viewer).check(Access::ViewerOrAbove).is_ok());
         assert_eq!(p(Role::Viewer).check(Access::EditorOrAbove).unwrap_err().code(), "FORBIDDEN");
         assert!(p(Role::Editor).check(Access::EditorOrAbove).is_ok());

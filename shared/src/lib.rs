@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod lambda;
 pub mod log;
 pub mod state;
+pub mod planner;
 pub mod plans;
 pub mod sites;
 pub mod store;

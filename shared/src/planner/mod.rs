@@ -1,0 +1,5 @@
+//! The planner: keywords (and their import), clusters, ideas, tasks.
+
+pub mod cluster;
+pub mod import;
+pub mod normalize;

@@ -1,1 +1,177 @@
-fn main() {}
+//! Local keyword grouping at scale: deterministic synthetic long-tail
+//! keyword sets of 10 000 and 100 000 keywords.
+//!
+//! Targets (release build, 2 cores): 10 000 ≤ 1 s, 100 000 ≤ 10 s, with
+//! near-linear growth (time(100k) / time(10k) close to 10).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode};
+use igny8::planner::cluster::{ClusterInput, ClusterParams, group_keywords};
+
+/// xorshift64*: deterministic, dependency-free.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const QUALIFIERS: &[&str] = &[
+    "running", "trail", "leather", "wireless", "organic", "electric", "portable", "waterproof", "vintage",
+    "smart", "gaming", "ergonomic", "bamboo", "stainless steel", "ceramic", "solar", "kids", "camping",
+    "outdoor", "indoor", "mechanical", "noise cancelling", "memory foam", "cast iron", "inflatable",
+    "folding", "digital", "handmade", "vegan", "cordless", "compact", "heavy duty", "travel", "baby",
+    "garden", "kitchen", "office", "bluetooth", "led", "wooden",
+];
+
+const NOUNS: &[&str] = &[
+    "shoes", "backpack", "headphones", "jacket", "lamp", "chair", "desk", "keyboard", "mouse", "blender",
+    "kettle", "grill", "tent", "sleeping bag", "speaker", "watch", "mattress", "pillow", "stroller",
+    "bike", "scooter", "drill", "vacuum cleaner", "coffee maker", "frying pan", "knife set", "water bottle",
+    "yoga mat", "sunglasses", "wallet", "camera", "monitor", "router", "charger", "thermostat", "toothbrush",
+    "hair dryer", "dog bed", "cat tree", "rug", "curtains", "sofa", "bookshelf", "printer", "microphone",
+    "tripod", "boots", "gloves", "helmet", "umbrella",
+];
+
+const PREFIX_MODS: &[&str] = &[
+    "best", "cheap", "top", "affordable", "buy", "used", "refurbished", "discount", "luxury", "lightweight",
+    "how to clean", "how to choose", "where to buy", "what is the best",
+];
+
+const SUFFIX_MODS: &[&str] = &[
+    "near me", "for beginners", "review", "reviews", "2026", "sale", "online", "for women", "for men",
+    "for kids", "under 100", "under 50", "amazon", "uk", "deals", "set", "replacement parts", "reddit",
+    "comparison", "warranty",
+];
+
+const BRANDS: &[&str] = &[
+    "nike", "adidas", "sony", "bose", "ikea", "samsung", "apple", "philips", "dyson", "bosch", "anker",
+    "logitech", "coleman", "patagonia", "north face", "lg", "dell", "hp", "lenovo", "xiaomi",
+];
+
+const COLOURS: &[&str] = &["black", "white", "red", "blue", "green", "grey", "pink", "navy", "beige", "brown"];
+const SIZES: &[&str] = &["small", "large", "xl", "mini", "king size", "10 inch", "2 person", "size 9"];
+
+/// `n` keywords over ~2 000 head terms (qualifier × noun) with realistic
+/// long-tail modifiers; ~1 in 8 carries the head term as parent keyword.
+fn keywords(n: usize, seed: u64) -> Vec<ClusterInput> {
+    let mut rng = Rng(seed | 1);
+    let heads: Vec<String> =
+        QUALIFIERS.iter().flat_map(|q| NOUNS.iter().map(move |n| format!("{q} {n}"))).collect();
+    (0..n)
+        .map(|i| {
+            // Zipf-ish head popularity: low head indexes are used more.
+            let h = {
+                let a = rng.below(heads.len());
+                let b = rng.below(heads.len());
+                a.min(b)
+            };
+            let head = &heads[h];
+            let mut parts: Vec<String> = Vec::new();
+            if rng.below(3) == 0 {
+                parts.push(rng.pick(PREFIX_MODS).to_string());
+            }
+            if rng.below(4) == 0 {
+                parts.push(rng.pick(BRANDS).to_string());
+            }
+            if rng.below(5) == 0 {
+                parts.push(rng.pick(COLOURS).to_string());
+            }
+            if rng.below(6) == 0 {
+                parts.push(rng.pick(SIZES).to_string());
+            }
+            parts.push(head.clone());
+            match rng.below(6) {
+                0 | 1 => parts.push(rng.pick(SUFFIX_MODS).to_string()),
+                2 => {
+                    parts.push("vs".to_string());
+                    parts.push(heads[rng.below(heads.len())].clone());
+                }
+                _ => {}
+            }
+            let volume = 10 + (1_000_000 / (1 + h as u64 + rng.below(500) as u64)) / (1 + parts.len() as u64);
+            ClusterInput {
+                id: format!("kw-{i:07}"),
+                keyword: parts.join(" "),
+                volume,
+                parent_keyword: (rng.below(8) == 0).then(|| head.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Best of `runs` wall-clock timings, plus the group count.
+struct Figures {
+    best: Duration,
+    groups: usize,
+    unclustered: usize,
+    largest: usize,
+}
+
+/// Best of `runs` wall-clock timings, with the shape of the result.
+fn time_once(items: &[ClusterInput], runs: usize) -> Figures {
+    let params = ClusterParams::default();
+    let mut f = Figures { best: Duration::MAX, groups: 0, unclustered: 0, largest: 0 };
+    for _ in 0..runs {
+        let t = Instant::now();
+        let g = group_keywords(black_box(items), &params);
+        f.best = f.best.min(t.elapsed());
+        f.groups = g.groups.len();
+        f.unclustered = g.unclustered.len();
+        f.largest = g.groups.iter().map(|g| g.keyword_ids.len()).max().unwrap_or(0);
+    }
+    f
+}
+
+fn main() {
+    let small = keywords(10_000, 0x5eed_0001);
+    let large = keywords(100_000, 0x5eed_0001);
+
+    let f10 = time_once(&small, 3);
+    let f100 = time_once(&large, 2);
+    for (label, f) in [("10k ", &f10), ("100k", &f100)] {
+        println!(
+            "clustering {label}: {:>7.3} s (best of runs)  groups {}  largest group {}  unclustered {}",
+            f.best.as_secs_f64(),
+            f.groups,
+            f.largest,
+            f.unclustered
+        );
+    }
+    println!(
+        "ratio time(100k)/time(10k) = {:.2} (10 = linear, 100 = quadratic)",
+        f100.best.as_secs_f64() / f10.best.as_secs_f64()
+    );
+    if std::env::var("CLUSTER_ONLY_FIGURES").is_ok() {
+        return;
+    }
+
+    let mut c = Criterion::default().configure_from_args();
+    {
+        let mut g = c.benchmark_group("clustering");
+        g.sampling_mode(SamplingMode::Flat);
+        g.sample_size(10);
+        g.measurement_time(Duration::from_secs(5));
+        g.bench_function("group_keywords_10k", |b| {
+            b.iter(|| group_keywords(black_box(&small), &ClusterParams::default()))
+        });
+        g.measurement_time(Duration::from_secs(40));
+        g.bench_function("group_keywords_100k", |b| {
+            b.iter(|| group_keywords(black_box(&large), &ClusterParams::default()))
+        });
+        g.finish();
+    }
+    c.final_summary();
+}

@@ -28,6 +28,7 @@ async fn each_function_router_pattern_is_routed_to_that_function() {
         ("SitesFunction", igny8_sites::router().patterns()),
         ("JobsFunction", igny8_jobs::router().patterns()),
         ("CreditsFunction", igny8_credits::router().patterns()),
+        ("PlannerFunction", igny8_planner::router().patterns()),
     ];
     for (function, patterns) in cases {
         for (method, pattern) in patterns {

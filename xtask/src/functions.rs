@@ -17,6 +17,7 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
         ("SitesFunction", |s, r| Box::pin(igny8_sites::handle(s, r))),
         ("JobsFunction", |s, r| Box::pin(igny8_jobs::handle(s, r))),
         ("CreditsFunction", |s, r| Box::pin(igny8_credits::handle(s, r))),
+        ("PlannerFunction", |s, r| Box::pin(igny8_planner::handle(s, r))),
     ]
 }
 

@@ -7,6 +7,7 @@
 //! why handlers never `unwrap` request data).
 
 mod router;
+pub mod upload;
 
 pub use router::{Params, Router};
 

@@ -2,4 +2,5 @@
 
 pub mod cluster;
 pub mod import;
+pub mod keywords;
 pub mod normalize;

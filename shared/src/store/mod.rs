@@ -75,9 +75,26 @@ pub struct Query {
     pub limit: i32,
     pub cursor: Option<String>,
     pub newest_first: bool,
+    /// Extra filter conditions (ANDed), with their names and values. Filters
+    /// apply after the key condition, so a page may hold fewer than `limit`.
+    pub filters: Vec<String>,
+    pub filter_names: HashMap<String, String>,
+    pub filter_values: Attrs,
 }
 
 impl Query {
+    /// Adds a filter condition, e.g. `filter("#st = :st", &[("#st", "status")], [(":st", S("new"))])`.
+    pub fn filter(mut self, condition: &str, names: &[(&str, &str)], values: Vec<(&str, AttributeValue)>) -> Self {
+        self.filters.push(format!("({condition})"));
+        for (k, v) in names {
+            self.filter_names.insert((*k).to_string(), (*v).to_string());
+        }
+        for (k, v) in values {
+            self.filter_values.insert(k.to_string(), v);
+        }
+        self
+    }
+
     pub fn new(tenant: &Tenant, index: Index, pk: impl Into<String>) -> Self {
         Self {
             tenant: tenant.clone(),
@@ -87,6 +104,9 @@ impl Query {
             limit: 25,
             cursor: None,
             newest_first: false,
+            filters: Vec::new(),
+            filter_names: HashMap::new(),
+            filter_values: HashMap::new(),
         }
     }
     pub fn sk(mut self, sk: SkCondition) -> Self {
@@ -402,13 +422,20 @@ impl Store {
         };
         names.insert("#ttl".into(), "ttl".into());
         values.insert(":now".into(), AttributeValue::N(crate::ids::now_epoch().to_string()));
+        let mut filter = "(attribute_not_exists(#ttl) OR #ttl > :now)".to_string();
+        for f in &q.filters {
+            filter.push_str(" AND ");
+            filter.push_str(f);
+        }
+        names.extend(q.filter_names.clone());
+        values.extend(q.filter_values.clone());
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .set_index_name(q.index.name().map(str::to_string))
             .key_condition_expression(cond)
-            .filter_expression("attribute_not_exists(#ttl) OR #ttl > :now")
+            .filter_expression(filter)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(!q.newest_first)

@@ -9,7 +9,7 @@ use crate::auth::token::{Claims, TokenType};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::store::keys::{self, Index, Key, Tenant};
-use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError, Versioned};
+use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -63,14 +63,6 @@ impl Item for Account {
         ItemKeys { gsi1: Some((keys::ACCOUNTS_GSI.into(), self.id.clone())), ..Default::default() }
     }
 }
-impl Versioned for Account {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, v: u64) {
-        self.version = v;
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -99,14 +91,6 @@ impl Item for User {
     const ENTITY: &'static str = "User";
     fn key(&self) -> Key {
         keys::user(&Tenant::from_verified(&self.account_id), &self.id)
-    }
-}
-impl Versioned for User {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, v: u64) {
-        self.version = v;
     }
 }
 
@@ -835,3 +819,5 @@ pub async fn remove_user(state: &AppState, p: &Principal, user_id: &str, ip: Opt
     }
     Ok(())
 }
+
+crate::versioned!(Account, User);

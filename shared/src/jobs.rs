@@ -11,7 +11,7 @@
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::keys::{self, Key, Tenant};
-use crate::store::{Item, ItemKeys, Versioned};
+use crate::store::{Item, ItemKeys};
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -97,14 +97,6 @@ impl Item for Job {
     }
 }
 
-impl Versioned for Job {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, v: u64) {
-        self.version = v;
-    }
-}
 
 impl Job {
     pub fn new(tenant: &Tenant, kind: &str, input: Value) -> Self {
@@ -440,3 +432,5 @@ pub async fn dead_letter(state: &AppState, msg: &JobMessage) -> Delivery {
         Err(e) => Delivery::Retry(format!("could not record failure: {e:?}")),
     }
 }
+
+crate::versioned!(Job);

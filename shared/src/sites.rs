@@ -8,7 +8,7 @@ use crate::auth::guard::Principal;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::store::keys::{self, Index, Key, Tenant};
-use crate::store::{Item, Page, Query, SkCondition, Versioned};
+use crate::store::{Item, Page, Query, SkCondition};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -35,14 +35,6 @@ impl Item for Site {
         keys::site(&Tenant::from_verified(&self.account_id), &self.id)
     }
 }
-impl Versioned for Site {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, v: u64) {
-        self.version = v;
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sector {
@@ -62,14 +54,6 @@ impl Item for Sector {
     const ENTITY: &'static str = "Sector";
     fn key(&self) -> Key {
         keys::sector(&Tenant::from_verified(&self.account_id), &self.site_id, &self.id)
-    }
-}
-impl Versioned for Sector {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, v: u64) {
-        self.version = v;
     }
 }
 
@@ -371,3 +355,5 @@ pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, secto
     state.store.delete(&sector.key()).await?;
     Ok(Deleted { id: sector.id, items_removed: 1 })
 }
+
+crate::versioned!(Site, Sector);

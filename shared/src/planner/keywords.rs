@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::sites::Scope;
 use crate::state::AppState;
 use crate::store::keys::{self, Index, Key, Tenant};
-use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError, Versioned};
+use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -80,14 +80,6 @@ impl Item for Keyword {
     }
 }
 
-impl Versioned for Keyword {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, v: u64) {
-        self.version = v;
-    }
-}
 
 pub fn keyword_key(t: &Tenant, site_id: &str, id: &str) -> Key {
     Key::new(t.site_pk(site_id), format!("KW#{id}"))
@@ -507,3 +499,5 @@ pub async fn scope_for(state: &AppState, p: &Principal, site_id: Option<&str>, s
     let site_id = site_id.ok_or_else(|| AppError::field("site_id", "is required"))?;
     crate::sites::scope(state, p, site_id, sector_id).await
 }
+
+crate::versioned!(Keyword);

@@ -50,6 +50,21 @@ pub trait Versioned: Item {
     fn set_version(&mut self, version: u64);
 }
 
+/// Implements [`Versioned`] for items whose `version: u64` field is the lock.
+#[macro_export]
+macro_rules! versioned {
+    ($($t:ty),+ $(,)?) => {
+        $(impl $crate::store::Versioned for $t {
+            fn version(&self) -> u64 {
+                self.version
+            }
+            fn set_version(&mut self, version: u64) {
+                self.version = version;
+            }
+        })+
+    };
+}
+
 /// A sort-key condition for queries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkCondition {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::provider::{
     ChatProvider, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse,
-    ProviderError, RetryPolicy, TokenUsage, decode_base64, http_client, send_with_retry,
+    ProviderError, RetryPolicy, TokenUsage, http_client, send_with_retry,
 };
 
 const PROVIDER: &str = "openai";
@@ -189,14 +189,7 @@ impl OpenAiImages {
             .ok_or_else(|| {
                 ProviderError::Permanent(format!("{PROVIDER}: response has no data[0].b64_json"))
             })?;
-        Ok(ImageResponse {
-            bytes: decode_base64(PROVIDER, b64)?,
-            content_type: "image/png".to_string(),
-            provider: PROVIDER.to_string(),
-            model: self.model.clone(),
-            width: req.width,
-            height: req.height,
-        })
+        ImageResponse::from_base64_png(PROVIDER, &self.model, req, b64)
     }
 }
 

@@ -80,6 +80,20 @@ pub struct ImageResponse {
     pub height: u32,
 }
 
+impl ImageResponse {
+    /// A PNG returned base64-encoded by an HTTP image provider.
+    pub(crate) fn from_base64_png(provider: &str, model: &str, req: &ImageRequest, b64: &str) -> Result<Self, ProviderError> {
+        Ok(Self {
+            bytes: decode_base64(provider, b64)?,
+            content_type: "image/png".to_string(),
+            provider: provider.to_string(),
+            model: model.to_string(),
+            width: req.width,
+            height: req.height,
+        })
+    }
+}
+
 /// Why a provider call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::provider::{
     ImageProvider, ImageRequest, ImageResponse, ProviderError, RetryPolicy, api_error_message,
-    decode_base64, http_client, send_with_retry,
+    http_client, send_with_retry,
 };
 
 const PROVIDER: &str = "runware";
@@ -98,14 +98,7 @@ impl RunwareImages {
             .ok_or_else(|| {
                 ProviderError::Permanent(format!("{PROVIDER}: result has no imageBase64Data"))
             })?;
-        Ok(ImageResponse {
-            bytes: decode_base64(PROVIDER, b64)?,
-            content_type: "image/png".to_string(),
-            provider: PROVIDER.to_string(),
-            model: self.model.clone(),
-            width: req.width,
-            height: req.height,
-        })
+        ImageResponse::from_base64_png(PROVIDER, &self.model, req, b64)
     }
 }
 

@@ -30,8 +30,9 @@ async fn monthly_grant_run_twice_for_the_same_period_grants_once() {
     let first = igny8_billing::handle(state.clone(), input.clone()).await.unwrap();
     assert!(first.granted >= 1, "{first:?}");
     let second = igny8_billing::handle(state.clone(), input).await.unwrap();
-    assert_eq!(second.granted, 0, "{second:?}");
-    assert_eq!(second.already_granted, first.granted, "{second:?}");
+    // Other tests in this binary register accounts concurrently, so only the
+    // accounts seen by the first run are known: all of them are granted already.
+    assert!(second.already_granted >= first.granted, "{first:?} then {second:?}");
 
     assert_eq!(grants(&state, &ta, "2099-01").await.len(), 1, "one ledger line for the period");
     let after = igny8::credits::balance(&state, &ta).await.unwrap();

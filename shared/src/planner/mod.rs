@@ -1,6 +1,7 @@
 //! The planner: keywords (and their import), clusters, ideas, tasks.
 
 pub mod cluster;
+pub mod clusters;
 pub mod import;
 pub mod keywords;
 pub mod normalize;

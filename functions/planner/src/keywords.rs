@@ -1,0 +1,127 @@
+//! `/api/v1/planner/keywords/…`: CRUD, filters, bulk status/delete, import.
+
+use igny8::AppError;
+use igny8::auth::guard::{Access, require};
+use igny8::envelope::Reply;
+use igny8::http::{RequestCtx, Router};
+use igny8::planner::keywords::{self, KeywordFilter, KeywordInput, KeywordStatus};
+use igny8::sites::Scope;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(ctx: &RequestCtx, name: &str, what: &str) -> Result<Option<T>, AppError> {
+    match ctx.query(name) {
+        None => Ok(None),
+        Some(v) => {
+            let json = v.parse::<Value>().unwrap_or_else(|_| Value::String(v.to_string()));
+            serde_json::from_value(json).map(Some).map_err(|_| AppError::field(name, what))
+        }
+    }
+}
+
+pub(crate) async fn scope(ctx: &RequestCtx, access: Access, body_site: Option<&str>, body_sector: Option<&str>) -> Result<Scope, AppError> {
+    let p = require(ctx, access).await?;
+    let site = ctx.query("site_id").or(body_site);
+    let sector = ctx.query("sector_id").or(body_sector);
+    keywords::scope_for(&ctx.state, &p, site, sector).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Bulk {
+    #[serde(default)]
+    site_id: Option<String>,
+    ids: Vec<String>,
+    #[serde(default)]
+    status: Option<KeywordStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonImport {
+    #[serde(default)]
+    site_id: Option<String>,
+    #[serde(default)]
+    sector_id: Option<String>,
+    #[serde(default)]
+    rows: Option<Vec<Value>>,
+    #[serde(default)]
+    csv: Option<String>,
+}
+
+pub fn routes(r: Router) -> Router {
+    r
+        .get("/api/v1/planner/keywords", |ctx| async move {
+            let s = scope(&ctx, Access::ViewerOrAbove, None, None).await?;
+            let (limit, cursor) = ctx.page_params()?;
+            let f = KeywordFilter {
+                status: parse(&ctx, "status", "must be one of new, clustered, in_use, archived")?,
+                cluster_id: ctx.query("cluster_id").map(str::to_string),
+                intent: parse(&ctx, "intent", "must be one of informational, navigational, commercial, transactional")?,
+                min_volume: parse(&ctx, "min_volume", "must be a whole number")?,
+                max_volume: parse(&ctx, "max_volume", "must be a whole number")?,
+                min_difficulty: parse(&ctx, "min_difficulty", "must be from 0 to 100")?,
+                max_difficulty: parse(&ctx, "max_difficulty", "must be from 0 to 100")?,
+                search: ctx.query("search").map(str::to_string),
+                newest_first: match ctx.query("ordering") {
+                    None | Some("created_at") => false,
+                    Some("-created_at") => true,
+                    Some(_) => return Err(AppError::field("ordering", "must be created_at or -created_at")),
+                },
+            };
+            Ok(Reply::ok(keywords::list(&ctx.state, &s, &f, limit, cursor).await?))
+        })
+        .post("/api/v1/planner/keywords", |ctx| async move {
+            let input: KeywordInput = ctx.json()?;
+            let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), input.sector_id.as_deref()).await?;
+            Ok(Reply::created(keywords::create(&ctx.state, &s, input).await?))
+        })
+        .post("/api/v1/planner/keywords/bulk-import", |ctx| async move {
+            let is_json = ctx
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+            let (parsed, body_site, body_sector) = if is_json {
+                let input: JsonImport = ctx.json()?;
+                let parsed = match (input.rows, input.csv) {
+                    (Some(rows), None) => igny8::planner::import::parse_json_rows(&rows),
+                    (None, Some(csv)) => igny8::planner::import::parse_file(csv.as_bytes()).map_err(|e| AppError::field("csv", e.to_string()))?,
+                    _ => return Err(AppError::field("rows", "send either rows (JSON objects) or csv (text)")),
+                };
+                (parsed, input.site_id, input.sector_id)
+            } else {
+                let bytes = igny8::http::upload::file(&ctx.headers, &ctx.body)?;
+                let parsed = igny8::planner::import::parse_file(&bytes).map_err(|e| AppError::field("file", e.to_string()))?;
+                (parsed, None, None)
+            };
+            let s = scope(&ctx, Access::EditorOrAbove, body_site.as_deref(), body_sector.as_deref()).await?;
+            Ok(Reply::ok(keywords::import_parsed(&ctx.state, &s, parsed).await?))
+        })
+        .post("/api/v1/planner/keywords/bulk-update-status", |ctx| async move {
+            let input: Bulk = ctx.json()?;
+            let status = input.status.ok_or_else(|| AppError::field("status", "is required"))?;
+            let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), None).await?;
+            Ok(Reply::ok(keywords::bulk_status(&ctx.state, &s, &input.ids, status).await?))
+        })
+        .post("/api/v1/planner/keywords/bulk-delete", |ctx| async move {
+            let input: Bulk = ctx.json()?;
+            let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), None).await?;
+            Ok(Reply::ok(keywords::bulk_delete(&ctx.state, &s, &input.ids).await?))
+        })
+        .get("/api/v1/planner/keywords/{id}", |ctx| async move {
+            let s = scope(&ctx, Access::ViewerOrAbove, None, None).await?;
+            Ok(Reply::ok(keywords::get(&ctx.state, &s, ctx.param("id")?).await?))
+        })
+        .patch("/api/v1/planner/keywords/{id}", |ctx| async move {
+            let input: KeywordInput = ctx.json()?;
+            let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), None).await?;
+            Ok(Reply::ok(keywords::update(&ctx.state, &s, ctx.param("id")?, input).await?))
+        })
+        .delete("/api/v1/planner/keywords/{id}", |ctx| async move {
+            let s = scope(&ctx, Access::EditorOrAbove, None, None).await?;
+            let id = ctx.param("id")?;
+            keywords::delete(&ctx.state, &s, id).await?;
+            Ok(Reply::ok(serde_json::json!({"id": id})).message("keyword deleted"))
+        })
+}

@@ -5,6 +5,19 @@ pub fn new_id() -> String {
     ulid::Ulid::new().to_string()
 }
 
+/// A ULID derived from another id and a salt: same inputs, same id. It
+/// keeps the base id's timestamp (so it sorts with it) and takes its random
+/// part from SHA-256 of both. Jobs use it to make what they create
+/// idempotent: a retried execution writes the same keys again.
+pub fn derived(base: &str, salt: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let ms = ulid::Ulid::from_string(base).map(|u| u.timestamp_ms()).unwrap_or(0);
+    let digest = Sha256::new().chain_update(base.as_bytes()).chain_update([0]).chain_update(salt.as_bytes()).finalize();
+    let mut random = [0u8; 16];
+    random[6..].copy_from_slice(&digest[..10]);
+    ulid::Ulid::from_parts(ms, u128::from_be_bytes(random)).to_string()
+}
+
 /// True when `s` is a syntactically valid ULID. Used to reject junk ids with a
 /// 404 before they reach the store.
 pub fn is_valid(s: &str) -> bool {
@@ -35,6 +48,16 @@ mod tests {
         assert!(!is_valid("not-an-id"));
         assert!(!is_valid(""));
         assert!(!is_valid("01JDEMO000000000000000000!"));
+    }
+
+    #[test]
+    fn derived_ids_are_stable_valid_and_sort_with_their_base() {
+        let base = new_id();
+        let a = derived(&base, "group-0");
+        assert!(is_valid(&a), "{a}");
+        assert_eq!(a, derived(&base, "group-0"));
+        assert_ne!(a, derived(&base, "group-1"));
+        assert_eq!(a[..10], base[..10], "same timestamp part");
     }
 
     #[test]

@@ -149,3 +149,64 @@ pub async fn stored(s: &Setup, job: &Job) -> Job {
     s.state.store.get(&job.key()).await.unwrap().unwrap()
 }
 
+
+/// The production AI functions, run with the given providers (the fake
+/// OpenAI server, or the offline provider).
+pub fn production_registry(providers: Providers) -> Registry {
+    igny8::ai::function::registry().keys().fold(Registry::new(), |r, name| {
+        let providers = providers.clone();
+        r.register(name, move |state, job| {
+            let providers = providers.clone();
+            async move { igny8::ai::function::run(state, job, providers).await }
+        })
+    })
+}
+
+/// The offline providers (no keys, no network).
+pub fn offline() -> Providers {
+    Providers::from_config(&igny8::config::AiConfig::offline())
+}
+
+/// Delivers a job submitted over HTTP (by id) to the worker `times` times;
+/// returns the job as stored afterwards.
+pub async fn deliver_by_id(state: &Arc<AppState>, registry: &Registry, account_id: &str, job_id: &str, times: usize) -> Job {
+    let key = igny8::store::keys::job(&Tk::from_verified(account_id), job_id);
+    let job: Job = state.store.get(&key).await.unwrap().expect("the job exists");
+    for i in 0..times {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(format!("msg-{job_id}-{i}"));
+        record.body = Some(json!({"job_id": job.id, "account_id": job.account_id, "kind": job.kind}).to_string());
+        let mut event = SqsEvent::default();
+        event.records = vec![record];
+        let resp = igny8_ai_worker::handle_with(state.clone(), registry, event).await;
+        assert!(resp.batch_item_failures.is_empty(), "delivery {i} of {job_id} asked for a retry");
+    }
+    state.store.get(&key).await.unwrap().expect("the job exists")
+}
+
+/// A fake OpenAI chat server that answers every request with JSON valid for
+/// the request's own `response_format` schema (generated like the offline
+/// provider does, but over HTTP with OpenAI's wire format); counts requests.
+pub async fn fake_openai_schema_echo(requests: Arc<AtomicUsize>) -> MockServer {
+    struct Echo(Arc<AtomicUsize>);
+    impl Respond for Echo {
+        fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let schema = body["response_format"]["json_schema"]["schema"].clone();
+            let name = body["response_format"]["json_schema"]["name"].as_str().unwrap_or("answer").to_string();
+            let user = body["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str()).unwrap_or_default().to_string();
+            let answer = igny8::ai::offline::OfflineChat::answer(&ChatRequest {
+                system: "fake openai".into(),
+                user,
+                json_schema: Some((name, schema)),
+                max_tokens: None,
+                temperature: None,
+            });
+            completion(&answer.content)
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(Echo(requests)).mount(&server).await;
+    server
+}

@@ -1,6 +1,7 @@
 //! `/api/v1/planner/…`: keywords (and their import), clusters, ideas, tasks.
 //! Each area's routes live in its own module.
 
+pub mod clusters;
 pub mod keywords;
 
 use igny8::AppState;
@@ -12,7 +13,7 @@ pub const FUNCTION: &str = "planner";
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(|| keywords::routes(Router::new()))
+    ROUTER.get_or_init(|| clusters::routes(keywords::routes(Router::new())))
 }
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {

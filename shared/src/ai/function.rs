@@ -59,7 +59,9 @@ pub trait AiFunction: Send + Sync {
 pub fn registry() -> &'static BTreeMap<&'static str, Arc<dyn AiFunction>> {
     static REGISTRY: OnceLock<BTreeMap<&'static str, Arc<dyn AiFunction>>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let functions: Vec<Arc<dyn AiFunction>> = vec![];
+        let functions: Vec<Arc<dyn AiFunction>> = vec![
+            Arc::new(crate::planner::auto_cluster::AutoCluster),
+        ];
         functions.into_iter().map(|f| (f.name(), f)).collect()
     })
 }

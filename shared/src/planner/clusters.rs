@@ -224,7 +224,7 @@ pub async fn members(state: &AppState, t: &Tenant, c: &Cluster) -> AppResult<Vec
 }
 
 /// Moves one keyword into `cluster` (or out of any), with its status.
-async fn set_cluster(state: &AppState, kw: &mut Keyword, cluster: Option<&str>) -> AppResult<()> {
+pub(crate) async fn set_cluster(state: &AppState, kw: &mut Keyword, cluster: Option<&str>) -> AppResult<()> {
     for _ in 0..3 {
         kw.cluster_id = cluster.map(str::to_string);
         kw.status = match (cluster, kw.status) {

@@ -1,5 +1,6 @@
 //! The planner: keywords (and their import), clusters, ideas, tasks.
 
+pub mod auto_cluster;
 pub mod cluster;
 pub mod clusters;
 pub mod import;

@@ -1,0 +1,404 @@
+//! `auto_cluster`: the AI function that turns keywords into clusters.
+//!
+//! 1. **Prepare** (in the request): resolves which keywords take part — the
+//!    given `keyword_ids` of the sector, every unclustered keyword of the
+//!    sector, or (with `cluster_id`) one cluster's keywords to re-cluster —
+//!    and refuses fewer than [`MIN_KEYWORDS`] with a 400 before any credit is
+//!    reserved. The price is one run (`costs.clustering_per_run`, 10 credits).
+//! 2. **Group locally** ([`super::cluster::group_keywords`]): deterministic,
+//!    near-linear, no all-pairs comparison; each group is named after its
+//!    highest-volume keyword; Ahrefs parent keywords link keywords directly.
+//! 3. **Describe**: the provider writes a description for each group, in
+//!    batches of [`DESCRIBE_BATCH`] groups per request (at most
+//!    [`MAX_DESCRIBED`] groups per run by volume; smaller ones get a local
+//!    description saying what they hold).
+//! 4. **Save**: one cluster per group, then each keyword is moved into its
+//!    cluster. Keywords in no group stay (or, when re-clustering, become)
+//!    unclustered, and are listed in the result: none is lost.
+//!
+//! Redelivery and retries are safe: cluster ids are derived from the job id
+//! and the group's position ([`crate::ids::derived`]), creating an existing
+//! cluster is skipped, and moving a keyword already in place is a no-op; the
+//! grouping is deterministic, so a retried run writes the same thing.
+
+use super::cluster::{ClusterInput as GroupInput, ClusterParams, Group, group_keywords};
+use super::clusters::{self, Cluster};
+use super::keywords::{self, Keyword};
+use crate::ai::function::{AiFunction, JobCtx, Outcome, Prepared};
+use crate::ai::provider::ChatRequest;
+use crate::auth::guard::Principal;
+use crate::error::{AppError, AppResult};
+use crate::jobs::JobError;
+use crate::sites::Scope;
+use crate::state::AppState;
+use crate::store::Query;
+use crate::store::keys::{Index, Tenant};
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+/// Fewer keywords than this cannot be clustered (400 before reserving).
+pub const MIN_KEYWORDS: usize = 5;
+/// Most keyword ids one request may name.
+pub const MAX_IDS: usize = 5_000;
+/// Groups described per provider request.
+pub const DESCRIBE_BATCH: usize = 20;
+/// Groups described by the provider per run (largest first).
+pub const MAX_DESCRIBED: usize = 400;
+
+/// What a client sends (the HTTP layer adds `cluster_id` for re-clustering).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoClusterInput {
+    #[serde(default)]
+    pub site_id: Option<String>,
+    #[serde(default)]
+    pub sector_id: Option<String>,
+    /// Keywords to cluster; without them, every unclustered keyword of the sector.
+    #[serde(default)]
+    pub keyword_ids: Option<Vec<String>>,
+    /// Re-cluster this cluster's keywords.
+    #[serde(default)]
+    pub cluster_id: Option<String>,
+    /// Minimum similarity for two keywords to be linked (0.1–0.95, default 0.5).
+    #[serde(default)]
+    pub threshold: Option<f32>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+}
+
+/// Which keywords a run takes, as stored on the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Selection {
+    Ids(Vec<String>),
+    Unclustered,
+    Recluster(String),
+}
+
+pub struct AutoCluster;
+
+fn bad_input(e: serde_json::Error) -> AppError {
+    AppError::validation(format!("the request body does not fit: {e}"))
+}
+
+async fn scope_of(state: &AppState, p: &Principal, input: &AutoClusterInput) -> AppResult<Scope> {
+    let site = input.site_id.as_deref().ok_or_else(|| AppError::field("site_id", "is required"))?;
+    crate::sites::scope(state, p, site, input.sector_id.as_deref()).await
+}
+
+/// Keywords of a sector with no cluster (archived ones excluded), up to `max`.
+async fn unclustered(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str, max: usize) -> AppResult<Vec<Keyword>> {
+    let q = Query::new(t, Index::Gsi2, keywords::keys_by_sector(t, site_id, sector_id))
+        .filter("attribute_not_exists(GSI1PK)", &[], vec![])
+        .filter("#st <> :archived", &[("#st", "status")], vec![(":archived", AttributeValue::S("archived".into()))]);
+    state.store.query_all(&q, max).await
+}
+
+/// Every keyword of a sector.
+async fn of_sector(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str) -> AppResult<Vec<Keyword>> {
+    let q = Query::new(t, Index::Gsi2, keywords::keys_by_sector(t, site_id, sector_id));
+    state.store.query_all(&q, usize::MAX).await
+}
+
+async fn load(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str, sel: &Selection) -> AppResult<Vec<Keyword>> {
+    match sel {
+        Selection::Unclustered => unclustered(state, t, site_id, sector_id, usize::MAX).await,
+        Selection::Recluster(id) => {
+            let c: Cluster = state
+                .store
+                .get(&clusters::cluster_key(t, site_id, id))
+                .await?
+                .ok_or_else(|| AppError::not_found("cluster"))?;
+            clusters::members(state, t, &c).await
+        }
+        Selection::Ids(ids) => {
+            let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+            let all = of_sector(state, t, site_id, sector_id).await?;
+            Ok(all.into_iter().filter(|k| wanted.contains(k.id.as_str())).collect())
+        }
+    }
+}
+
+fn threshold_of(input: &AutoClusterInput) -> AppResult<f32> {
+    match input.threshold {
+        None => Ok(ClusterParams::default().threshold),
+        Some(t) if (0.1..=0.95).contains(&t) => Ok(t),
+        Some(_) => Err(AppError::field("threshold", "must be from 0.1 to 0.95")),
+    }
+}
+
+fn too_few(n: usize) -> AppError {
+    AppError::validation(format!("auto-cluster needs at least {MIN_KEYWORDS} keywords; {n} qualify"))
+}
+
+impl AiFunction for AutoCluster {
+    fn name(&self) -> &'static str {
+        "auto_cluster"
+    }
+
+    fn description(&self) -> &'static str {
+        "groups keywords into topic clusters and describes each cluster"
+    }
+
+    fn prepare<'a>(&'a self, state: &'a AppState, p: &'a Principal, input: Value) -> BoxFuture<'a, AppResult<Prepared>> {
+        Box::pin(async move {
+            let input: AutoClusterInput = serde_json::from_value(input).map_err(bad_input)?;
+            let threshold = threshold_of(&input)?;
+            let scope = scope_of(state, p, &input).await?;
+            let t = &scope.tenant;
+            let site_id = scope.site.id.clone();
+            let (sector_id, selection, count) = match (&input.cluster_id, &input.keyword_ids) {
+                (Some(_), Some(_)) => return Err(AppError::field("keyword_ids", "cannot be combined with re-clustering a cluster")),
+                (Some(cid), None) => {
+                    let c = clusters::get(state, &scope, cid).await?;
+                    let n = c.keyword_count as usize;
+                    let n = if n < MIN_KEYWORDS { clusters::members(state, t, &c).await?.len() } else { n };
+                    (c.sector_id.clone(), Selection::Recluster(c.id), n)
+                }
+                (None, ids) => {
+                    let sector = scope.sector.as_ref().ok_or_else(|| AppError::field("sector_id", "is required"))?;
+                    match ids {
+                        Some(ids) => {
+                            if ids.len() > MAX_IDS {
+                                return Err(AppError::field("keyword_ids", format!("give at most {MAX_IDS} ids")));
+                            }
+                            let mut unique: Vec<String> = ids.clone();
+                            unique.sort();
+                            unique.dedup();
+                            if unique.len() < MIN_KEYWORDS {
+                                return Err(too_few(unique.len()));
+                            }
+                            let found = load(state, t, &site_id, &sector.id, &Selection::Ids(unique.clone())).await?;
+                            if found.len() != unique.len() {
+                                return Err(AppError::field(
+                                    "keyword_ids",
+                                    format!("{} of the ids are not keywords of this sector", unique.len() - found.len()),
+                                ));
+                            }
+                            (sector.id.clone(), Selection::Ids(unique), found.len())
+                        }
+                        None => {
+                            let n = unclustered(state, t, &site_id, &sector.id, MAX_IDS).await?.len();
+                            (sector.id.clone(), Selection::Unclustered, n)
+                        }
+                    }
+                }
+            };
+            if count < MIN_KEYWORDS {
+                return Err(too_few(count));
+            }
+            let (mode, ids, cluster_id) = match &selection {
+                Selection::Ids(ids) => ("keyword_ids", Some(ids.clone()), None),
+                Selection::Unclustered => ("unclustered", None, None),
+                Selection::Recluster(id) => ("recluster", None, Some(id.clone())),
+            };
+            let keywords = if count >= MAX_IDS && mode == "unclustered" { json!(format!("{MAX_IDS}+")) } else { json!(count) };
+            Ok(Prepared {
+                input: json!({"site_id": site_id, "sector_id": sector_id, "mode": mode, "keyword_ids": ids, "cluster_id": cluster_id, "threshold": threshold}),
+                estimate: state.config.costs.clustering_per_run,
+                preview: json!({"mode": mode, "keywords": keywords, "cluster_id": cluster_id, "threshold": threshold}),
+            })
+        })
+    }
+
+    fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
+        Box::pin(async move {
+            let perm = |e: AppError| JobError::Permanent(e.public_message());
+            let retry = |e: AppError| match e {
+                AppError::Internal(m) => JobError::Retryable(m),
+                other => JobError::Permanent(other.public_message()),
+            };
+            let input = &ctx.job.input;
+            let s = |k: &str| input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
+            let (site_id, sector_id, mode) = (s("site_id")?, s("sector_id")?, s("mode")?);
+            let selection = match mode.as_str() {
+                "keyword_ids" => Selection::Ids(serde_json::from_value(input["keyword_ids"].clone()).map_err(|e| JobError::Permanent(e.to_string()))?),
+                "recluster" => Selection::Recluster(s("cluster_id")?),
+                _ => Selection::Unclustered,
+            };
+            let threshold = input["threshold"].as_f64().map(|t| t as f32).unwrap_or(ClusterParams::default().threshold);
+            let t = ctx.tenant();
+            let state = &ctx.state;
+
+            ctx.progress("Grouping keywords", 15).await;
+            let mut kws = load(state, &t, &site_id, &sector_id, &selection).await.map_err(retry)?;
+            kws.retain(|k| k.sector_id == sector_id);
+            if kws.len() < MIN_KEYWORDS {
+                return Err(perm(too_few(kws.len())));
+            }
+            let inputs: Vec<GroupInput> = kws
+                .iter()
+                .map(|k| GroupInput { id: k.id.clone(), keyword: k.keyword.clone(), volume: k.volume.unwrap_or(0), parent_keyword: k.parent_keyword.clone() })
+                .collect();
+            let grouping = group_keywords(&inputs, &ClusterParams { threshold, ..ClusterParams::default() });
+            let by_id: std::collections::HashMap<&str, &Keyword> = kws.iter().map(|k| (k.id.as_str(), k)).collect();
+
+            ctx.progress("Describing clusters", 35).await;
+            let descriptions = describe(ctx, &grouping.groups, &by_id).await?;
+
+            ctx.progress("Saving clusters", 70).await;
+            let scope_tenant = t.clone();
+            let recluster_id = match &selection {
+                Selection::Recluster(id) => Some(id.clone()),
+                _ => None,
+            };
+            let mut saved: Vec<Value> = Vec::new();
+            let mut moves: Vec<(String, Option<String>)> = Vec::new();
+            for (i, (group, description)) in grouping.groups.iter().zip(descriptions).enumerate() {
+                let id = match (&recluster_id, i) {
+                    (Some(existing), 0) => existing.clone(),
+                    _ => crate::ids::derived(&ctx.job.id, &format!("cluster-{i}")),
+                };
+                let cluster = save_cluster(ctx, &scope_tenant, &site_id, &sector_id, &id, group, description).await?;
+                saved.push(json!({"id": cluster.id, "name": cluster.name, "keywords": group.keyword_ids.len(), "total_volume": group.total_volume}));
+                moves.extend(group.keyword_ids.iter().map(|k| (k.clone(), Some(id.clone()))));
+            }
+            if recluster_id.is_some() && !grouping.groups.is_empty() {
+                moves.extend(grouping.unclustered.iter().map(|k| (k.clone(), None)));
+            }
+            let total = moves.len().max(1);
+            let mut done = 0usize;
+            let mut stream = futures::stream::iter(moves.into_iter().map(|(kid, cid)| {
+                let kw = by_id.get(kid.as_str()).map(|k| (*k).clone());
+                async move {
+                    match kw {
+                        Some(mut kw) if kw.cluster_id != cid => clusters::set_cluster(state, &mut kw, cid.as_deref()).await,
+                        _ => Ok(()),
+                    }
+                }
+            }))
+            .buffer_unordered(8);
+            while let Some(r) = stream.next().await {
+                r.map_err(retry)?;
+                done += 1;
+                if done % 500 == 0 {
+                    ctx.progress("Saving clusters", (70 + done * 25 / total) as u8).await;
+                }
+            }
+            // Statistics from the members, now that they are in place.
+            let mut touched: Vec<String> = saved.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
+            touched.extend(kws.iter().filter_map(|k| k.cluster_id.clone()));
+            touched.sort();
+            touched.dedup();
+            for id in &touched {
+                clusters::refresh(state, &t, &site_id, id).await.map_err(retry)?;
+            }
+            let unclustered_ids: Vec<&String> = grouping.unclustered.iter().take(100).collect();
+            Ok(Outcome {
+                result: json!({
+                    "keywords": kws.len(),
+                    "clusters_created": saved.len(),
+                    "clusters": saved.iter().take(100).collect::<Vec<_>>(),
+                    "unclustered": grouping.unclustered.len(),
+                    "unclustered_ids": unclustered_ids,
+                    "threshold": threshold,
+                }),
+                actual_cost: ctx.job.credits_estimate,
+            })
+        })
+    }
+}
+
+/// Creates (or, when re-clustering, renames) the cluster of one group.
+async fn save_cluster(ctx: &JobCtx, t: &Tenant, site_id: &str, sector_id: &str, id: &str, group: &Group, description: String) -> Result<Cluster, JobError> {
+    let state = &ctx.state;
+    let retry = |e: AppError| JobError::Retryable(e.public_message());
+    if let Some(mut existing) = state.store.get::<Cluster>(&clusters::cluster_key(t, site_id, id)).await.map_err(retry)? {
+        if existing.job_id.as_deref() != Some(ctx.job.id.as_str()) {
+            existing.name = group.name.clone();
+            existing.description = description;
+            existing.job_id = Some(ctx.job.id.clone());
+            existing.updated_at = crate::ids::now_rfc3339();
+            state.store.update_versioned(&mut existing).await.map_err(retry)?;
+        }
+        return Ok(existing);
+    }
+    let now = crate::ids::now_rfc3339();
+    let c = Cluster {
+        id: id.to_string(),
+        account_id: t.account_id().to_string(),
+        site_id: site_id.to_string(),
+        sector_id: sector_id.to_string(),
+        name: group.name.clone(),
+        description,
+        keyword_count: 0,
+        total_volume: 0,
+        avg_difficulty: None,
+        dominant_intent: None,
+        status: clusters::ClusterStatus::Active,
+        source: "auto_cluster".into(),
+        job_id: Some(ctx.job.id.clone()),
+        created_at: now.clone(),
+        updated_at: now,
+        version: 1,
+    };
+    match state.store.create(&c).await {
+        Ok(()) | Err(AppError::Conflict(_)) => Ok(c),
+        Err(e) => Err(retry(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct Described {
+    clusters: Vec<DescribedCluster>,
+}
+
+#[derive(Deserialize)]
+struct DescribedCluster {
+    description: String,
+}
+
+/// Descriptions for every group, in order: the provider's for the largest
+/// [`MAX_DESCRIBED`], a local one for the rest.
+async fn describe(ctx: &JobCtx, groups: &[Group], by_id: &std::collections::HashMap<&str, &Keyword>) -> Result<Vec<String>, JobError> {
+    let mut out: Vec<String> = Vec::with_capacity(groups.len());
+    let described = groups.len().min(MAX_DESCRIBED);
+    let batches = described.div_ceil(DESCRIBE_BATCH).max(1);
+    for (b, batch) in groups[..described].chunks(DESCRIBE_BATCH).enumerate() {
+        let listing: Vec<String> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let sample: Vec<&str> = g.keyword_ids.iter().take(12).filter_map(|id| by_id.get(id.as_str()).map(|k| k.keyword.as_str())).collect();
+                format!("{}. {} ({} keywords, total monthly volume {}): {}", i + 1, g.name, g.keyword_ids.len(), g.total_volume, sample.join("; "))
+            })
+            .collect();
+        let n = batch.len();
+        let schema = json!({
+            "type": "object",
+            "properties": {"clusters": {"type": "array", "minItems": n, "maxItems": n, "items": {
+                "type": "object",
+                "properties": {"description": {"type": "string", "minLength": 20, "maxLength": 400}},
+                "required": ["description"], "additionalProperties": false
+            }}},
+            "required": ["clusters"], "additionalProperties": false
+        });
+        let req = ChatRequest {
+            system: "You are an SEO strategist. For each keyword cluster, write a one- or two-sentence description of the topic it covers and the searcher's need, to guide content planning. Answer in JSON.".into(),
+            user: format!("Describe these {n} keyword clusters, in the same order:\n{}", listing.join("\n")),
+            json_schema: Some(("cluster_descriptions".into(), schema)),
+            max_tokens: Some(120 * n as u32 + 200),
+            temperature: Some(0.3),
+        };
+        let answer: Described = ctx
+            .ask_json(req, |d: &Described| {
+                if d.clusters.len() != n {
+                    return Err(format!("expected {n} descriptions, got {}", d.clusters.len()));
+                }
+                if d.clusters.iter().any(|c| c.description.trim().is_empty()) {
+                    return Err("a description is empty".into());
+                }
+                Ok(())
+            })
+            .await?;
+        out.extend(answer.clusters.into_iter().map(|c| c.description.trim().chars().take(2000).collect::<String>()));
+        ctx.progress("Describing clusters", (35 + (b + 1) * 35 / batches) as u8).await;
+    }
+    for g in &groups[described..] {
+        out.push(format!("{} keywords around \"{}\" (total monthly volume {}).", g.keyword_ids.len(), g.name, g.total_volume));
+    }
+    Ok(out)
+}

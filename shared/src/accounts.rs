@@ -46,6 +46,9 @@ pub struct Account {
     pub site_count: u32,
     #[serde(default)]
     pub user_count: u32,
+    /// Keywords across the account's sites (the plan's `max_keywords`).
+    #[serde(default)]
+    pub keyword_count: u32,
     /// The billing period (`YYYY-MM`) whose plan credits were granted last.
     #[serde(default)]
     pub period: Option<String>,
@@ -378,6 +381,7 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
         owner_count: 1,
         site_count: 0,
         user_count: 1,
+        keyword_count: 0,
         period: Some(crate::credits::period_of(&crate::ids::now_rfc3339())),
         created_at: now.clone(),
         updated_at: now.clone(),
@@ -622,6 +626,26 @@ pub async fn change_password(state: &AppState, p: &Principal, input: ChangePassw
 
 // ------------------------------------------------------------------ account
 
+/// Sets string attributes of the account item in place (never rewriting the
+/// item, whose counters and balances move concurrently).
+pub async fn set_account_fields(state: &AppState, tenant: &Tenant, fields: &[(&str, &str)]) -> AppResult<()> {
+    let mut names = Vec::new();
+    let mut values = HashMap::new();
+    let mut sets = Vec::new();
+    for (i, (name, value)) in fields.iter().enumerate() {
+        names.push((format!("#f{i}"), (*name).to_string()));
+        values.insert(format!(":f{i}"), aws_sdk_dynamodb::types::AttributeValue::S((*value).to_string()));
+        sets.push(format!("#f{i} = :f{i}"));
+    }
+    let names: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    state
+        .store
+        .update_raw(&keys::account(tenant), &format!("SET {}", sets.join(", ")), Some("attribute_exists(PK)"), &names, values)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))?;
+    Ok(())
+}
+
 pub async fn get_account(state: &AppState, p: &Principal) -> AppResult<Account> {
     load_account(state, &p.tenant()).await
 }
@@ -636,7 +660,8 @@ pub async fn update_account(state: &AppState, p: &Principal, input: UpdateAccoun
     let before = account.name.clone();
     account.name = name;
     account.updated_at = crate::ids::now_rfc3339();
-    state.store.update_versioned(&mut account).await?;
+    // Only these attributes: counters and balances are updated in place elsewhere.
+    set_account_fields(state, &tenant, &[("name", &account.name), ("updated_at", &account.updated_at)]).await?;
     audit::record(state, &tenant, &Actor::principal(p, None), "account.update", "account", &account.id, json!({"name": {"from": before, "to": account.name}})).await?;
     Ok(account)
 }

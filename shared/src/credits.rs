@@ -422,6 +422,7 @@ mod tests {
             owner_count: 1,
             site_count: 0,
             user_count: 1,
+            keyword_count: 0,
             period: None,
             created_at: String::new(),
             updated_at: String::new(),
@@ -507,6 +508,7 @@ pub struct Subscription {
     pub period: Option<String>,
     pub sites_used: u32,
     pub users_used: u32,
+    pub keywords_used: u32,
     pub balance: Balance,
 }
 
@@ -517,6 +519,7 @@ pub async fn subscription(state: &AppState, tenant: &Tenant) -> AppResult<Subscr
         period: a.period.clone(),
         sites_used: a.site_count,
         users_used: a.user_count,
+        keywords_used: a.keyword_count,
         balance: Balance { plan_credits: a.plan_credits, bonus_credits: a.bonus_credits, total: round(a.plan_credits + a.bonus_credits), plan: a.plan },
     })
 }
@@ -533,10 +536,13 @@ pub async fn change_plan(state: &AppState, p: &crate::auth::guard::Principal, pl
     if a.user_count > plan.max_users {
         return Err(AppError::Conflict(format!("the account has {} users and the {} plan allows {}; remove users first", a.user_count, plan.name, plan.max_users)));
     }
+    if a.keyword_count > plan.max_keywords {
+        return Err(AppError::Conflict(format!("the account has {} keywords and the {} plan allows {}; delete keywords first", a.keyword_count, plan.name, plan.max_keywords)));
+    }
     let before = a.plan.clone();
     a.plan = plan.id.to_string();
     a.updated_at = crate::ids::now_rfc3339();
-    state.store.update_versioned(&mut a).await?;
+    crate::accounts::set_account_fields(state, &tenant, &[("plan", &a.plan), ("updated_at", &a.updated_at)]).await?;
     let actor = crate::audit::Actor { user_id: p.user_id.clone(), email: p.email.clone(), ip: None };
     crate::audit::record(state, &tenant, &actor, "subscription.change", "account", &a.id, serde_json::json!({"from": before, "to": plan.id})).await?;
     subscription(state, &tenant).await

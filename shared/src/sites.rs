@@ -280,6 +280,7 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
         counter_values(None),
     )?;
     store.transact(vec![store.tx_delete(&scope.site.key())?, uncount]).await.map_err(AppError::from)?;
+    crate::planner::quota::release(state, &scope.tenant, keys.iter().filter(|k| k.sk.starts_with("KW#")).count()).await;
     audit::record(state, &scope.tenant, &Actor::principal(p, ip), "site.delete", "site", site_id, json!({"name": scope.site.name, "items_removed": keys.len()})).await?;
     Ok(Deleted { id: site_id.to_string(), items_removed: keys.len() })
 }
@@ -350,10 +351,34 @@ pub async fn update_sector(state: &AppState, p: &Principal, site_id: &str, secto
     Ok(sector)
 }
 
-pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, sector_id: &str) -> AppResult<Deleted> {
+/// Deletes a sector and everything of it (keywords and their uniqueness
+/// guards, clusters, ideas, tasks, content: every item of the site partition
+/// whose `sector_id` is this sector). A sector holding data needs `confirm`.
+pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, sector_id: &str, confirm: bool) -> AppResult<Deleted> {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
     let sector = get_sector(state, p, site_id, sector_id).await?;
+    let tenant = p.tenant();
+    let q = Query::new(&tenant, Index::Table, tenant.site_pk(site_id)).filter(
+        "sector_id = :sector OR begins_with(SK, :guards)",
+        &[],
+        vec![(":sector", S(sector.id.clone())), (":guards", S(format!("UNIQ#KW#{}#", sector.id)))],
+    );
+    let items: Vec<serde_json::Value> = state.store.query_all(&q, usize::MAX).await?;
+    if !items.is_empty() && !confirm {
+        return Err(AppError::Conflict(format!(
+            "the sector holds {} items (keywords, clusters, ideas, ...); repeat with ?confirm=true to delete them all",
+            items.len()
+        )));
+    }
+    let keys: Vec<Key> = items
+        .iter()
+        .filter_map(|i| Some(Key::new(i["PK"].as_str()?, i["SK"].as_str()?)))
+        .filter(|k| k.pk == tenant.site_pk(site_id) && k.sk != sector.key().sk)
+        .collect();
+    state.store.batch_delete(&keys).await?;
+    crate::planner::quota::release(state, &tenant, keys.iter().filter(|k| k.sk.starts_with("KW#")).count()).await;
     state.store.delete(&sector.key()).await?;
-    Ok(Deleted { id: sector.id, items_removed: 1 })
+    Ok(Deleted { id: sector.id, items_removed: keys.len() + 1 })
 }
 
 crate::versioned!(Site, Sector);

@@ -196,3 +196,49 @@ async fn planner_roles_and_tenant_isolation() {
     .await;
     assert_eq!((status, body["data"]["created"].as_u64(), body["data"]["updated"].as_u64()), (200, Some(1), Some(1)), "{body}");
 }
+
+#[tokio::test]
+async fn the_plans_keyword_limit_holds_and_deleting_a_sector_sweeps_its_keywords() {
+    // Free plan: at most 500 keywords. Start the account at 498 (as if it had
+    // imported them) so the test stays small.
+    let t = register("kw-limit").await;
+    let (_, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
+    let site = site["data"]["id"].as_str().unwrap().to_string();
+    let (_, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(json!({"name": "Sector"}))).await;
+    let sector = sector["data"]["id"].as_str().unwrap().to_string();
+    let state = env().state().await;
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    igny8::planner::quota::reserve(&state, &tenant, 498).await.unwrap();
+    let tok = Some(t.access.as_str());
+    // Five new rows: two fit, three are row errors naming the limit; one
+    // existing keyword merges without needing room.
+    let rows = json!([{"keyword": "one"}, {"keyword": "two"}, {"keyword": "three"}, {"keyword": "four"}, {"keyword": "five"}]);
+    let (status, body) = api("POST", "/api/v1/planner/keywords/bulk-import/", tok, Some(json!({"site_id": site, "sector_id": sector, "rows": rows}))).await;
+    assert_eq!((status, body["data"]["created"].as_u64()), (200, Some(2)), "{body}");
+    let errors = body["data"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{body}");
+    assert!(errors.iter().all(|e| e["message"].as_str().unwrap().contains("at most 500 keywords")), "{body}");
+    let (status, body) = api("POST", "/api/v1/planner/keywords/", tok, Some(json!({"site_id": site, "sector_id": sector, "keyword": "six"}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{body}");
+    let (_, sub) = api("GET", "/api/v1/subscription/", tok, None).await;
+    assert_eq!(sub["data"]["keywords_used"].as_u64(), Some(500), "{sub}");
+    // Deleting one makes room for one.
+    let (_, list) = api("GET", &format!("/api/v1/planner/keywords/?site_id={site}&sector_id={sector}"), tok, None).await;
+    let id = list["data"]["results"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(api("DELETE", &format!("/api/v1/planner/keywords/{id}/?site_id={site}"), tok, None).await.0, 200);
+    let (status, body) = api("POST", "/api/v1/planner/keywords/", tok, Some(json!({"site_id": site, "sector_id": sector, "keyword": "six"}))).await;
+    assert_eq!(status, 201, "{body}");
+    // A sector with keywords is only deleted with confirm, and takes its
+    // keywords (and their duplicate guards) with it.
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/"), tok, None).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/?confirm=true"), tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["items_removed"].as_u64().unwrap() >= 5, "keywords, guards and the sector: {body}");
+    let (_, sub) = api("GET", "/api/v1/subscription/", tok, None).await;
+    assert_eq!(sub["data"]["keywords_used"].as_u64(), Some(498), "the sector's two keywords were given back: {sub}");
+    let (_, again) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), tok, Some(json!({"name": "Sector"}))).await;
+    let sector2 = again["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api("POST", "/api/v1/planner/keywords/", tok, Some(json!({"site_id": site, "sector_id": sector2, "keyword": "two"}))).await;
+    assert_eq!(status, 201, "{body}");
+}

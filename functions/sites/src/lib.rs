@@ -60,7 +60,7 @@ pub fn router() -> &'static Router {
             })
             .delete("/api/v1/sites/{site_id}/sectors/{sector_id}", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
-                Ok(Reply::ok(sites::delete_sector(&ctx.state, &p, ctx.param("site_id")?, ctx.param("sector_id")?).await?))
+                Ok(Reply::ok(sites::delete_sector(&ctx.state, &p, ctx.param("site_id")?, ctx.param("sector_id")?, ctx.query_flag("confirm")).await?))
             })
     })
 }

@@ -219,10 +219,15 @@ pub async fn create(state: &AppState, scope: &Scope, input: KeywordInput) -> App
     kw.language = input.language;
     let store = &state.store;
     let g = guard(&scope.tenant, &scope.site.id, &sector.id, &kw.normalized);
-    store.transact(vec![store.tx_create(&kw)?, store.tx_guard(&g, &kw.id)?]).await.map_err(|e| match e {
+    super::quota::reserve(state, &scope.tenant, 1).await?;
+    let created = store.transact(vec![store.tx_create(&kw)?, store.tx_guard(&g, &kw.id)?]).await.map_err(|e| match e {
         TxError::ConditionFailed(_) => AppError::Conflict(format!("the sector already has the keyword {:?}", kw.keyword)),
         TxError::Other(e) => e,
-    })?;
+    });
+    if let Err(e) = created {
+        super::quota::release(state, &scope.tenant, 1).await;
+        return Err(e);
+    }
     Ok(kw)
 }
 
@@ -269,7 +274,12 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<()> 
     let kw = get(state, scope, id).await?;
     let store = &state.store;
     let g = guard(&scope.tenant, &scope.site.id, &kw.sector_id, &kw.normalized);
-    store.transact(vec![store.tx_delete_versioned(&kw.key(), kw.version)?, store.tx_delete(&g)?]).await.map_err(AppError::from)
+    store.transact(vec![store.tx_delete_versioned(&kw.key(), kw.version)?, store.tx_delete(&g)?]).await.map_err(AppError::from)?;
+    super::quota::release(state, &scope.tenant, 1).await;
+    if let Some(c) = &kw.cluster_id {
+        super::clusters::refresh(state, &scope.tenant, &scope.site.id, c).await?;
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------------------ list
@@ -435,10 +445,16 @@ async fn import_row(state: &AppState, scope: &Scope, sector_id: &str, row: &Keyw
             }
         }
         let kw = from_row(scope, sector_id, row, source);
+        super::quota::reserve(state, &scope.tenant, 1).await?;
         match store.transact(vec![store.tx_create(&kw)?, store.tx_guard(&g, &kw.id)?]).await {
             Ok(()) => return Ok(Merge::Created),
-            Err(TxError::ConditionFailed(_)) => continue, // created concurrently: merge into it
-            Err(TxError::Other(e)) => return Err(e),
+            Err(e) => {
+                super::quota::release(state, &scope.tenant, 1).await;
+                match e {
+                    TxError::ConditionFailed(_) => continue, // created concurrently: merge into it
+                    TxError::Other(e) => return Err(e),
+                }
+            }
         }
     }
     Err(AppError::Conflict(format!("keyword {:?} is being changed concurrently; retry the import", row.keyword)))

@@ -6,3 +6,4 @@ pub mod clusters;
 pub mod import;
 pub mod keywords;
 pub mod normalize;
+pub mod quota;

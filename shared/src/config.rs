@@ -29,6 +29,8 @@ pub struct Config {
     pub jwt_secret_arn: Option<String>,
     /// Largest accepted request body, in bytes (413 above it).
     pub max_body_bytes: usize,
+    /// Keyword imports with more rows than this run as a job (`IMPORT_SYNC_MAX_ROWS`).
+    pub import_sync_max_rows: usize,
     /// The Lambda function name (or the local function name), for logs.
     pub function_name: String,
     /// AI providers and credit costs.
@@ -119,6 +121,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("jwt_secret_arn", &self.jwt_secret_arn)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("import_sync_max_rows", &self.import_sync_max_rows)
             .field("function_name", &self.function_name)
             .finish()
     }
@@ -132,6 +135,8 @@ pub enum ConfigError {
     Invalid { name: &'static str, message: String },
 }
 
+/// Keyword rows imported within the request; bigger files import as a job.
+pub const DEFAULT_IMPORT_SYNC_MAX_ROWS: usize = 5_000;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -230,6 +235,7 @@ impl Config {
             jwt_secret,
             jwt_secret_arn,
             max_body_bytes,
+            import_sync_max_rows: get("IMPORT_SYNC_MAX_ROWS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_IMPORT_SYNC_MAX_ROWS),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
         })
     }
@@ -247,6 +253,7 @@ impl Config {
             jwt_secret: Some(jwt_secret.into()),
             jwt_secret_arn: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            import_sync_max_rows: DEFAULT_IMPORT_SYNC_MAX_ROWS,
             function_name: "local".into(),
             ai: AiConfig::offline(),
             costs: CreditCosts::default(),

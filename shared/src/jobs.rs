@@ -182,6 +182,31 @@ pub async fn enqueue(state: &AppState, tenant: &Tenant, kind: &str, input: Value
     Ok(job)
 }
 
+/// Records phase and progress on a running job (best effort: progress is
+/// informational and never fails the job).
+pub async fn progress(state: &AppState, job: &Job, phase: &str, percent: u8) {
+    let values = HashMap::from([
+        (":p".to_string(), AttributeValue::S(phase.into())),
+        (":pct".to_string(), AttributeValue::N(percent.min(99).to_string())),
+        (":running".to_string(), AttributeValue::S("running".into())),
+        (":ts".to_string(), AttributeValue::S(crate::ids::now_rfc3339())),
+        (":one".to_string(), AttributeValue::N("1".into())),
+    ]);
+    let r = state
+        .store
+        .update_raw(
+            &job.key(),
+            "SET phase = :p, progress = :pct, updated_at = :ts, version = version + :one",
+            Some("#s = :running"),
+            &[("#s", "status")],
+            values,
+        )
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(error = ?e, "could not record job progress");
+    }
+}
+
 /// Sends the message of a stored job.
 pub async fn send(state: &AppState, job: &Job) -> AppResult<()> {
     let queue = state

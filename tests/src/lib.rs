@@ -30,13 +30,21 @@ impl TestEnv {
     }
 
     pub fn config(&self) -> igny8::Config {
-        provision::config_for(&self.endpoint, &self.resources, JWT_SECRET)
+        test_config(&self.endpoint, &self.resources)
     }
 
     /// A fresh `AppState` bound to the calling test's runtime.
     pub async fn state(&self) -> Arc<AppState> {
         Arc::new(AppState::new(self.config()).await)
     }
+}
+
+/// The configuration of the tests: the local one, with imports over 250 rows
+/// running as jobs (so the job path is exercised without huge files).
+pub fn test_config(endpoint: &str, resources: &Resources) -> igny8::Config {
+    let mut c = provision::config_for(endpoint, resources, JWT_SECRET);
+    c.import_sync_max_rows = 250;
+    c
 }
 
 /// The shared environment of this test process (started on first use).
@@ -66,7 +74,7 @@ pub fn env() -> &'static TestEnv {
                         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis()
                     );
                     let resources = provision::deploy(&endpoint, &stack).await.expect("deploy the stack on the emulator");
-                    let state = Arc::new(AppState::new(provision::config_for(&endpoint, &resources, JWT_SECRET)).await);
+                    let state = Arc::new(AppState::new(test_config(&endpoint, &resources)).await);
                     let gateway = xtask::gateway::Gateway::from_template(state).expect("gateway from template");
                     let (addr, _server) = gateway.serve(([127, 0, 0, 1], 0).into()).await.expect("serve gateway");
                     tx.send(TestEnv { base_url: format!("http://{addr}"), endpoint, resources }).expect("send env");

@@ -242,3 +242,44 @@ async fn the_plans_keyword_limit_holds_and_deleting_a_sector_sweeps_its_keywords
     let (status, body) = api("POST", "/api/v1/planner/keywords/", tok, Some(json!({"site_id": site, "sector_id": sector2, "keyword": "two"}))).await;
     assert_eq!(status, 201, "{body}");
 }
+
+#[tokio::test]
+async fn a_big_file_imports_as_a_job_with_progress_and_the_same_report() {
+    // The tests run with imports over 250 rows as jobs (production: 5 000).
+    let (t, site, sector) = workspace("kw-big").await;
+    let list: String = (0..300).map(|i| format!("city break idea number {i}\n")).collect();
+    let send = || async {
+        let resp = http()
+            .post(env().url(&format!("/api/v1/planner/keywords/bulk-import/?site_id={site}&sector_id={sector}")))
+            .bearer_auth(&t.access)
+            .header("content-type", "text/plain")
+            .body(list.clone())
+            .send()
+            .await
+            .unwrap();
+        envelope(resp).await
+    };
+    let (status, body) = send().await;
+    assert_eq!((status, body["data"]["kind"].as_str()), (202, Some("import_keywords")), "{body}");
+    let job_id = body["data"]["id"].as_str().unwrap().to_string();
+    let (_, before) = api("GET", &format!("/api/v1/planner/keywords/?site_id={site}&sector_id={sector}"), Some(&t.access), None).await;
+    assert_eq!(before["data"]["results"], json!([]), "nothing imported before the job runs");
+    let state = env().state().await;
+    // Delivered twice: the second delivery finds the job done and does nothing.
+    let job = igny8_e2e::ai_support::deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, &job_id, 2).await;
+    assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);
+    let (status, body) = api("GET", &format!("/api/v1/jobs/{job_id}/"), Some(&t.access), None).await;
+    assert_eq!(status, 200);
+    let r = &body["data"]["result"];
+    assert_eq!((r["format"].as_str(), r["created"].as_u64(), r["errors"].as_array().map(Vec::len)), (Some("plain_list"), Some(300), Some(0)), "{body}");
+    assert_eq!(body["data"]["progress"].as_u64(), Some(100), "{body}");
+    let (_, sub) = api("GET", "/api/v1/subscription/", Some(&t.access), None).await;
+    assert_eq!(sub["data"]["keywords_used"].as_u64(), Some(300), "{sub}");
+    // The same file again, as a job: nothing new.
+    let (status, body) = send().await;
+    assert_eq!(status, 202, "{body}");
+    let again = body["data"]["id"].as_str().unwrap().to_string();
+    let job = igny8_e2e::ai_support::deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, &again, 1).await;
+    let r = job.result.unwrap();
+    assert_eq!((r["created"].as_u64(), r["skipped"].as_u64()), (Some(0), Some(300)), "{r}");
+}

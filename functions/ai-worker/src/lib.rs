@@ -17,7 +17,8 @@ pub const FUNCTION: &str = "ai-worker";
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        igny8::ai::function::registry().keys().fold(Registry::new(), |r, name| {
+        let jobs = Registry::new().register(igny8::planner::keywords::IMPORT_JOB, igny8::planner::keywords::run_import_job);
+        igny8::ai::function::registry().keys().fold(jobs, |r, name| {
             r.register(name, |state: Arc<AppState>, job: igny8::jobs::Job| async move {
                 let providers = state.providers();
                 igny8::ai::function::run(state, job, providers).await

@@ -96,8 +96,12 @@ pub fn routes(r: Router) -> Router {
                 (parsed, None, None)
             };
             let s = scope(&ctx, Access::EditorOrAbove, body_site.as_deref(), body_sector.as_deref()).await?;
-            Ok(Reply::ok(keywords::import_parsed(&ctx.state, &s, parsed).await?))
+            Ok(match keywords::import(&ctx.state, &s, parsed).await? {
+                keywords::Imported::Done(report) => Reply::ok(report),
+                queued @ keywords::Imported::Queued(_) => Reply::accepted(queued).message("a big file: importing as a job; follow it at /api/v1/jobs/{id}/"),
+            })
         })
+        .uploads()
         .post("/api/v1/planner/keywords/bulk-update-status", |ctx| async move {
             let input: Bulk = ctx.json()?;
             let status = input.status.ok_or_else(|| AppError::field("status", "is required"))?;

@@ -124,31 +124,9 @@ impl JobCtx {
         self.usage.lock().map(|u| u.clone()).unwrap_or_default()
     }
 
-    /// Records phase and progress on the job item (best effort: progress is
-    /// informational and never fails the job).
+    /// Records phase and progress on the job item ([`crate::jobs::progress`]).
     pub async fn progress(&self, phase: &str, percent: u8) {
-        use aws_sdk_dynamodb::types::AttributeValue;
-        let values = std::collections::HashMap::from([
-            (":p".to_string(), AttributeValue::S(phase.into())),
-            (":pct".to_string(), AttributeValue::N(percent.min(99).to_string())),
-            (":running".to_string(), AttributeValue::S("running".into())),
-            (":ts".to_string(), AttributeValue::S(crate::ids::now_rfc3339())),
-            (":one".to_string(), AttributeValue::N("1".into())),
-        ]);
-        let r = self
-            .state
-            .store
-            .update_raw(
-                &crate::store::Item::key(&self.job),
-                "SET phase = :p, progress = :pct, updated_at = :ts, version = version + :one",
-                Some("#s = :running"),
-                &[("#s", "status")],
-                values,
-            )
-            .await;
-        if let Err(e) = r {
-            tracing::warn!(error = ?e, "could not record job progress");
-        }
+        crate::jobs::progress(&self.state, &self.job, phase, percent).await
     }
 
     /// Asks the chat provider for JSON of type `T` that passes `check`. A

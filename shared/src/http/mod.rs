@@ -171,9 +171,9 @@ pub async fn dispatch(function: &'static str, state: Arc<AppState>, router: &Rou
 }
 
 async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id: String) -> AppResult<Reply> {
-    let limit = state.config.max_body_bytes;
     let (method, path) = (req.method().clone(), req.raw_http_path().to_string());
     let path = if path.is_empty() { req.uri().path().to_string() } else { path };
+    let limit = if router.is_upload(&method, &path) { router::UPLOAD_MAX_BYTES.max(state.config.max_body_bytes) } else { state.config.max_body_bytes };
     // A body over the limit is refused before anything else reads it.
     let body_len = match req.body() {
         Body::Text(t) => t.len(),

@@ -32,7 +32,13 @@ struct Route {
     pattern: String,
     segments: Vec<Segment>,
     handler: Handler,
+    /// File uploads may carry up to [`UPLOAD_MAX_BYTES`].
+    upload: bool,
 }
+
+/// Largest body of an upload route: what a synchronous Lambda invocation
+/// accepts (6 MB), which API Gateway's 10 MB would otherwise exceed.
+pub const UPLOAD_MAX_BYTES: usize = 6 * 1000 * 1000;
 
 #[derive(Default)]
 pub struct Router {
@@ -61,7 +67,7 @@ impl Router {
             })
             .collect();
         let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler });
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false });
         self
     }
 
@@ -95,6 +101,20 @@ impl Router {
         Fut: Future<Output = AppResult<Reply>> + Send + 'static,
     {
         self.route(Method::DELETE, pattern, f)
+    }
+
+    /// Marks the route added last as a file upload (bigger body limit).
+    pub fn uploads(mut self) -> Self {
+        if let Some(r) = self.routes.last_mut() {
+            r.upload = true;
+        }
+        self
+    }
+
+    /// True when the request goes to an upload route.
+    pub fn is_upload(&self, method: &Method, path: &str) -> bool {
+        let parts: Vec<&str> = split(path).collect();
+        self.routes.iter().find(|r| r.method == *method && matches(&r.segments, &parts).is_some()).is_some_and(|r| r.upload)
     }
 
     /// The patterns this router serves, `(METHOD, pattern)`.

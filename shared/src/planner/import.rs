@@ -41,7 +41,7 @@ pub enum Intent {
     Transactional,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceFormat {
     SemrushKeywordMagic,
@@ -54,7 +54,7 @@ pub enum SourceFormat {
 }
 
 /// One parsed keyword row.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeywordRow {
     /// 1-based data row number in the file (header excluded; for XLSX, sheet
     /// rows below the header, blank ones included; for CSV, records below the
@@ -84,14 +84,14 @@ pub struct KeywordRow {
     pub position: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     pub row: usize,
     pub column: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParsedFile {
     pub format: SourceFormat,
     pub rows: Vec<KeywordRow>,

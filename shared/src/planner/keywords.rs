@@ -397,8 +397,14 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
-/// Most rows imported in one request; bigger files are refused with a clear error.
-pub const MAX_SYNC_IMPORT_ROWS: usize = 5_000;
+/// Most rows one import may hold (bigger files are a clear 400).
+pub const MAX_IMPORT_ROWS: usize = 200_000;
+
+/// The job kind of imports too big for one request.
+pub const IMPORT_JOB: &str = "import_keywords";
+
+/// Rows merged between two progress updates of an import job.
+const IMPORT_CHUNK: usize = 500;
 
 enum Merge {
     Created,
@@ -460,16 +466,82 @@ async fn import_row(state: &AppState, scope: &Scope, sector_id: &str, row: &Keyw
     Err(AppError::Conflict(format!("keyword {:?} is being changed concurrently; retry the import", row.keyword)))
 }
 
-/// Imports parsed rows into the scope's sector. Bad rows are reported and
-/// skipped; good rows land whatever the others do.
+/// What an import request answers: the report, or the job importing a big file.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Imported {
+    Done(ImportReport),
+    Queued(Box<crate::jobs::Job>),
+}
+
+/// Imports parsed rows into the scope's sector: within the request up to
+/// `config.import_sync_max_rows` rows, else as an `import_keywords` job (the
+/// parsed rows wait in the tenant's prefix of the bucket; the job reports
+/// progress and ends with the same report).
+pub async fn import(state: &AppState, scope: &Scope, parsed: ParsedFile) -> AppResult<Imported> {
+    let sector = scope.sector.as_ref().ok_or_else(|| AppError::field("sector_id", "is required"))?;
+    if parsed.rows.len() > MAX_IMPORT_ROWS {
+        return Err(AppError::validation(format!("the file has {} keyword rows; import at most {MAX_IMPORT_ROWS} at a time", parsed.rows.len())));
+    }
+    if parsed.rows.len() <= state.config.import_sync_max_rows {
+        return Ok(Imported::Done(import_parsed(state, scope, parsed).await?));
+    }
+    let input = serde_json::json!({"site_id": scope.site.id, "sector_id": sector.id, "rows": parsed.rows.len(), "format": parsed.format});
+    let job = crate::jobs::Job::new(&scope.tenant, IMPORT_JOB, input);
+    let bytes = serde_json::to_vec(&parsed).map_err(AppError::internal)?;
+    crate::blobs::put(state, &scope.tenant, &import_object(&job.id), bytes, "application/json").await?;
+    state.store.create(&job).await?;
+    crate::jobs::send(state, &job).await?;
+    Ok(Imported::Queued(Box::new(job)))
+}
+
+fn import_object(job_id: &str) -> String {
+    format!("imports/{job_id}.json")
+}
+
+/// Runs an `import_keywords` job (registered in the worker).
+pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::Job) -> Result<serde_json::Value, crate::jobs::JobError> {
+    use crate::jobs::JobError;
+    let retry = |e: AppError| match e {
+        AppError::Internal(m) => JobError::Retryable(m),
+        other => JobError::Permanent(other.public_message()),
+    };
+    let t = Tenant::from_verified(&job.account_id);
+    let field = |k: &str| job.input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
+    let (site_id, sector_id) = (field("site_id")?, field("sector_id")?);
+    let site: crate::sites::Site = state.store.get(&keys::site(&t, &site_id)).await.map_err(retry)?.ok_or_else(|| JobError::Permanent("the site was deleted".into()))?;
+    let sector: crate::sites::Sector =
+        state.store.get(&keys::sector(&t, &site_id, &sector_id)).await.map_err(retry)?.ok_or_else(|| JobError::Permanent("the sector was deleted".into()))?;
+    let scope = Scope { tenant: t.clone(), site, sector: Some(sector) };
+    let bytes = crate::blobs::get(&state, &t, &import_object(&job.id))
+        .await
+        .map_err(retry)?
+        .ok_or_else(|| JobError::Permanent("the uploaded rows are gone (the import ran already or expired)".into()))?;
+    let parsed: ParsedFile = serde_json::from_slice(&bytes).map_err(|e| JobError::Permanent(format!("stored rows unreadable: {e}")))?;
+    let source = json_str(&parsed.format);
+    let total = parsed.rows.len().max(1);
+    let mut report = ImportReport {
+        format: Some(parsed.format),
+        rows: parsed.rows.len() + parsed.errors.len(),
+        duplicates_in_file: parsed.duplicates_in_file,
+        errors: parsed.errors,
+        ..Default::default()
+    };
+    let mut done = 0usize;
+    for chunk in parsed.rows.chunks(IMPORT_CHUNK) {
+        merge_rows(&state, &scope, &sector_id, &source, chunk.to_vec(), &mut report).await;
+        done += chunk.len();
+        crate::jobs::progress(&state, &job, "Importing keywords", (done * 100 / total) as u8).await;
+    }
+    report.errors.sort_by_key(|e| e.row);
+    crate::blobs::delete(&state, &t, &import_object(&job.id)).await.map_err(retry)?;
+    serde_json::to_value(&report).map_err(|e| JobError::Permanent(e.to_string()))
+}
+
+/// Imports parsed rows into the scope's sector within the request. Bad rows
+/// are reported and skipped; good rows land whatever the others do.
 pub async fn import_parsed(state: &AppState, scope: &Scope, parsed: ParsedFile) -> AppResult<ImportReport> {
     let sector = scope.sector.as_ref().ok_or_else(|| AppError::field("sector_id", "is required"))?;
-    if parsed.rows.len() > MAX_SYNC_IMPORT_ROWS {
-        return Err(AppError::validation(format!(
-            "the file has {} keyword rows; import at most {MAX_SYNC_IMPORT_ROWS} at a time",
-            parsed.rows.len()
-        )));
-    }
     let source = json_str(&parsed.format);
     let mut report = ImportReport {
         format: Some(parsed.format),
@@ -478,14 +550,19 @@ pub async fn import_parsed(state: &AppState, scope: &Scope, parsed: ParsedFile) 
         errors: parsed.errors,
         ..Default::default()
     };
-    let sector_id = sector.id.clone();
-    let mut results: Vec<(usize, AppResult<Merge>)> = Vec::with_capacity(parsed.rows.len());
+    merge_rows(state, scope, &sector.id, &source, parsed.rows, &mut report).await;
+    report.errors.sort_by_key(|e| e.row);
+    Ok(report)
+}
+
+/// Creates or merges each row (8 at a time), counting into `report`.
+async fn merge_rows(state: &AppState, scope: &Scope, sector_id: &str, source: &str, rows: Vec<KeywordRow>, report: &mut ImportReport) {
+    let mut results: Vec<(usize, AppResult<Merge>)> = Vec::with_capacity(rows.len());
     // Owned rows and boxed futures keep the stream's future `Send` for every lifetime.
-    let futures: Vec<futures::future::BoxFuture<'_, (usize, AppResult<Merge>)>> = parsed
-        .rows
+    let futures: Vec<futures::future::BoxFuture<'_, (usize, AppResult<Merge>)>> = rows
         .into_iter()
         .map(|row| {
-            let (source, sector_id) = (source.clone(), sector_id.clone());
+            let (source, sector_id) = (source.to_string(), sector_id.to_string());
             let fut: futures::future::BoxFuture<'_, (usize, AppResult<Merge>)> =
                 Box::pin(async move { (row.row, import_row(state, scope, &sector_id, &row, &source).await) });
             fut
@@ -506,8 +583,6 @@ pub async fn import_parsed(state: &AppState, scope: &Scope, parsed: ParsedFile) 
             }
         }
     }
-    report.errors.sort_by_key(|e| e.row);
-    Ok(report)
 }
 
 /// Resolves the scope of a keyword request from `site_id` / `sector_id`.

@@ -51,7 +51,7 @@ impl OpenAiChat {
         if let Some((name, schema)) = &req.json_schema {
             body["response_format"] = json!({
                 "type": "json_schema",
-                "json_schema": {"name": name, "schema": schema, "strict": true},
+                "json_schema": {"name": name, "schema": strict_subset(schema), "strict": true},
             });
         }
         body
@@ -207,6 +207,23 @@ impl ImageProvider for OpenAiImages {
         req: &'a ImageRequest,
     ) -> BoxFuture<'a, Result<ImageResponse, ProviderError>> {
         Box::pin(self.run(req))
+    }
+}
+
+/// The schema as OpenAI's strict structured outputs accept it: string
+/// length bounds (`minLength`, `maxLength`) are not in the supported subset,
+/// so they are dropped here; the AI function's own check still enforces
+/// them on the answer (and asks for one repair).
+pub fn strict_subset(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "minLength" | "maxLength"))
+                .map(|(k, v)| (k.clone(), strict_subset(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strict_subset).collect()),
+        other => other.clone(),
     }
 }
 

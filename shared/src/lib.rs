@@ -26,6 +26,7 @@ pub mod planner;
 pub mod plans;
 pub mod sites;
 pub mod store;
+pub mod writer;
 
 pub use config::Config;
 pub use error::{AppError, AppResult, FieldError};

@@ -18,6 +18,7 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
         ("JobsFunction", |s, r| Box::pin(igny8_jobs::handle(s, r))),
         ("CreditsFunction", |s, r| Box::pin(igny8_credits::handle(s, r))),
         ("PlannerFunction", |s, r| Box::pin(igny8_planner::handle(s, r))),
+        ("WriterFunction", |s, r| Box::pin(igny8_writer::handle(s, r))),
     ]
 }
 

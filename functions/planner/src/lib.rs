@@ -2,7 +2,9 @@
 //! Each area's routes live in its own module.
 
 pub mod clusters;
+pub mod ideas;
 pub mod keywords;
+pub mod tasks;
 
 use igny8::AppState;
 use igny8::http::{Router, dispatch};
@@ -13,7 +15,7 @@ pub const FUNCTION: &str = "planner";
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(|| clusters::routes(keywords::routes(Router::new())))
+    ROUTER.get_or_init(|| tasks::routes(ideas::routes(clusters::routes(keywords::routes(Router::new())))))
 }
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {

@@ -61,6 +61,7 @@ pub fn registry() -> &'static BTreeMap<&'static str, Arc<dyn AiFunction>> {
     REGISTRY.get_or_init(|| {
         let functions: Vec<Arc<dyn AiFunction>> = vec![
             Arc::new(crate::planner::auto_cluster::AutoCluster),
+            Arc::new(crate::planner::ideas::GenerateIdeas),
         ];
         functions.into_iter().map(|f| (f.name(), f)).collect()
     })

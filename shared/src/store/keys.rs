@@ -34,6 +34,19 @@
 //! | sites of an account | table | `ACCT#<a>` | begins_with `SITE#` |
 //! | sector by id | table | `ACCT#<a>#SITE#<s>` | `SECTOR#<x>` |
 //! | sectors of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `SECTOR#` |
+//! | idea by id | table | `ACCT#<a>#SITE#<s>` | `IDEA#<id>` |
+//! | ideas of a cluster | GSI1 | `ACCT#<a>#SITE#<s>#CL#<c>#IDEA` | `<id>` |
+//! | ideas of a sector | GSI2 | `ACCT#<a>#SITE#<s>#SEC#<x>#IDEA` | `<id>` |
+//! | task by id | table | `ACCT#<a>#SITE#<s>` | `TASK#<id>` |
+//! | tasks of a site by status | GSI1 | `ACCT#<a>#SITE#<s>#TASKSTATUS#<status>` | `<id>` |
+//! | tasks of a sector | GSI2 | `ACCT#<a>#SITE#<s>#SEC#<x>#TASK` | `<id>` |
+//! | the one task of an idea (guard) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#IDEATASK#<idea>` |
+//! | content by id | table | `ACCT#<a>#SITE#<s>` | `CONT#<id>` |
+//! | content of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `CONT#` |
+//! | content of a site by status | GSI1 | `ACCT#<a>#SITE#<s>#CONTSTATUS#<status>` | `<id>` |
+//! | content written for a task | GSI2 | `ACCT#<a>#SITE#<s>#TASK#<task>#CONT` | `<id>` |
+//! | content slug (unique per site; guard) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#SLUG#<slug>` |
+//! | versions of a content item, by number | table | `ACCT#<a>#SITE#<s>` | begins_with `VER#<content>#` (`VER#<content>#<n, 8 digits>`) |
 //! | everything of a site (delete sweep) | table | `ACCT#<a>#SITE#<s>` | any |
 //! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |

@@ -2,8 +2,8 @@
 
 use crate::keywords::{parse, scope};
 use igny8::AppError;
-use igny8::ai::function::{Submission, registry, submit};
-use igny8::auth::guard::{Access, require};
+use igny8::ai::function::submit_http;
+use igny8::auth::guard::Access;
 use igny8::envelope::Reply;
 use igny8::http::{RequestCtx, Router};
 use igny8::planner::auto_cluster::AutoClusterInput;
@@ -20,16 +20,6 @@ struct Membership {
     /// For move: the cluster the keywords go to.
     #[serde(default)]
     target_cluster_id: Option<String>,
-}
-
-/// Submits an AI function: 202 with the job, or 200 with the dry-run preview.
-pub(crate) async fn submit_ai(ctx: &RequestCtx, function: &str, input: Value, dry_run: bool) -> Result<Reply, AppError> {
-    let p = require(ctx, Access::EditorOrAbove).await?;
-    let f = registry().get(function).ok_or_else(|| AppError::internal(format!("AI function {function} is not registered")))?;
-    Ok(match submit(&ctx.state, &p, f.as_ref(), input, dry_run).await? {
-        Submission::Queued(job) => Reply::accepted(job).message("queued; follow it at /api/v1/jobs/{id}/"),
-        preview @ Submission::DryRun { .. } => Reply::ok(preview).message("dry run: nothing was reserved or queued"),
-    })
 }
 
 fn auto_cluster_input(ctx: &RequestCtx, cluster_id: Option<&str>) -> Result<(Value, bool), AppError> {
@@ -61,7 +51,7 @@ pub fn routes(r: Router) -> Router {
     })
     .post("/api/v1/planner/clusters/auto-cluster", |ctx| async move {
         let (input, dry_run) = auto_cluster_input(&ctx, None)?;
-        submit_ai(&ctx, "auto_cluster", input, dry_run).await
+        submit_http(&ctx, "auto_cluster", input, dry_run).await
     })
     .get("/api/v1/planner/clusters/{id}", |ctx| async move {
         let s = scope(&ctx, Access::ViewerOrAbove, None, None).await?;
@@ -100,6 +90,6 @@ pub fn routes(r: Router) -> Router {
     .post("/api/v1/planner/clusters/{id}/auto-cluster", |ctx| async move {
         let id = ctx.param("id")?.to_string();
         let (input, dry_run) = auto_cluster_input(&ctx, Some(&id))?;
-        submit_ai(&ctx, "auto_cluster", input, dry_run).await
+        submit_http(&ctx, "auto_cluster", input, dry_run).await
     })
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/planner/ideas/…`: CRUD and filters, tasks from ideas (one or in
 //! bulk), and `POST /api/v1/planner/clusters/{id}/generate-ideas/` (an AI job).
 
-use crate::clusters::submit_ai;
+use igny8::ai::function::submit_http;
 use crate::keywords::{parse, scope};
 use igny8::AppError;
 use igny8::auth::guard::{Access, Principal, require};
@@ -102,6 +102,6 @@ pub fn routes(r: Router) -> Router {
     .post("/api/v1/planner/clusters/{id}/generate-ideas", |ctx| async move {
         let id = ctx.param("id")?.to_string();
         let (input, dry_run) = generate_input(&ctx, &id)?;
-        submit_ai(&ctx, "generate_ideas", input, dry_run).await
+        submit_http(&ctx, "generate_ideas", input, dry_run).await
     })
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/planner/tasks/…`: CRUD and filters; status changes only through
-//! `POST /api/v1/planner/tasks/{id}/transition/` `{status, version?}`.
+//! `POST /api/v1/planner/tasks/{id}/transition/` `{status, version?}`;
+//! `POST /api/v1/planner/tasks/{id}/generate/` writes the article (a job).
 
 use crate::ideas::author_scope;
 use crate::keywords::{parse, scope};
@@ -68,5 +69,10 @@ pub fn routes(r: Router) -> Router {
         let task = tasks::transition(&ctx.state, &s, ctx.param("id")?, input.status, input.version).await?;
         let message = format!("task is {}", task.status.as_str());
         Ok(Reply::ok(task).message(message))
+    })
+    // Writes the task's article (the writer's generate_content job).
+    .post("/api/v1/planner/tasks/{id}/generate", |ctx| async move {
+        let (input, dry_run) = igny8::writer::generate::GenerateInput::from_request(&ctx, None, Some(ctx.param("id")?), "generate")?;
+        igny8::ai::function::submit_http(&ctx, "generate_content", input, dry_run).await
     })
 }

@@ -2,6 +2,7 @@
 //! (list, get, restore, diff). Each area's routes live in its own module.
 
 pub mod content;
+pub mod generate;
 pub mod versions;
 
 use igny8::AppState;
@@ -13,7 +14,7 @@ pub const FUNCTION: &str = "writer";
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(|| versions::routes(content::routes(Router::new())))
+    ROUTER.get_or_init(|| generate::routes(versions::routes(content::routes(Router::new()))))
 }
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {

@@ -62,6 +62,7 @@ pub fn registry() -> &'static BTreeMap<&'static str, Arc<dyn AiFunction>> {
         let functions: Vec<Arc<dyn AiFunction>> = vec![
             Arc::new(crate::planner::auto_cluster::AutoCluster),
             Arc::new(crate::planner::ideas::GenerateIdeas),
+            Arc::new(crate::writer::generate::GenerateContent),
         ];
         functions.into_iter().map(|f| (f.name(), f)).collect()
     })
@@ -101,6 +102,18 @@ pub async fn submit(state: &AppState, p: &Principal, f: &dyn AiFunction, input: 
         return Err(e);
     }
     Ok(Submission::Queued(Box::new(job)))
+}
+
+/// [`submit`] for an HTTP endpoint: the caller must be an editor or above;
+/// 202 with the queued job, or 200 with the dry-run preview.
+pub async fn submit_http(ctx: &crate::http::RequestCtx, function: &str, input: Value, dry_run: bool) -> AppResult<crate::envelope::Reply> {
+    use crate::envelope::Reply;
+    let p = crate::auth::guard::require(ctx, crate::auth::guard::Access::EditorOrAbove).await?;
+    let f = registry().get(function).ok_or_else(|| AppError::internal(format!("AI function {function} is not registered")))?;
+    Ok(match submit(&ctx.state, &p, f.as_ref(), input, dry_run).await? {
+        Submission::Queued(job) => Reply::accepted(job).message("queued; follow it at /api/v1/jobs/{id}/"),
+        preview @ Submission::DryRun { .. } => Reply::ok(preview).message("dry run: nothing was reserved or queued"),
+    })
 }
 
 /// The context an executing function works with.

@@ -8,5 +8,6 @@
 //! transaction. It checks model output first with [`html::validate_article`].
 
 pub mod content;
+pub mod generate;
 pub mod html;
 pub mod versions;

@@ -206,7 +206,7 @@ async fn a_length_miss_fails_the_job_and_releases_the_credits() {
 
 #[tokio::test]
 async fn the_offline_provider_writes_a_valid_article_and_bad_requests_are_refused() {
-    let (t, site, _) = workspace("gen-offline").await;
+    let (t, site, sector) = workspace("gen-offline").await;
     let tok = Some(t.access.as_str());
     // No focus keyword: 400 before anything is reserved.
     let (_, c) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Lisbon in winter"}))).await;
@@ -214,8 +214,27 @@ async fn the_offline_provider_writes_a_valid_article_and_bad_requests_are_refuse
     let (status, body) = api("POST", &format!("/api/v1/writer/content/{bare}/generate/?site_id={site}"), tok, None).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("focus_keyword")), "{body}");
 
-    let (_, c) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Lisbon in winter", "focus_keyword": "lisbon in winter"}))).await;
+    let (_, c) = api(
+        "POST",
+        "/api/v1/writer/content/",
+        tok,
+        Some(json!({"site_id": site, "sector_id": sector, "title": "Lisbon in winter", "focus_keyword": "lisbon in winter"})),
+    )
+    .await;
     let id = c["data"]["id"].as_str().unwrap().to_string();
+    // The cannibalization guard sees content: an idea on the same keyword is flagged.
+    let (status, idea) = api(
+        "POST",
+        "/api/v1/planner/ideas/",
+        tok,
+        Some(json!({"site_id": site, "sector_id": sector, "title": "Winter weekends", "content_type": "post", "structure": "guide",
+                    "primary_keyword": "Lisbon in  Winter", "intent": "informational", "target_word_count": 900,
+                    "outline": [{"heading": "a", "covers": "a"}, {"heading": "b", "covers": "b"}, {"heading": "c", "covers": "c"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{idea}");
+    let flag = &idea["data"]["cannibalization"];
+    assert_eq!((flag["conflicts_with"]["kind"].as_str(), flag["conflicts_with"]["id"].as_str()), (Some("content"), Some(id.as_str())), "{idea}");
     for (sent, field) in [
         (json!({"site_id": site, "target_word_count": 50}), "target_word_count"),
         (json!({"site_id": site, "section": 1}), "section"),

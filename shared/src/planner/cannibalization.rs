@@ -22,8 +22,7 @@
 //!
 //! [`find_conflict`] is pure; [`sector_works`] gathers what an idea is
 //! compared against: the sector's ideas and tasks, and content items through
-//! [`content_works`] — an empty hook until the writer module exists; the
-//! writer plugs its content items (title + primary keyword) in there.
+//! [`content_works`]: the sector's content items (title + focus keyword).
 
 use super::cluster::stem;
 use super::normalize::normalize_keyword;
@@ -147,8 +146,17 @@ pub fn find_conflict(id: &str, title: &str, primary_keyword: &str, existing: &[W
 
 /// Content items of a sector, for the guard. The writer module does not
 /// exist yet: this returns nothing until it plugs its items in here.
-pub async fn content_works(_state: &AppState, _t: &Tenant, _site_id: &str, _sector_id: &str) -> AppResult<Vec<Work>> {
-    Ok(Vec::new())
+pub async fn content_works(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str) -> AppResult<Vec<Work>> {
+    use crate::store::{Query, SkCondition, keys::Index};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let q = Query::new(t, Index::Table, t.site_pk(site_id))
+        .sk(SkCondition::BeginsWith(crate::writer::content::CONTENT_PREFIX.into()))
+        .filter("sector_id = :sector", &[], vec![(":sector", AttributeValue::S(sector_id.to_string()))]);
+    let items: Vec<crate::writer::content::Content> = state.store.query_all(&q, 10_000).await?;
+    Ok(items
+        .into_iter()
+        .map(|c| Work { kind: WorkKind::Content, id: c.id, title: c.title, primary_keyword: c.focus_keyword, origin: c.idea_id })
+        .collect())
 }
 
 /// Everything of a sector an idea is compared against: its ideas (except

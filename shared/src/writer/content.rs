@@ -470,6 +470,7 @@ fn version_of(c: &Content, origin: &Origin, note: Option<String>) -> ContentVers
     ContentVersion {
         account_id: c.account_id.clone(),
         site_id: c.site_id.clone(),
+        sector_id: c.sector_id.clone(),
         content_id: c.id.clone(),
         number: c.current_version,
         title: c.title.clone(),

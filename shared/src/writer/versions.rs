@@ -43,6 +43,9 @@ pub enum VersionSource {
 pub struct ContentVersion {
     pub account_id: String,
     pub site_id: String,
+    /// The content's sector (so deleting the sector sweeps its versions too).
+    #[serde(default)]
+    pub sector_id: Option<String>,
     pub content_id: String,
     pub number: u64,
     pub title: String,
@@ -316,6 +319,7 @@ mod tests {
 
     fn v(number: u64, title: &str, body: &str) -> ContentVersion {
         ContentVersion {
+            sector_id: None,
             account_id: "A".into(),
             site_id: "S".into(),
             content_id: "C".into(),

@@ -210,3 +210,56 @@ pub async fn fake_openai_schema_echo(requests: Arc<AtomicUsize>) -> MockServer {
     Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(Echo(requests)).mount(&server).await;
     server
 }
+
+/// A fake Runware server (`POST /v1`, a JSON array of `imageInference`
+/// tasks) answering like Runware: a base64 PNG (rendered by the offline
+/// provider at the task's size) for the request's taskUUID. A task whose
+/// `positivePrompt` contains `refuse` gets Runware's 400 error payload.
+/// Counts requests.
+pub async fn fake_runware(requests: Arc<AtomicUsize>) -> MockServer {
+    struct Runware(Arc<AtomicUsize>);
+    impl Respond for Runware {
+        fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+            use base64::Engine as _;
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let tasks: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let task = &tasks[0];
+            let prompt = task["positivePrompt"].as_str().unwrap_or_default().to_string();
+            if prompt.contains("refuse") {
+                return ResponseTemplate::new(400).set_body_json(json!({"errors": [{
+                    "code": "contentModeration", "message": "The prompt was refused by content moderation.",
+                    "taskType": "imageInference", "taskUUID": task["taskUUID"]
+                }]}));
+            }
+            let width = task["width"].as_u64().unwrap_or(512) as u32;
+            let height = task["height"].as_u64().unwrap_or(512) as u32;
+            let png = igny8::ai::offline::OfflineImages::render(&igny8::ai::provider::ImageRequest {
+                prompt: format!("runware {prompt}"),
+                negative_prompt: None,
+                width,
+                height,
+            })
+            .map(|i| i.bytes)
+            .unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(json!({"data": [{
+                "taskType": "imageInference",
+                "imageUUID": "3f8a7c1e-0000-4000-8000-000000000001",
+                "taskUUID": task["taskUUID"],
+                "seed": 12345,
+                "imageBase64Data": base64::engine::general_purpose::STANDARD.encode(png),
+                "cost": 0.0013
+            }]}))
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v1")).respond_with(Runware(requests)).mount(&server).await;
+    server
+}
+
+/// The offline chat provider with Runware images from `server` (key `rw-test`).
+pub fn providers_with_runware(server: &MockServer) -> Providers {
+    let policy = RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(200), timeout: Duration::from_secs(5) };
+    let mut p = offline();
+    p.images = Arc::new(igny8::ai::runware::RunwareImages::new(&format!("{}/v1", server.uri()), "rw-test", "runware:100@1", policy));
+    p
+}

@@ -3,6 +3,7 @@
 
 pub mod content;
 pub mod generate;
+pub mod images;
 pub mod versions;
 
 use igny8::AppState;
@@ -14,7 +15,7 @@ pub const FUNCTION: &str = "writer";
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(|| generate::routes(versions::routes(content::routes(Router::new()))))
+    ROUTER.get_or_init(|| images::routes(generate::routes(versions::routes(content::routes(Router::new())))))
 }
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {

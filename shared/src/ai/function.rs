@@ -62,6 +62,8 @@ pub fn registry() -> &'static BTreeMap<&'static str, Arc<dyn AiFunction>> {
         let functions: Vec<Arc<dyn AiFunction>> = vec![
             Arc::new(crate::planner::auto_cluster::AutoCluster),
             Arc::new(crate::planner::ideas::GenerateIdeas),
+            Arc::new(crate::writer::image_prompts::GenerateImagePrompts),
+            Arc::new(crate::writer::images::GenerateImages),
             Arc::new(crate::writer::generate::GenerateContent),
         ];
         functions.into_iter().map(|f| (f.name(), f)).collect()

@@ -47,6 +47,12 @@
 //! | content written for a task | GSI2 | `ACCT#<a>#SITE#<s>#TASK#<task>#CONT` | `<id>` |
 //! | content slug (unique per site; guard) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#SLUG#<slug>` |
 //! | versions of a content item, by number | table | `ACCT#<a>#SITE#<s>` | begins_with `VER#<content>#` (`VER#<content>#<n, 8 digits>`) |
+//! | image prompt by id | table | `ACCT#<a>#SITE#<s>` | `IMGP#<id>` |
+//! | image prompts of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `IMGP#` |
+//! | image prompts of a content item (sets by creation, slots in order) | GSI1 | `ACCT#<a>#SITE#<s>#CONT#<c>#IMGP` | `<id time part>#<position, 2 digits>#<id>` |
+//! | image (metadata; bytes in S3 at `accounts/<a>/sites/<s>/images/<id>.<ext>`) by id | table | `ACCT#<a>#SITE#<s>` | `IMG#<id>` |
+//! | images of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `IMG#` |
+//! | images of a content item | GSI1 | `ACCT#<a>#SITE#<s>#CONT#<c>#IMG` | `<id time part>#<position, 2 digits>#<id>` |
 //! | everything of a site (delete sweep) | table | `ACCT#<a>#SITE#<s>` | any |
 //! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |

@@ -10,4 +10,6 @@
 pub mod content;
 pub mod generate;
 pub mod html;
+pub mod image_prompts;
+pub mod images;
 pub mod versions;

@@ -59,6 +59,25 @@ pub async fn delete(state: &AppState, t: &Tenant, rest: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Deletes every object under `rest_prefix` in the tenant's prefix (e.g. a
+/// deleted site's images); returns how many went.
+pub async fn delete_prefix(state: &AppState, t: &Tenant, rest_prefix: &str) -> AppResult<usize> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let prefix = object_key(t, rest_prefix);
+    let bucket = bucket(state)?;
+    let mut removed = 0;
+    loop {
+        let page = state.s3.list_objects_v2().bucket(bucket).prefix(&prefix).max_keys(1000).send().await.map_err(|e| s3_err("ListObjectsV2", e))?;
+        let ids: Vec<ObjectIdentifier> = page.contents().iter().filter_map(|o| o.key()).filter_map(|k| ObjectIdentifier::builder().key(k).build().ok()).collect();
+        if ids.is_empty() {
+            return Ok(removed);
+        }
+        removed += ids.len();
+        let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| AppError::internal(format!("s3 delete request: {e}")))?;
+        state.s3.delete_objects().bucket(bucket).delete(delete).send().await.map_err(|e| s3_err("DeleteObjects", e))?;
+    }
+}
+
 /// A short-lived presigned GET URL for an object of the tenant.
 pub async fn presigned_get(state: &AppState, t: &Tenant, rest: &str, ttl: Duration) -> AppResult<String> {
     let key = object_key(t, rest);

@@ -281,6 +281,7 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
     )?;
     store.transact(vec![store.tx_delete(&scope.site.key())?, uncount]).await.map_err(AppError::from)?;
     crate::planner::quota::release(state, &scope.tenant, keys.iter().filter(|k| k.sk.starts_with("KW#")).count()).await;
+    crate::blobs::delete_prefix(state, &scope.tenant, &format!("sites/{site_id}/")).await?;
     audit::record(state, &scope.tenant, &Actor::principal(p, ip), "site.delete", "site", site_id, json!({"name": scope.site.name, "items_removed": keys.len()})).await?;
     Ok(Deleted { id: site_id.to_string(), items_removed: keys.len() })
 }
@@ -375,6 +376,7 @@ pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, secto
         .filter_map(|i| Some(Key::new(i["PK"].as_str()?, i["SK"].as_str()?)))
         .filter(|k| k.pk == tenant.site_pk(site_id) && k.sk != sector.key().sk)
         .collect();
+    crate::writer::images::delete_objects_of_items(state, &tenant, &items).await?;
     state.store.batch_delete(&keys).await?;
     crate::planner::quota::release(state, &tenant, keys.iter().filter(|k| k.sk.starts_with("KW#")).count()).await;
     state.store.delete(&sector.key()).await?;

@@ -450,3 +450,40 @@ async fn image_routes_roles_tenant_isolation_and_bad_input() {
     assert_eq!((status, &bytes[..8]), (200, &PNG_SIGNATURE[..]));
     assert_eq!(prompts(&a.access, &site, &cid).await.len(), 4);
 }
+
+/// Prompts and one image for `cid` (offline); returns the image's presigned URL.
+async fn one_image(t: &igny8_e2e::Tenant, site: &str, cid: &str) -> String {
+    let state = env().state().await;
+    let job = submit_http(&t.access, &format!("/api/v1/writer/content/{cid}/image-prompts/?site_id={site}"), json!({})).await;
+    deliver_by_id(&state, &production_registry(offline()), &t.account_id, &job, 1).await;
+    let first = ids(&prompts(&t.access, site, cid).await)[0].clone();
+    let job = submit_http(&t.access, "/api/v1/writer/images/generate/", json!({"site_id": site, "prompt_ids": [first]})).await;
+    let done = deliver_by_id(&state, &production_registry(offline()), &t.account_id, &job, 1).await;
+    assert_eq!(done.status.as_str(), "completed", "{:?}", done.error);
+    let url = images(&t.access, site, cid).await[0]["url"].as_str().unwrap().to_string();
+    assert_eq!(fetch(&url).await.0, 200);
+    url
+}
+
+#[tokio::test]
+async fn deleting_content_or_its_sector_takes_prompts_images_and_objects_with_it() {
+    let (t, site, sector) = workspace("img-sweep").await;
+    let tok = Some(t.access.as_str());
+    // Content delete: its prompts, images and objects go too.
+    let cid = content(&t, &site, &sector).await;
+    let url = one_image(&t, &site, &cid).await;
+    let (status, body) = api("DELETE", &format!("/api/v1/writer/content/{cid}/?site_id={site}"), tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(fetch(&url).await.0, 200, "the object is gone with the content");
+    let (_, list) = api("GET", &format!("/api/v1/writer/image-prompts/?site_id={site}&content_id={cid}"), tok, None).await;
+    assert_eq!(list["data"]["results"], json!([]), "{list}");
+    // Sector delete (confirmed): content, prompts, images and objects.
+    let cid = content(&t, &site, &sector).await;
+    let url = one_image(&t, &site, &cid).await;
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/?confirm=true"), tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(fetch(&url).await.0, 200, "the object is gone with the sector");
+    let (status, _) = api("GET", &format!("/api/v1/writer/content/{cid}/?site_id={site}"), tok, None).await;
+    assert_eq!(status, 404);
+    assert_eq!(images(&t.access, &site, &cid).await, Vec::<Value>::new());
+}

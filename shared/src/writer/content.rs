@@ -698,7 +698,8 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<usiz
         },
     )?;
     let version_keys = versions::all_keys(state, t, &c.site_id, &c.id).await?;
-    store.batch_delete(&version_keys).await
+    let removed = store.batch_delete(&version_keys).await?;
+    Ok(removed + super::images::sweep_content(state, t, &c.site_id, &c.id).await?)
 }
 
 // ------------------------------------------------------------------ list

@@ -77,6 +77,9 @@ pub struct ImagePrompt {
     pub id: String,
     pub account_id: String,
     pub site_id: String,
+    /// The content's sector (a sector delete sweeps the prompt).
+    #[serde(default)]
+    pub sector_id: Option<String>,
     pub content_id: String,
     pub kind: ImageKind,
     /// 0 for the featured image, 1.. for the sections in article order.
@@ -408,6 +411,7 @@ impl AiFunction for GenerateImagePrompts {
                     id,
                     account_id: t.account_id().to_string(),
                     site_id: site_id.clone(),
+                    sector_id: c.sector_id.clone(),
                     content_id: content_id.clone(),
                     kind,
                     position: i as u32,

@@ -73,6 +73,9 @@ pub struct Image {
     pub id: String,
     pub account_id: String,
     pub site_id: String,
+    /// The content's sector (a sector delete sweeps the image and its object).
+    #[serde(default)]
+    pub sector_id: Option<String>,
     pub content_id: String,
     /// The prompt it was drawn from (it may have been deleted since).
     #[serde(default)]
@@ -261,6 +264,36 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str, actor: &str) -> A
     Ok(Deleted { id: img.id, content_id: img.content_id, featured_cleared })
 }
 
+/// Deletes every image (object and item) and image prompt of a content item:
+/// what deleting the content takes with it.
+pub async fn sweep_content(state: &AppState, t: &Tenant, site_id: &str, content_id: &str) -> AppResult<usize> {
+    let q = Query::new(t, Index::Gsi1, images_of_content(t, site_id, content_id));
+    let images: Vec<Image> = state.store.query_all(&q, usize::MAX).await?;
+    for img in &images {
+        crate::blobs::delete(state, t, &rest_of(t, img)?).await?;
+    }
+    let prompts = image_prompts::of_content(state, t, site_id, content_id).await?;
+    let mut keys: Vec<Key> = images.iter().map(Item::key).collect();
+    keys.extend(prompts.iter().map(Item::key));
+    state.store.batch_delete(&keys).await
+}
+
+/// Deletes the objects of image items that a sweep (sector delete) removes;
+/// `items` are raw table items, only images (`IMG#`) with a key in the
+/// tenant's prefix are touched.
+pub async fn delete_objects_of_items(state: &AppState, t: &Tenant, items: &[serde_json::Value]) -> AppResult<usize> {
+    let prefix = crate::blobs::object_key(t, "");
+    let mut n = 0;
+    for item in items {
+        let is_image = item["SK"].as_str().is_some_and(|sk| sk.starts_with(IMAGE_PREFIX));
+        if let (true, Some(rest)) = (is_image, item["s3_key"].as_str().and_then(|k| k.strip_prefix(&prefix))) {
+            crate::blobs::delete(state, t, rest).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 // ------------------------------------------------------------------ generate_images
 
 /// What a client sends.
@@ -409,6 +442,7 @@ impl AiFunction for GenerateImages {
                     id,
                     account_id: t.account_id().to_string(),
                     site_id: site_id.clone(),
+                    sector_id: p.sector_id.clone(),
                     content_id: p.content_id.clone(),
                     prompt_id: Some(p.id.clone()),
                     kind: p.kind,
@@ -480,6 +514,7 @@ mod tests {
             id: "I".into(),
             account_id: "A".into(),
             site_id: "S".into(),
+            sector_id: None,
             content_id: "C".into(),
             prompt_id: None,
             kind: ImageKind::Featured,

@@ -460,6 +460,7 @@ async fn one_image(t: &igny8_e2e::Tenant, site: &str, cid: &str) -> String {
     let job = submit_http(&t.access, "/api/v1/writer/images/generate/", json!({"site_id": site, "prompt_ids": [first]})).await;
     let done = deliver_by_id(&state, &production_registry(offline()), &t.account_id, &job, 1).await;
     assert_eq!(done.status.as_str(), "completed", "{:?}", done.error);
+    assert_eq!((done.provider.as_deref(), done.model.is_some()), (Some("offline"), true), "the job names who drew the image");
     let url = images(&t.access, site, cid).await[0]["url"].as_str().unwrap().to_string();
     assert_eq!(fetch(&url).await.0, 200);
     url

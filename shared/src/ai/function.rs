@@ -140,6 +140,15 @@ impl JobCtx {
         self.usage.lock().map(|u| u.clone()).unwrap_or_default()
     }
 
+    /// Records the provider and model that answered a call made outside
+    /// [`JobCtx::ask_json`] (e.g. image generation); the job shows them.
+    pub fn record_provider(&self, provider: &str, model: &str) {
+        if let Ok(mut u) = self.usage.lock() {
+            u.1 = Some(provider.to_string());
+            u.2 = Some(model.to_string());
+        }
+    }
+
     /// Records phase and progress on the job item ([`crate::jobs::progress`]).
     pub async fn progress(&self, phase: &str, percent: u8) {
         crate::jobs::progress(&self.state, &self.job, phase, percent).await

@@ -435,6 +435,7 @@ impl AiFunction for GenerateImages {
                     );
                     continue;
                 };
+                ctx.record_provider(&drawn.provider, &drawn.model);
                 let bytes = drawn.bytes.len() as u64;
                 let s3_key = crate::blobs::put(state, &t, &object_rest(&site_id, &id, ext), drawn.bytes, &drawn.content_type).await.map_err(gone)?;
                 let now = crate::ids::now_rfc3339();

@@ -274,3 +274,50 @@ async fn the_offline_provider_writes_a_valid_article_and_bad_requests_are_refuse
         assert_eq!((status, body["error_code"].as_str()), (404, Some("NOT_FOUND")), "B {p}: {body}");
     }
 }
+
+/// Submits over HTTP (202) and runs the job on the offline provider.
+async fn run_offline(t: &igny8_e2e::Tenant, path: &str, body: Value) -> igny8::jobs::Job {
+    let (status, resp) = api("POST", path, Some(&t.access), Some(body)).await;
+    assert_eq!(status, 202, "{path}: {resp}");
+    let state = env().state().await;
+    let job = deliver_by_id(&state, &production_registry(offline()), &t.account_id, resp["data"]["id"].as_str().unwrap(), 1).await;
+    assert_eq!(job.status.as_str(), "completed", "{path}: {:?}", job.error);
+    job
+}
+
+#[tokio::test]
+async fn the_keyless_demo_pipeline_runs_from_keywords_to_images() {
+    let (t, site, sector) = workspace("gen-pipeline").await;
+    let tok = Some(t.access.as_str());
+    let csv = std::fs::read_to_string(xtask::repo_root().join("tests/fixtures/keywords/semrush_keyword_magic.csv")).unwrap();
+    let (status, body) = api("POST", "/api/v1/planner/keywords/bulk-import/", tok, Some(json!({"site_id": site, "sector_id": sector, "csv": csv}))).await;
+    assert_eq!(status, 200, "{body}");
+    run_offline(&t, "/api/v1/planner/clusters/auto-cluster/", json!({"site_id": site, "sector_id": sector})).await;
+    let (_, clusters) = api("GET", &format!("/api/v1/planner/clusters/?site_id={site}&sector_id={sector}"), tok, None).await;
+    let biggest = clusters["data"]["results"].as_array().unwrap().iter().max_by_key(|c| c["keyword_count"].as_u64()).unwrap()["id"].as_str().unwrap().to_string();
+    run_offline(&t, &format!("/api/v1/planner/clusters/{biggest}/generate-ideas/"), json!({"site_id": site, "count": 3})).await;
+    let (_, ideas) = api("GET", &format!("/api/v1/planner/ideas/?site_id={site}&cluster_id={biggest}"), tok, None).await;
+    let idea = ideas["data"]["results"][0]["id"].as_str().unwrap().to_string();
+    let (status, task) = api("POST", &format!("/api/v1/planner/ideas/{idea}/create-task/?site_id={site}"), tok, None).await;
+    assert_eq!(status, 201, "{task}");
+    let task = task["data"]["id"].as_str().unwrap().to_string();
+    let job = run_offline(&t, &format!("/api/v1/planner/tasks/{task}/generate/"), json!({"site_id": site})).await;
+    let content = job.result.unwrap()["content_id"].as_str().unwrap().to_string();
+    run_offline(&t, &format!("/api/v1/writer/content/{content}/image-prompts/"), json!({"site_id": site})).await;
+    let (_, prompts) = api("GET", &format!("/api/v1/writer/image-prompts/?site_id={site}&content_id={content}"), tok, None).await;
+    let first: Vec<&str> = prompts["data"]["results"].as_array().unwrap().iter().take(2).map(|p| p["id"].as_str().unwrap()).collect();
+    run_offline(&t, "/api/v1/writer/images/generate/", json!({"site_id": site, "prompt_ids": first})).await;
+    let (_, images) = api("GET", &format!("/api/v1/writer/images/?site_id={site}&content_id={content}"), tok, None).await;
+    let images = images["data"]["results"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "{images:?}");
+    let png = igny8_e2e::http().get(images[0]["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real PNG from the bucket");
+    let (_, c) = api("GET", &format!("/api/v1/writer/content/{content}/?site_id={site}"), tok, None).await;
+    assert_eq!((c["data"]["task_id"].as_str(), c["data"]["idea_id"].as_str()), (Some(task.as_str()), Some(idea.as_str())));
+    assert!(c["data"]["word_count"].as_u64().unwrap() > 300, "{c}");
+    let (_, usage) = api("GET", "/api/v1/credits/usage/", tok, None).await;
+    let functions: std::collections::BTreeSet<&str> = usage["data"]["results"].as_array().unwrap().iter().filter_map(|r| r["function"].as_str()).collect();
+    for f in ["auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"] {
+        assert!(functions.contains(f), "{f} charged: {usage}");
+    }
+}

@@ -15,8 +15,11 @@
 //! structure needs: a comparison brings a `comparison_table` (rendered as a
 //! `<table>`), a review its pros and cons, a listicle and a how-to get
 //! numbered headings. The number of blocks per section follows from the
-//! target word count (about [`WORDS_PER_BLOCK`] words each), which steers
-//! every provider — the offline one included — to the right length. The
+//! target word count (about [`WORDS_PER_BLOCK`] words each, see [`plan`]); the
+//! words per block are then sized so the whole article, headings included,
+//! lands on the target ([`block_words`]). The prompt states them; the schema
+//! carries them as string lengths, which steers the offline provider to the
+//! right length (OpenAI's strict mode does not take string lengths). The
 //! HTML we assemble goes through [`html::sanitize`], so nothing the model
 //! writes (`<script>`, `onerror=`, `javascript:` links, unclosed tags) is
 //! ever stored raw.
@@ -69,6 +72,9 @@ pub const DEFAULT_WORDS: u32 = 1_200;
 /// Sections when there is no outline to follow.
 const DEFAULT_SECTIONS: usize = 5;
 const MAX_SECTIONS: usize = 12;
+/// Blocks in one section (a long article with a short outline gets long
+/// sections; blocks may be H3 sub-sections).
+const MAX_BLOCKS_PER_SECTION: usize = 40;
 
 /// What a client sends.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -153,14 +159,20 @@ fn brief_of(task: Option<&Task>, idea: Option<&Idea>, content: Option<&Content>,
     if secondary.is_empty() {
         secondary = task.map(|t| t.keywords.iter().skip(1).cloned().collect()).unwrap_or_default();
     }
-    let target = input
-        .target_word_count
-        .or_else(|| task.map(|t| t.target_word_count).filter(|w| *w > 0))
-        .or_else(|| idea.map(|i| i.target_word_count).filter(|w| *w > 0))
-        .unwrap_or(DEFAULT_WORDS);
-    if !(MIN_WORDS..=MAX_WORDS).contains(&target) {
-        return Err(AppError::field("target_word_count", format!("must be from {MIN_WORDS} to {MAX_WORDS}")));
-    }
+    // A length asked for in the request must fit; one planned on the task or
+    // idea is brought into the range one generation can write.
+    let target = match input.target_word_count {
+        Some(w) if !(MIN_WORDS..=MAX_WORDS).contains(&w) => {
+            return Err(AppError::field("target_word_count", format!("must be from {MIN_WORDS} to {MAX_WORDS}")));
+        }
+        Some(w) => w,
+        None => task
+            .map(|t| t.target_word_count)
+            .filter(|w| *w > 0)
+            .or_else(|| idea.map(|i| i.target_word_count).filter(|w| *w > 0))
+            .unwrap_or(DEFAULT_WORDS)
+            .clamp(MIN_WORDS, MAX_WORDS),
+    };
     let tone = input.tone.clone().or_else(|| task.and_then(|t| t.tone.clone())).unwrap_or_else(|| "clear, helpful and specific".into());
     if tone.chars().count() > 200 {
         return Err(AppError::field("tone", "must be at most 200 characters"));
@@ -181,12 +193,22 @@ fn brief_of(task: Option<&Task>, idea: Option<&Idea>, content: Option<&Content>,
     })
 }
 
+/// Words a heading is reckoned at when sizing the blocks.
+const HEADING_WORDS: u32 = 5;
+
 /// Sections and blocks per section for a brief.
 pub fn plan(brief: &Brief) -> (usize, usize) {
     let sections = if brief.outline.is_empty() { DEFAULT_SECTIONS } else { brief.outline.len().min(MAX_SECTIONS) };
     let blocks_total = f64::from(brief.target_words) / f64::from(WORDS_PER_BLOCK) - 1.0;
-    let per = (blocks_total / sections as f64).round().clamp(1.0, 12.0) as usize;
+    let per = (blocks_total / sections as f64).round().clamp(1.0, MAX_BLOCKS_PER_SECTION as f64) as usize;
     (sections, per)
+}
+
+/// Words each block (and the introduction) should hold so that the whole
+/// article, headings included, lands on the target.
+pub fn block_words(brief: &Brief, sections: usize, per: usize) -> u32 {
+    let text = brief.target_words.saturating_sub(HEADING_WORDS * sections as u32);
+    (text / (sections * per + 1) as u32).clamp(15, 150)
 }
 
 fn structure_guidance(s: Structure) -> &'static str {
@@ -205,19 +227,26 @@ fn string(min: usize, max: usize) -> Value {
     json!({"type": "string", "minLength": min, "maxLength": max})
 }
 
-fn blocks(n: usize) -> Value {
-    json!({"type": "array", "minItems": n, "maxItems": n, "items": string(20, 4000)})
+/// A text of about `words` words, as length bounds (≈ 6–7 characters a word;
+/// OpenAI gets the words in the prompt, the offline provider follows these).
+fn sized(words: u32) -> Value {
+    string(words as usize * 6, words as usize * 7)
+}
+
+fn blocks(n: usize, words: u32) -> Value {
+    json!({"type": "array", "minItems": n, "maxItems": n, "items": sized(words)})
 }
 
 /// The JSON schema of a whole article.
 pub fn article_schema(brief: &Brief, sections: usize, per: usize) -> Value {
-    let section = json!({"type": "object", "properties": {"heading": string(3, 120), "html_blocks": blocks(per)}, "required": ["heading", "html_blocks"], "additionalProperties": false});
+    let words = block_words(brief, sections, per);
+    let section = json!({"type": "object", "properties": {"heading": string(3, 120), "html_blocks": blocks(per, words)}, "required": ["heading", "html_blocks"], "additionalProperties": false});
     let mut props = json!({
         "title": string(10, 120),
         "meta_title": string(10, 60),
         "meta_description": string(50, 160),
         "excerpt": string(40, 400),
-        "introduction_html": string(40, 2000),
+        "introduction_html": sized(words),
         "sections": {"type": "array", "minItems": sections, "maxItems": sections, "items": section},
     });
     let mut required = vec!["title", "meta_title", "meta_description", "excerpt", "introduction_html", "sections"];
@@ -382,6 +411,7 @@ fn prompt(brief: &Brief, sections: usize, per: usize) -> ChatRequest {
         format!("Follow this outline, one section per line, in this order (you may sharpen a heading's wording, not its topic):\n{}", lines.join("\n"))
     };
     let words = brief.target_words;
+    let block = block_words(brief, sections, per);
     ChatRequest {
         system: format!(
             "You are an expert SEO content writer. Write in the language with tag {:?}, tone: {}. Answer only with the JSON asked for. \
@@ -390,7 +420,7 @@ fn prompt(brief: &Brief, sections: usize, per: usize) -> ChatRequest {
         ),
         user: format!(
             "Write a {content_type} titled {title:?}.\nStructure: {structure}\nFocus keyword: {kw:?} — it must appear in the title, in the introduction's first sentence and in at least one section heading.\n\
-             Secondary keywords (use naturally): {secondary}\nTarget length: {words} words in total: an introduction of about {WORDS_PER_BLOCK} words and {per} blocks of about {WORDS_PER_BLOCK} words in each of the {sections} sections.\n\
+             Secondary keywords (use naturally): {secondary}\nTarget length: {words} words in total: an introduction of about {block} words and {per} blocks of about {block} words in each of the {sections} sections.\n\
              {outline}\n{notes}Meta title at most 60 characters, meta description at most 160, both with the focus keyword.",
             content_type = brief.content_type,
             title = brief.title,
@@ -521,7 +551,7 @@ impl AiFunction for GenerateContent {
             }
             let (sections, per) = plan(&brief);
             let words = match section {
-                Some(_) => (per as u32 + 1) * WORDS_PER_BLOCK,
+                Some(_) => (per as u32 + 1) * block_words(&brief, sections, per),
                 None => brief.target_words,
             };
             let estimate = cost_for(state, html::word_range(words).1);
@@ -561,7 +591,8 @@ impl AiFunction for GenerateContent {
             ctx.progress("Writing", 20).await;
             let (title, body, meta_title, meta_description, excerpt) = match (input["section"].as_u64(), &existing) {
                 (Some(i), Some(c)) => {
-                    let (title, body) = regenerate_section(ctx, &brief, c, i as usize, per, instructions.as_deref()).await?;
+                    let words = block_words(&brief, sections, per);
+                    let (title, body) = regenerate_section(ctx, &brief, c, i as usize, (per, words), instructions.as_deref()).await?;
                     (title, body, c.meta_title.clone(), c.meta_description.clone(), c.excerpt.clone())
                 }
                 _ => {
@@ -654,7 +685,7 @@ impl AiFunction for GenerateContent {
             Ok(Outcome {
                 result: json!({"content_id": saved.id, "title": saved.title, "word_count": words, "target_words": brief.target_words, "version": saved.current_version, "fixes": fixes, "regenerated_section": input["section"].as_u64().map(|s| s + 1)}),
                 actual_cost: match input["section"].as_u64() {
-                    Some(_) => cost_for(state, (per as u32 + 1) * WORDS_PER_BLOCK),
+                    Some(_) => cost_for(state, (per as u32 + 1) * block_words(&brief, sections, per)),
                     None => cost_for(state, words),
                 },
             })
@@ -663,17 +694,17 @@ impl AiFunction for GenerateContent {
 }
 
 /// Rewrites section `i` of the content; returns (title, body).
-async fn regenerate_section(ctx: &JobCtx, brief: &Brief, c: &Content, i: usize, per: usize, instructions: Option<&str>) -> Result<(String, String), JobError> {
+async fn regenerate_section(ctx: &JobCtx, brief: &Brief, c: &Content, i: usize, (per, words): (usize, u32), instructions: Option<&str>) -> Result<(String, String), JobError> {
     let (head, sections) = split_sections(&c.body_html);
     let Some(current) = sections.get(i) else {
         return Err(JobError::Permanent("the section no longer exists (the article changed)".into()));
     };
     let headings: Vec<String> = html::headings(&c.body_html).into_iter().filter(|h| h.level == 2).map(|h| h.text).collect();
-    let schema = json!({"type": "object", "properties": {"heading": string(3, 120), "html_blocks": blocks(per)}, "required": ["heading", "html_blocks"], "additionalProperties": false});
+    let schema = json!({"type": "object", "properties": {"heading": string(3, 120), "html_blocks": blocks(per, words)}, "required": ["heading", "html_blocks"], "additionalProperties": false});
     let req = ChatRequest {
         system: format!("You are an expert SEO content writer. Write in the language with tag {:?}, tone: {}. Answer only with the JSON asked for.", brief.language, brief.tone),
         user: format!(
-            "Rewrite one section of the article {title:?} (focus keyword {kw:?}).\nThe article's sections: {all}.\nThe section to rewrite, now:\n{now}\n{instr}\nKeep its topic; write {per} blocks of about {WORDS_PER_BLOCK} words.",
+            "Rewrite one section of the article {title:?} (focus keyword {kw:?}).\nThe article's sections: {all}.\nThe section to rewrite, now:\n{now}\n{instr}\nKeep its topic; write {per} blocks of about {words} words.",
             title = c.title,
             kw = brief.focus_keyword,
             all = headings.join(" | "),
@@ -681,7 +712,7 @@ async fn regenerate_section(ctx: &JobCtx, brief: &Brief, c: &Content, i: usize, 
             instr = instructions.map(|s| format!("Instructions: {s}")).unwrap_or_default(),
         ),
         json_schema: Some(("article_section".into(), schema)),
-        max_tokens: Some((per as u32 * WORDS_PER_BLOCK * 2 + 400).min(8000)),
+        max_tokens: Some((per as u32 * words * 2 + 400).min(8000)),
         temperature: Some(0.7),
     };
     let s: Section = ctx
@@ -757,7 +788,24 @@ mod tests {
     fn blocks_per_section_follow_the_target_length() {
         assert_eq!(plan(&brief(Structure::Article, 1200, 5)), (5, 4));
         assert_eq!(plan(&brief(Structure::Article, 300, 0)), (5, 1));
-        assert_eq!(plan(&brief(Structure::Guide, 5000, 4)), (4, 12));
+        assert_eq!(plan(&brief(Structure::Guide, 5000, 4)), (4, 21));
+        assert_eq!(plan(&brief(Structure::Guide, 5000, 1)), (1, 40));
+    }
+
+    #[test]
+    fn the_offline_provider_lands_on_the_target_length_for_any_outline() {
+        for words in [300, 691, 1200, 2500, 5000] {
+            for sections in [3, 5, 8, 12] {
+                let b = brief(Structure::Guide, words, sections);
+                let (n, per) = plan(&b);
+                let answer = crate::ai::offline::OfflineChat::answer(&prompt(&b, n, per));
+                let a: Article = serde_json::from_str(&answer.content).unwrap();
+                check_article(n, per)(&a).unwrap();
+                let got = html::word_count(&render(&b, &a));
+                let (min, max) = html::word_range(words);
+                assert!((min..=max).contains(&got), "{words} words, {sections} sections: {got} not in {min}..={max}");
+            }
+        }
     }
 
     #[test]

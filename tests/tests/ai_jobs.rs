@@ -265,3 +265,64 @@ async fn the_provider_rate_limit_is_shared_by_concurrent_workers() {
     }
     panic!("the minute turned over three times in a row");
 }
+
+/// Receives from the real `ai-jobs` queue until the message of `job_id`
+/// arrives (others are made visible again at once), or `within` passes.
+async fn receive_job_message(s: &Setup, job_id: &str, within: Duration) -> Option<aws_sdk_sqs::types::Message> {
+    let url = &env().resources.ai_jobs_queue_url;
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        let out = s
+            .state
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let mut found = None;
+        for m in out.messages.unwrap_or_default() {
+            if m.body().is_some_and(|b| b.contains(job_id)) {
+                found = Some(m);
+            } else {
+                let _ = s.state.sqs.change_message_visibility().queue_url(url).receipt_handle(m.receipt_handle().unwrap()).visibility_timeout(0).send().await;
+            }
+        }
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_message_to_retry_comes_back_after_a_short_backoff_not_the_visibility_timeout() {
+    let s = setup("ai-backoff").await;
+    let server = fake_openai(vec![ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded"}}))]).await;
+    let job = submitted(&s, 10.0).await;
+    let m = receive_job_message(&s, &job.id, Duration::from_secs(10)).await.expect("the job's message is on the queue");
+    let queue_name = env().resources.ai_jobs_queue_url.rsplit('/').next().unwrap().to_string();
+    let mut attributes = std::collections::HashMap::new();
+    attributes.insert("ApproximateReceiveCount".to_string(), "1".to_string());
+    let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+    record.message_id = m.message_id().map(str::to_string);
+    record.receipt_handle = m.receipt_handle().map(str::to_string);
+    record.body = m.body().map(str::to_string);
+    record.event_source_arn = Some(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"));
+    record.attributes = attributes;
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = vec![record.clone()];
+    assert_eq!(igny8_ai_worker::retry_delay(&record), 5);
+    let sent = std::time::Instant::now();
+    let resp = igny8_ai_worker::handle_with(s.state.clone(), &registry(providers(&server), Arc::default()), event).await;
+    assert_eq!(resp.batch_item_failures.len(), 1, "the provider is down: retry");
+    // The queue's visibility timeout is 30 minutes; the worker set 5 s.
+    let again = receive_job_message(&s, &job.id, Duration::from_secs(15)).await;
+    let waited = sent.elapsed();
+    assert!(again.is_some(), "the message came back within 15 s");
+    assert!(waited >= Duration::from_secs(3), "not at once: {waited:?}");
+    assert_eq!(stored(&s, &job).await.status, JobStatus::Queued);
+}

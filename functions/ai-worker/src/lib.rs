@@ -4,7 +4,7 @@
 //! consumes the queue's dead-letter queue: those jobs are failed with their
 //! reason and their credits released.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use igny8::AppState;
 use igny8::jobs::{Delivery, JobMessage, Registry};
@@ -50,12 +50,14 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                 let outcome = if dead {
                     igny8::jobs::dead_letter(&state, &msg).instrument(span.clone()).await
                 } else {
-                    igny8::jobs::process(state, registry, &msg).instrument(span.clone()).await
+                    igny8::jobs::process(state.clone(), registry, &msg).instrument(span.clone()).await
                 };
                 let _e = span.enter();
                 match outcome {
                     Delivery::Retry(reason) => {
-                        tracing::warn!(%reason, message_id = %id, "job will be retried");
+                        let delay = retry_delay(&record);
+                        tracing::warn!(%reason, message_id = %id, delay_secs = delay, "job will be retried");
+                        schedule_retry(&state, &record, delay).await;
                         let mut f = BatchItemFailure::default();
                         f.item_identifier = id;
                         Some(f)
@@ -74,4 +76,50 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response
+}
+
+/// Seconds until a message to retry is delivered again: 5 s after the first
+/// receive, then ×4 per receive (20 s, 80 s, 320 s), at most 15 minutes —
+/// instead of the queue's visibility timeout (6 × the function timeout).
+pub fn retry_delay(record: &SqsMessage) -> i32 {
+    let receives = record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse::<u32>().ok()).unwrap_or(1).max(1);
+    (5_i64 * 4_i64.pow((receives - 1).min(8))).min(900) as i32
+}
+
+/// The URL of the queue a record came from (`arn:aws:sqs:<region>:<account>:<name>`).
+pub fn queue_url_of(state: &AppState, arn: &str) -> Option<String> {
+    let mut parts = arn.split(':').skip(3);
+    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
+    if let Some(url) = state.config.ai_jobs_queue_url.as_deref().filter(|u| u.rsplit('/').next() == Some(name)) {
+        return Some(url.to_string());
+    }
+    Some(format!("https://sqs.{region}.amazonaws.com/{account}/{name}"))
+}
+
+/// Makes a message to retry visible again after `delay` seconds (best
+/// effort: without it the queue's visibility timeout applies).
+async fn schedule_retry(state: &AppState, record: &SqsMessage, delay: i32) {
+    let (Some(handle), Some(url)) = (record.receipt_handle.as_deref(), record.event_source_arn.as_deref().and_then(|a| queue_url_of(state, a))) else {
+        return;
+    };
+    if let Err(e) = state.sqs.change_message_visibility().queue_url(url).receipt_handle(handle).visibility_timeout(delay).send().await {
+        tracing::warn!(error = ?e, "could not shorten the retry delay");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_fourfold_and_stop_at_fifteen_minutes() {
+        let delay = |n: &str| {
+            let mut m = SqsMessage::default();
+            m.attributes.insert("ApproximateReceiveCount".into(), n.into());
+            retry_delay(&m)
+        };
+        let got: Vec<i32> = ["1", "2", "3", "4", "5", "40"].iter().map(|n| delay(n)).collect();
+        assert_eq!(got, [5, 20, 80, 320, 900, 900]);
+        assert_eq!(retry_delay(&SqsMessage::default()), 5, "no attribute: first receive");
+    }
 }

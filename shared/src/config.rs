@@ -170,11 +170,10 @@ impl Config {
         if environment == Environment::Aws && jwt_secret.is_none() && jwt_secret_arn.is_none() {
             return Err(ConfigError::Missing("JWT_SECRET_ARN"));
         }
-        if let Some(s) = &jwt_secret {
-            if s.len() < 32 {
+        if let Some(s) = &jwt_secret
+            && s.len() < 32 {
                 return Err(ConfigError::Invalid { name: "JWT_SECRET", message: "must be at least 32 characters".into() });
             }
-        }
         let num = |k: &'static str, default: f64| -> Result<f64, ConfigError> {
             match get(k) {
                 None => Ok(default),

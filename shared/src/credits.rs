@@ -116,7 +116,7 @@ pub struct Movement {
 /// The outcome of [`apply`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
-    Done(CreditTransaction),
+    Done(Box<CreditTransaction>),
     /// The movement had already been applied; nothing changed.
     AlreadyApplied,
 }
@@ -196,7 +196,7 @@ pub async fn apply(state: &AppState, tenant: &Tenant, m: &Movement) -> AppResult
             ]),
         )?;
         match store.transact(vec![update, store.tx_guard(&guard, &txn.id)?, store.tx_create(&txn)?]).await {
-            Ok(()) => return Ok(Applied::Done(txn)),
+            Ok(()) => return Ok(Applied::Done(Box::new(txn))),
             Err(TxError::ConditionFailed(_)) => {
                 // Which condition failed is read back from the table rather than
                 // from the cancellation reasons (the emulator does not always
@@ -495,7 +495,7 @@ pub async fn adjust(state: &AppState, staff: &crate::auth::guard::Principal, acc
         Applied::Done(t) => {
             let actor = crate::audit::Actor { user_id: staff.user_id.clone(), email: staff.email.clone(), ip: None };
             crate::audit::record(state, &tenant, &actor, "credits.adjust", "account", account_id, serde_json::json!({"plan_delta": t.plan_delta, "bonus_delta": t.bonus_delta, "reason": reason})).await?;
-            Ok(t)
+            Ok(*t)
         }
         Applied::AlreadyApplied => Err(AppError::Conflict("this adjustment was already applied".into())),
     }

@@ -66,11 +66,10 @@ pub fn error_body(err: &AppError, request_id: &str) -> Value {
         "request_id": request_id,
         "timestamp": crate::ids::now_rfc3339(),
     });
-    if let AppError::Validation { errors, .. } = err {
-        if !errors.is_empty() {
+    if let AppError::Validation { errors, .. } = err
+        && !errors.is_empty() {
             body["errors"] = serde_json::to_value(errors).unwrap_or(Value::Null);
         }
-    }
     body
 }
 

@@ -51,14 +51,13 @@ impl AppState {
         if secrets == Secrets::NotNeeded {
             return Ok(Self::new(config).await);
         }
-        if config.jwt_secret.is_none() {
-            if let Some(arn) = config.jwt_secret_arn.clone() {
+        if config.jwt_secret.is_none()
+            && let Some(arn) = config.jwt_secret_arn.clone() {
                 let sdk = sdk_config(&config).await;
                 let sm = aws_sdk_secretsmanager::Client::new(&sdk);
                 let out = sm.get_secret_value().secret_id(arn).send().await?;
                 config.jwt_secret = out.secret_string().map(str::to_string);
             }
-        }
         if config.environment == Environment::Aws && config.jwt_secret.as_deref().is_none_or(str::is_empty) {
             return Err("refusing to start: the JWT secret could not be resolved".into());
         }

@@ -33,7 +33,7 @@ async fn each_function_router_pattern_is_routed_to_that_function() {
     ];
     for (function, patterns) in cases {
         for (method, pattern) in patterns {
-            let path = pattern.replace('{', "").replace('}', "");
+            let path = pattern.replace(['{', '}'], "");
             assert!(path.starts_with("/api/v1/"), "{pattern}");
             for p in [path.clone(), format!("{path}/")] {
                 let (got, key) = gw.function_for(&method, &p).unwrap_or_else(|| panic!("{method} {p} unrouted"));

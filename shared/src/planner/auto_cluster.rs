@@ -274,7 +274,7 @@ impl AiFunction for AutoCluster {
             while let Some(r) = stream.next().await {
                 r.map_err(retry)?;
                 done += 1;
-                if done % 500 == 0 {
+                if done.is_multiple_of(500) {
                     ctx.progress("Saving clusters", (70 + done * 25 / total) as u8).await;
                 }
             }

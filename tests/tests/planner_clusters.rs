@@ -118,9 +118,31 @@ async fn cluster_crud_and_membership_keep_statistics_true() {
     let (status, body) = api("PATCH", &format!("/api/v1/planner/clusters/{shoes}/?site_id={site}"), tok, Some(json!({"description": "Shoes for runners"}))).await;
     assert_eq!((status, body["data"]["description"].as_str()), (200, Some("Shoes for runners")), "{body}");
 
-    // Delete: its keywords stay, unclustered.
+    // An idea of the cluster and a task made from it.
+    let (status, idea) = api(
+        "POST",
+        "/api/v1/planner/ideas/",
+        tok,
+        Some(json!({"site_id": site, "sector_id": sector, "cluster_id": shoes, "title": "Choosing running shoes", "content_type": "post",
+                    "structure": "guide", "primary_keyword": "running shoes", "intent": "commercial", "target_word_count": 900,
+                    "outline": [{"heading": "a", "covers": "a"}, {"heading": "b", "covers": "b"}, {"heading": "c", "covers": "c"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{idea}");
+    let idea = idea["data"]["id"].as_str().unwrap().to_string();
+    let (status, task) = api("POST", &format!("/api/v1/planner/ideas/{idea}/create-task/?site_id={site}"), tok, None).await;
+    assert_eq!((status, task["data"]["cluster_id"].as_str()), (201, Some(shoes.as_str())), "{task}");
+    let task = task["data"]["id"].as_str().unwrap().to_string();
+
+    // Delete: its keywords stay, unclustered; its idea and task stay, unlinked.
     let (status, body) = api("DELETE", &format!("/api/v1/planner/clusters/{shoes}/?site_id={site}"), tok, None).await;
     assert_eq!((status, body["data"]["keywords_unclustered"].as_u64()), (200, Some(1)), "{body}");
+    let (_, i) = api("GET", &format!("/api/v1/planner/ideas/{idea}/?site_id={site}"), tok, None).await;
+    assert!(i["data"]["cluster_id"].is_null(), "{i}");
+    let (_, tk) = api("GET", &format!("/api/v1/planner/tasks/{task}/?site_id={site}"), tok, None).await;
+    assert!(tk["data"]["cluster_id"].is_null(), "{tk}");
+    let (_, by_cluster) = api("GET", &format!("/api/v1/planner/ideas/?site_id={site}&cluster_id={shoes}"), tok, None).await;
+    assert_eq!(by_cluster["data"]["results"], json!([]), "{by_cluster}");
     let (status, _) = api("GET", &format!("/api/v1/planner/clusters/{shoes}/?site_id={site}"), tok, None).await;
     assert_eq!(status, 404);
     assert_eq!(keywords(&t.access, &site, &sector).await.len(), TOPICS.len(), "no keyword lost");

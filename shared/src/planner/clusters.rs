@@ -181,15 +181,41 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: ClusterInp
     Ok(c)
 }
 
-/// Deletes a cluster; its keywords stay, unclustered (status `new`).
+/// Deletes a cluster; its keywords stay, unclustered (status `new`), and
+/// the ideas and tasks made from it stay, no longer linked to it.
 pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<usize> {
     let c = get(state, scope, id).await?;
-    let members = members(state, &scope.tenant, &c).await?;
+    let t = &scope.tenant;
+    let members = members(state, t, &c).await?;
     for mut kw in members.iter().cloned() {
         set_cluster(state, &mut kw, None).await?;
     }
+    let q = Query::new(t, Index::Gsi1, super::ideas::ideas_by_cluster(t, &c.site_id, &c.id));
+    for idea in state.store.query_all::<super::ideas::Idea>(&q, usize::MAX).await? {
+        update_retrying(state, idea, |i| i.cluster_id = None).await?;
+    }
+    for task in super::tasks::all_in_sector(state, t, &c.site_id, &c.sector_id).await? {
+        if task.cluster_id.as_deref() == Some(c.id.as_str()) {
+            update_retrying(state, task, |t| t.cluster_id = None).await?;
+        }
+    }
     state.store.delete(&c.key()).await?;
     Ok(members.len())
+}
+
+/// Applies `change` and saves, reloading and reapplying on a concurrent edit.
+async fn update_retrying<T: crate::store::Versioned>(state: &AppState, mut item: T, change: impl Fn(&mut T)) -> AppResult<()> {
+    for _ in 0..3 {
+        change(&mut item);
+        match state.store.update_versioned(&mut item).await {
+            Err(AppError::Conflict(_)) => match state.store.get::<T>(&item.key()).await? {
+                Some(fresh) => item = fresh,
+                None => return Ok(()),
+            },
+            other => return other,
+        }
+    }
+    Err(AppError::Conflict("the cluster's ideas are being changed concurrently; retry".into()))
 }
 
 #[derive(Debug, Default, Clone)]

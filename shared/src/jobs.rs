@@ -144,6 +144,18 @@ pub enum JobError {
     Permanent(String),
 }
 
+/// A store or service error inside a job: an internal error (the table or
+/// queue did not answer) is worth another attempt; anything else (a 4xx:
+/// something was deleted, a limit was hit) will not get better.
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Internal(m) => JobError::Retryable(m),
+            other => JobError::Permanent(other.public_message()),
+        }
+    }
+}
+
 pub type JobFuture = BoxFuture<'static, Result<Value, JobError>>;
 pub type JobFn = Arc<dyn Fn(Arc<AppState>, Job) -> JobFuture + Send + Sync>;
 

@@ -192,3 +192,21 @@ pub async fn set_plan(account_id: &str, plan: &str) {
     account.plan = plan.to_string();
     state.store.update_versioned(&mut account).await.expect("update plan");
 }
+
+/// An account on the growth plan with a site and a sector: (owner, site id, sector id).
+pub async fn workspace(tag: &str) -> (Tenant, String, String) {
+    let t = register(tag).await;
+    set_plan(&t.account_id, "growth").await;
+    let (status, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(serde_json::json!({"name": "Site"}))).await;
+    assert_eq!(status, 201, "{site}");
+    let site = site["data"]["id"].as_str().unwrap().to_string();
+    let (status, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(serde_json::json!({"name": "Sector"}))).await;
+    assert_eq!(status, 201, "{sector}");
+    (t, site, sector["data"]["id"].as_str().unwrap().to_string())
+}
+
+/// The caller's total credit balance, over HTTP.
+pub async fn credit_balance(token: &str) -> f64 {
+    let (_, b) = api("GET", "/api/v1/credits/balance/", Some(token), None).await;
+    b["data"]["total"].as_f64().expect("a balance")
+}

@@ -8,16 +8,6 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(xtask::repo_root().join("tests/fixtures/keywords").join(name)).expect("fixture")
 }
 
-/// An account on the growth plan with a site and a sector: (owner, site, sector).
-async fn workspace(tag: &str) -> (igny8_e2e::Tenant, String, String) {
-    let t = register(tag).await;
-    igny8_e2e::set_plan(&t.account_id, "growth").await;
-    let (_, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
-    let site = site["data"]["id"].as_str().unwrap().to_string();
-    let (_, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(json!({"name": "Sector"}))).await;
-    (t, site, sector["data"]["id"].as_str().unwrap().to_string())
-}
-
 async fn upload(token: &str, site: &str, sector: &str, name: &str, content_type: &str) -> (u16, Value) {
     let resp = http()
         .post(env().url(&format!("/api/v1/planner/keywords/bulk-import/?site_id={site}&sector_id={sector}")))
@@ -32,7 +22,7 @@ async fn upload(token: &str, site: &str, sector: &str, name: &str, content_type:
 
 #[tokio::test]
 async fn every_format_imports_and_a_second_import_changes_nothing() {
-    let (t, site, sector) = workspace("kw-formats").await;
+    let (t, site, sector) = igny8_e2e::workspace("kw-formats").await;
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     for (name, ct, format) in [
         ("semrush_keyword_magic.csv", "text/csv", "semrush_keyword_magic"),
@@ -58,7 +48,7 @@ async fn every_format_imports_and_a_second_import_changes_nothing() {
 
 #[tokio::test]
 async fn a_messy_file_imports_its_good_rows_and_reports_each_bad_one() {
-    let (t, site, sector) = workspace("kw-messy").await;
+    let (t, site, sector) = igny8_e2e::workspace("kw-messy").await;
     let (status, body) = upload(&t.access, &site, &sector, "messy.csv", "text/csv").await;
     assert_eq!(status, 200, "{body}");
     let errors = body["data"]["errors"].as_array().unwrap();
@@ -98,7 +88,7 @@ async fn a_messy_file_imports_its_good_rows_and_reports_each_bad_one() {
 
 #[tokio::test]
 async fn keyword_crud_filters_and_duplicates() {
-    let (t, site, sector) = workspace("kw-crud").await;
+    let (t, site, sector) = igny8_e2e::workspace("kw-crud").await;
     let tok = Some(t.access.as_str());
     for (kw, vol, kd, intent) in [("Running Shoes", 9000, 60, "commercial"), ("trail running shoes", 1200, 35, "commercial"), ("how to run faster", 5000, 20, "informational")] {
         let (status, body) = api(
@@ -160,7 +150,7 @@ async fn keyword_crud_filters_and_duplicates() {
 
 #[tokio::test]
 async fn planner_roles_and_tenant_isolation() {
-    let (a, site, sector) = workspace("kw-tenant-a").await;
+    let (a, site, sector) = igny8_e2e::workspace("kw-tenant-a").await;
     let (status, body) =
         api("POST", "/api/v1/planner/keywords/", Some(&a.access), Some(json!({"site_id": site, "sector_id": sector, "keyword": "secret keyword"}))).await;
     assert_eq!(status, 201, "{body}");
@@ -246,7 +236,7 @@ async fn the_plans_keyword_limit_holds_and_deleting_a_sector_sweeps_its_keywords
 #[tokio::test]
 async fn a_big_file_imports_as_a_job_with_progress_and_the_same_report() {
     // The tests run with imports over 250 rows as jobs (production: 5 000).
-    let (t, site, sector) = workspace("kw-big").await;
+    let (t, site, sector) = igny8_e2e::workspace("kw-big").await;
     let list: String = (0..300).map(|i| format!("city break idea number {i}\n")).collect();
     let send = || async {
         let resp = http()

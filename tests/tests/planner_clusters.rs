@@ -11,15 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-async fn workspace(tag: &str) -> (igny8_e2e::Tenant, String, String) {
-    let t = register(tag).await;
-    igny8_e2e::set_plan(&t.account_id, "growth").await;
-    let (_, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
-    let site = site["data"]["id"].as_str().unwrap().to_string();
-    let (_, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(json!({"name": "Sector"}))).await;
-    (t, site, sector["data"]["id"].as_str().unwrap().to_string())
-}
-
 /// Imports `rows` (keyword, volume, difficulty, intent) and returns text → id.
 async fn import(t: &igny8_e2e::Tenant, site: &str, sector: &str, rows: &[(&str, u64)]) -> std::collections::BTreeMap<String, String> {
     let rows: Vec<Value> = rows.iter().map(|(k, v)| json!({"keyword": k, "volume": v, "difficulty": 30, "intent": "commercial"})).collect();
@@ -27,11 +18,6 @@ async fn import(t: &igny8_e2e::Tenant, site: &str, sector: &str, rows: &[(&str, 
     assert_eq!(status, 200, "{body}");
     let (_, list) = api("GET", &format!("/api/v1/planner/keywords/?site_id={site}&sector_id={sector}&limit=100"), Some(&t.access), None).await;
     list["data"]["results"].as_array().unwrap().iter().map(|k| (k["keyword"].as_str().unwrap().to_string(), k["id"].as_str().unwrap().to_string())).collect()
-}
-
-async fn balance(token: &str) -> f64 {
-    let (_, b) = api("GET", "/api/v1/credits/balance/", Some(token), None).await;
-    b["data"]["total"].as_f64().unwrap()
 }
 
 async fn keywords(token: &str, site: &str, sector: &str) -> Vec<Value> {
@@ -60,7 +46,7 @@ const TOPICS: &[(&str, u64)] = &[
 
 #[tokio::test]
 async fn cluster_crud_and_membership_keep_statistics_true() {
-    let (t, site, sector) = workspace("cl-crud").await;
+    let (t, site, sector) = igny8_e2e::workspace("cl-crud").await;
     let tok = Some(t.access.as_str());
     let ids = import(&t, &site, &sector, TOPICS).await;
     // Sent: no name → 400 naming the field.
@@ -163,20 +149,20 @@ impl Respond for Describer {
 
 #[tokio::test]
 async fn auto_cluster_through_the_queue_with_the_fake_openai_server() {
-    let (t, site, sector) = workspace("cl-auto-openai").await;
+    let (t, site, sector) = igny8_e2e::workspace("cl-auto-openai").await;
     let tok = Some(t.access.as_str());
     import(&t, &site, &sector, TOPICS).await;
-    let before = balance(&t.access).await;
+    let before = igny8_e2e::credit_balance(&t.access).await;
 
     // Dry run: the price, nothing reserved or queued.
     let (status, body) = api("POST", "/api/v1/planner/clusters/auto-cluster/?dry_run=true", tok, Some(json!({"site_id": site, "sector_id": sector}))).await;
     assert_eq!((status, body["data"]["estimated_credits"].as_f64(), body["data"]["would_run"]["keywords"].as_u64()), (200, Some(10.0), Some(10)), "{body}");
-    assert_eq!(balance(&t.access).await, before);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before);
 
     let (status, body) = api("POST", "/api/v1/planner/clusters/auto-cluster/", tok, Some(json!({"site_id": site, "sector_id": sector, "threshold": 0.4}))).await;
     assert_eq!(status, 202, "{body}");
     let job_id = body["data"]["id"].as_str().unwrap().to_string();
-    assert_eq!(balance(&t.access).await, before - 10.0, "reserved at enqueue");
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 10.0, "reserved at enqueue");
 
     let requests = Arc::new(AtomicUsize::new(0));
     let server = MockServer::start().await;
@@ -187,7 +173,7 @@ async fn auto_cluster_through_the_queue_with_the_fake_openai_server() {
     assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);
     assert_eq!(job.credits_charged, Some(10.0));
     assert_eq!(requests.load(Ordering::SeqCst), 1, "one description batch, one request");
-    assert_eq!(balance(&t.access).await, before - 10.0, "settled at the fixed price");
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 10.0, "settled at the fixed price");
 
     let (status, body) = api("GET", &format!("/api/v1/jobs/{job_id}/"), tok, None).await;
     assert_eq!((status, body["data"]["status"].as_str()), (200, Some("completed")), "{body}");
@@ -217,12 +203,12 @@ async fn auto_cluster_through_the_queue_with_the_fake_openai_server() {
     // any credit is reserved.
     let (status, body) = api("POST", "/api/v1/planner/clusters/auto-cluster/", tok, Some(json!({"site_id": site, "sector_id": sector}))).await;
     assert_eq!((status, body["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "{body}");
-    assert_eq!(balance(&t.access).await, before - 10.0);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 10.0);
 }
 
 #[tokio::test]
 async fn auto_cluster_with_the_offline_provider_and_reclustering_one_cluster() {
-    let (t, site, sector) = workspace("cl-auto-offline").await;
+    let (t, site, sector) = igny8_e2e::workspace("cl-auto-offline").await;
     let tok = Some(t.access.as_str());
     let ids = import(&t, &site, &sector, TOPICS).await;
     // Given ids: four are too few, and an unknown id is named.
@@ -266,7 +252,7 @@ async fn auto_cluster_with_the_offline_provider_and_reclustering_one_cluster() {
 
 #[tokio::test]
 async fn cluster_roles_and_tenant_isolation() {
-    let (a, site, sector) = workspace("cl-tenant-a").await;
+    let (a, site, sector) = igny8_e2e::workspace("cl-tenant-a").await;
     let ids = import(&a, &site, &sector, &TOPICS[..6]).await;
     let kw: Vec<&String> = ids.values().take(1).collect();
     let (_, body) = api("POST", "/api/v1/planner/clusters/", Some(&a.access), Some(json!({"site_id": site, "sector_id": sector, "name": "Mine"}))).await;

@@ -2,18 +2,8 @@
 //! restore makes one, diff), stale edits, hostile HTML, bad input, roles and
 //! tenant isolation.
 
-use igny8_e2e::{api, member, register};
+use igny8_e2e::{api, member};
 use serde_json::{Value, json};
-
-/// An account on the growth plan with a site and a sector: (owner, site, sector).
-async fn workspace(tag: &str) -> (igny8_e2e::Tenant, String, String) {
-    let t = register(tag).await;
-    igny8_e2e::set_plan(&t.account_id, "growth").await;
-    let (_, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
-    let site = site["data"]["id"].as_str().unwrap().to_string();
-    let (_, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(json!({"name": "Sector"}))).await;
-    (t, site, sector["data"]["id"].as_str().unwrap().to_string())
-}
 
 async fn create(token: &str, body: Value) -> Value {
     let (status, resp) = api("POST", "/api/v1/writer/content/", Some(token), Some(body)).await;
@@ -23,7 +13,7 @@ async fn create(token: &str, body: Value) -> Value {
 
 #[tokio::test]
 async fn content_crud_filters_and_slugs() {
-    let (t, site, sector) = workspace("wr-crud").await;
+    let (t, site, sector) = igny8_e2e::workspace("wr-crud").await;
     let tok = Some(t.access.as_str());
     let c = create(
         &t.access,
@@ -107,7 +97,7 @@ async fn content_crud_filters_and_slugs() {
 
 #[tokio::test]
 async fn edits_make_versions_restore_and_diff_and_stale_edits_conflict() {
-    let (t, site, _) = workspace("wr-versions").await;
+    let (t, site, _) = igny8_e2e::workspace("wr-versions").await;
     let tok = Some(t.access.as_str());
     let c = create(&t.access, json!({"site_id": site, "title": "Draft", "body_html": "<h2>One</h2><p>First body.</p>", "note": "imported"})).await;
     let id = c["id"].as_str().unwrap().to_string();
@@ -204,7 +194,7 @@ async fn edits_make_versions_restore_and_diff_and_stale_edits_conflict() {
 
 #[tokio::test]
 async fn hostile_html_is_sanitised_and_never_stored_raw() {
-    let (t, site, _) = workspace("wr-hostile").await;
+    let (t, site, _) = igny8_e2e::workspace("wr-hostile").await;
     let tok = Some(t.access.as_str());
     let hostile = r#"<h2 onclick="steal()">Title</h2><p>Hi<script>alert(1)</script></p><img src=x onerror=alert(1)><a href="javascript:alert(1)">click</a><iframe src="https://evil.example"></iframe><p>unclosed <b>bold"#;
     let c = create(&t.access, json!({"site_id": site, "title": "<script>x</script>Safe", "body_html": "<p>fine</p>"})).await;
@@ -234,7 +224,7 @@ async fn hostile_html_is_sanitised_and_never_stored_raw() {
 
 #[tokio::test]
 async fn bad_input_is_a_4xx_and_writes_nothing() {
-    let (t, site, _) = workspace("wr-bad").await;
+    let (t, site, _) = igny8_e2e::workspace("wr-bad").await;
     let tok = Some(t.access.as_str());
     let c = create(&t.access, json!({"site_id": site, "title": "Valid", "body_html": "<p>one</p>"})).await;
     let id = c["id"].as_str().unwrap().to_string();
@@ -298,7 +288,7 @@ async fn bad_input_is_a_4xx_and_writes_nothing() {
 
 #[tokio::test]
 async fn writer_roles_and_tenant_isolation() {
-    let (a, site, sector) = workspace("wr-tenant-a").await;
+    let (a, site, sector) = igny8_e2e::workspace("wr-tenant-a").await;
     let c = create(&a.access, json!({"site_id": site, "sector_id": sector, "title": "Secret plan", "body_html": "<p>secret</p>"})).await;
     let id = c["id"].as_str().unwrap().to_string();
     // Make a second version for diff/restore rows.
@@ -339,7 +329,7 @@ async fn writer_roles_and_tenant_isolation() {
         api("PATCH", &format!("/api/v1/writer/content/{id}/?site_id={site}"), Some(&editor), Some(json!({"status": "review", "version": 2}))).await;
     assert_eq!(status, 200, "{body}");
     // Another tenant with A's ids: 404 everywhere, reads and writes.
-    let (b, b_site, _) = workspace("wr-tenant-b").await;
+    let (b, b_site, _) = igny8_e2e::workspace("wr-tenant-b").await;
     for path in &reads {
         let (status, resp) = api("GET", path, Some(&b.access), None).await;
         assert_eq!((status, resp["error_code"].as_str()), (404, Some("NOT_FOUND")), "B GET {path}: {resp}");
@@ -365,7 +355,7 @@ async fn writer_roles_and_tenant_isolation() {
 
 #[tokio::test]
 async fn concurrent_edits_of_one_version_keep_exactly_one() {
-    let (t, site, _) = workspace("wr-race").await;
+    let (t, site, _) = igny8_e2e::workspace("wr-race").await;
     let c = create(&t.access, json!({"site_id": site, "title": "Race", "body_html": "<p>start</p>"})).await;
     let id = c["id"].as_str().unwrap().to_string();
     let url = format!("/api/v1/writer/content/{id}/?site_id={site}");
@@ -388,7 +378,7 @@ async fn concurrent_edits_of_one_version_keep_exactly_one() {
 async fn the_generation_api_saves_bodies_as_versions_with_ai_metadata() {
     use igny8::writer::content::{self, AiMeta, ContentInput, Origin};
     use igny8::writer::versions::VersionSource;
-    let (t, site, sector) = workspace("wr-gen").await;
+    let (t, site, sector) = igny8_e2e::workspace("wr-gen").await;
     let state = igny8_e2e::env().state().await;
     let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
     let job = igny8::ids::new_id();

@@ -12,20 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-async fn workspace(tag: &str) -> (igny8_e2e::Tenant, String, String) {
-    let t = register(tag).await;
-    igny8_e2e::set_plan(&t.account_id, "growth").await;
-    let (_, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
-    let site = site["data"]["id"].as_str().unwrap().to_string();
-    let (_, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(json!({"name": "Sector"}))).await;
-    (t, site, sector["data"]["id"].as_str().unwrap().to_string())
-}
-
-async fn balance(token: &str) -> f64 {
-    let (_, b) = api("GET", "/api/v1/credits/balance/", Some(token), None).await;
-    b["data"]["total"].as_f64().unwrap()
-}
-
 const KW: &str = "lisbon city break";
 
 /// A task made from a comparison idea with a three-section outline.
@@ -110,10 +96,10 @@ async fn fake_writer(words_per_block: usize) -> (MockServer, Arc<AtomicUsize>) {
 
 #[tokio::test]
 async fn a_task_becomes_an_article_and_a_section_is_regenerated_into_a_new_version() {
-    let (t, site, sector) = workspace("gen-task").await;
+    let (t, site, sector) = igny8_e2e::workspace("gen-task").await;
     let tok = Some(t.access.as_str());
     let task_id = task(&t, &site, &sector, 600).await;
-    let before = balance(&t.access).await;
+    let before = igny8_e2e::credit_balance(&t.access).await;
 
     // Dry run: the price of the target + 20 % (720 words → 2 credits), nothing reserved.
     let (status, body) = api("POST", &format!("/api/v1/planner/tasks/{task_id}/generate/?site_id={site}&dry_run=true"), tok, None).await;
@@ -134,7 +120,7 @@ async fn a_task_becomes_an_article_and_a_section_is_regenerated_into_a_new_versi
     assert!((480..=720).contains(&words), "within ±20 % of 600: {result}");
     let charged = words.div_ceil(500) as f64;
     assert_eq!(job.credits_charged, Some(charged));
-    assert_eq!(balance(&t.access).await, before - charged, "settled on the real word count");
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - charged, "settled on the real word count");
 
     let (status, c) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
     assert_eq!(status, 200, "{c}");
@@ -184,9 +170,9 @@ async fn a_task_becomes_an_article_and_a_section_is_regenerated_into_a_new_versi
 
 #[tokio::test]
 async fn a_length_miss_fails_the_job_and_releases_the_credits() {
-    let (t, site, sector) = workspace("gen-short").await;
+    let (t, site, sector) = igny8_e2e::workspace("gen-short").await;
     let task_id = task(&t, &site, &sector, 1200).await;
-    let before = balance(&t.access).await;
+    let before = igny8_e2e::credit_balance(&t.access).await;
     let (status, body) = api("POST", &format!("/api/v1/planner/tasks/{task_id}/generate/?site_id={site}"), Some(&t.access), None).await;
     assert_eq!(status, 202, "{body}");
     let job_id = body["data"]["id"].as_str().unwrap().to_string();
@@ -197,7 +183,7 @@ async fn a_length_miss_fails_the_job_and_releases_the_credits() {
     assert_eq!(job.status.as_str(), "failed");
     assert!(job.error.as_deref().unwrap().contains("words"), "{:?}", job.error);
     assert_eq!(requests.load(Ordering::SeqCst), 2, "one retry quoting the problems");
-    assert_eq!(balance(&t.access).await, before, "credits released");
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before, "credits released");
     let (_, list) = api("GET", &format!("/api/v1/writer/content/?site_id={site}&task_id={task_id}"), Some(&t.access), None).await;
     assert_eq!(list["data"]["results"], json!([]), "nothing saved");
     let (_, task) = api("GET", &format!("/api/v1/planner/tasks/{task_id}/?site_id={site}"), Some(&t.access), None).await;
@@ -206,7 +192,7 @@ async fn a_length_miss_fails_the_job_and_releases_the_credits() {
 
 #[tokio::test]
 async fn the_offline_provider_writes_a_valid_article_and_bad_requests_are_refused() {
-    let (t, site, sector) = workspace("gen-offline").await;
+    let (t, site, sector) = igny8_e2e::workspace("gen-offline").await;
     let tok = Some(t.access.as_str());
     // No focus keyword: 400 before anything is reserved.
     let (_, c) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Lisbon in winter"}))).await;
@@ -287,7 +273,7 @@ async fn run_offline(t: &igny8_e2e::Tenant, path: &str, body: Value) -> igny8::j
 
 #[tokio::test]
 async fn the_keyless_demo_pipeline_runs_from_keywords_to_images() {
-    let (t, site, sector) = workspace("gen-pipeline").await;
+    let (t, site, sector) = igny8_e2e::workspace("gen-pipeline").await;
     let tok = Some(t.access.as_str());
     let csv = std::fs::read_to_string(xtask::repo_root().join("tests/fixtures/keywords/semrush_keyword_magic.csv")).unwrap();
     let (status, body) = api("POST", "/api/v1/planner/keywords/bulk-import/", tok, Some(json!({"site_id": site, "sector_id": sector, "csv": csv}))).await;

@@ -8,7 +8,7 @@ use igny8::ai::function::{JobCtx, Submission, registry, submit};
 use igny8::auth::guard::{Principal, Role};
 use igny8::jobs::Job;
 use igny8_e2e::ai_support::{deliver_by_id, fake_openai_schema_echo, fake_runware, offline, production_registry, providers, providers_with_runware};
-use igny8_e2e::{api, env, member, register};
+use igny8_e2e::{api, env, member};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,27 +21,12 @@ const BODY: &str = "<p>Good running shoes protect your joints and make every run
     <h3>Width</h3><p>Wide feet need wide toe boxes.</p>\
     <h2>Trail or road?</h2><p>Grip versus weight.</p>";
 
-/// An account on the growth plan with a site and a sector: (owner, site, sector).
-async fn workspace(tag: &str) -> (igny8_e2e::Tenant, String, String) {
-    let t = register(tag).await;
-    igny8_e2e::set_plan(&t.account_id, "growth").await;
-    let (_, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
-    let site = site["data"]["id"].as_str().unwrap().to_string();
-    let (_, sector) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), Some(&t.access), Some(json!({"name": "Sector"}))).await;
-    (t, site, sector["data"]["id"].as_str().unwrap().to_string())
-}
-
 /// A content item with three H2 sections; returns its id.
 async fn content(t: &igny8_e2e::Tenant, site: &str, sector: &str) -> String {
     let body = json!({"site_id": site, "sector_id": sector, "title": "Best running shoes", "focus_keyword": "running shoes", "body_html": BODY});
     let (status, resp) = api("POST", "/api/v1/writer/content/", Some(&t.access), Some(body)).await;
     assert_eq!(status, 201, "{resp}");
     resp["data"]["id"].as_str().unwrap().to_string()
-}
-
-async fn balance(token: &str) -> f64 {
-    let (_, b) = api("GET", "/api/v1/credits/balance/", Some(token), None).await;
-    b["data"]["total"].as_f64().unwrap()
 }
 
 /// Submits over HTTP and expects a 202; returns the job id.
@@ -88,25 +73,25 @@ async fn execute_again(state: &Arc<igny8::AppState>, account: &str, job_id: &str
 
 #[tokio::test]
 async fn offline_prompts_and_images_stored_served_featured_and_deleted() {
-    let (t, site, sector) = workspace("img-offline").await;
+    let (t, site, sector) = igny8_e2e::workspace("img-offline").await;
     let tok = Some(t.access.as_str());
     let cid = content(&t, &site, &sector).await;
-    let before = balance(&t.access).await;
+    let before = igny8_e2e::credit_balance(&t.access).await;
 
     // Dry run: featured + 3 sections at 0.5 credits each; nothing reserved.
     let (status, body) = api("POST", &format!("/api/v1/writer/content/{cid}/image-prompts/?dry_run=true"), tok, Some(json!({"site_id": site}))).await;
     assert_eq!((status, body["data"]["estimated_credits"].as_f64(), body["data"]["would_run"]["prompts"].as_u64()), (200, Some(2.0), Some(4)), "{body}");
     assert_eq!(body["data"]["would_run"]["sections"], json!(["Cushioning that lasts", "Finding the right fit", "Trail or road?"]));
-    assert_eq!(balance(&t.access).await, before);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before);
 
     // Through the queue, delivered twice: one set of prompts.
     let job_id = submit_http(&t.access, &format!("/api/v1/writer/content/{cid}/image-prompts/?site_id={site}"), json!({})).await;
-    assert_eq!(balance(&t.access).await, before - 2.0, "reserved at enqueue");
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 2.0, "reserved at enqueue");
     let state = env().state().await;
     let job = deliver_by_id(&state, &production_registry(offline()), &t.account_id, &job_id, 2).await;
     assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);
     assert_eq!((job.credits_charged, job.provider.as_deref()), (Some(2.0), Some("offline")));
-    assert_eq!(balance(&t.access).await, before - 2.0);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 2.0);
     let ps = prompts(&t.access, &site, &cid).await;
     assert_eq!(ps.len(), 4, "{ps:?}");
     let kinds: Vec<(&str, u64, Option<&str>)> =
@@ -159,12 +144,12 @@ async fn offline_prompts_and_images_stored_served_featured_and_deleted() {
         (200, Some(2.0), Some("offline")),
         "{body}"
     );
-    let before = balance(&t.access).await;
+    let before = igny8_e2e::credit_balance(&t.access).await;
     let job_id = submit_http(&t.access, "/api/v1/writer/images/generate/", json!({"site_id": site, "prompt_ids": chosen})).await;
     let job = deliver_by_id(&state, &production_registry(offline()), &t.account_id, &job_id, 2).await;
     assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);
     assert_eq!(job.credits_charged, Some(2.0));
-    assert_eq!(balance(&t.access).await, before - 2.0);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 2.0);
     let imgs = images(&t.access, &site, &cid).await;
     assert_eq!(imgs.len(), 2, "{imgs:?}");
     assert_eq!(imgs[0]["kind"], "featured", "article order: featured first");
@@ -235,7 +220,7 @@ async fn offline_prompts_and_images_stored_served_featured_and_deleted() {
 
 #[tokio::test]
 async fn prompts_with_fake_openai_and_images_with_fake_runware() {
-    let (t, site, sector) = workspace("img-runware").await;
+    let (t, site, sector) = igny8_e2e::workspace("img-runware").await;
     let cid = content(&t, &site, &sector).await;
     let state = env().state().await;
 
@@ -266,20 +251,20 @@ async fn prompts_with_fake_openai_and_images_with_fake_runware() {
     let runware_state = Arc::new(igny8::AppState::new(config).await);
     let owner = Principal { user_id: t.user_id.clone(), account_id: t.account_id.clone(), role: Role::Owner, email: t.email.clone(), is_staff: false };
     let f = registry().get("generate_images").cloned().unwrap();
-    let before = balance(&t.access).await;
+    let before = igny8_e2e::credit_balance(&t.access).await;
     let all = ids(&ps);
     let job = match submit(&runware_state, &owner, f.as_ref(), json!({"site_id": site, "prompt_ids": all}), false).await.unwrap() {
         Submission::Queued(job) => *job,
         other => panic!("expected a queued job, got {other:?}"),
     };
     assert_eq!(job.credits_estimate, 8.0);
-    assert_eq!(balance(&t.access).await, before - 8.0);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 8.0);
     let rw_requests = Arc::new(AtomicUsize::new(0));
     let runware = fake_runware(rw_requests.clone()).await;
     let done = deliver_by_id(&runware_state, &production_registry(providers_with_runware(&runware)), &t.account_id, &job.id, 2).await;
     assert_eq!(done.status.as_str(), "completed", "{:?}", done.error);
     assert_eq!(done.credits_charged, Some(6.0), "three images at 2 credits; the refused one is free");
-    assert_eq!(balance(&t.access).await, before - 6.0);
+    assert_eq!(igny8_e2e::credit_balance(&t.access).await, before - 6.0);
     let result = done.result.clone().unwrap();
     assert_eq!((result["created"].as_u64(), result["failed"].as_array().map(Vec::len)), (Some(3), Some(1)), "{result}");
     assert_eq!(result["failed"][0]["prompt_id"].as_str(), Some(refused.as_str()));
@@ -320,7 +305,7 @@ async fn prompts_with_fake_openai_and_images_with_fake_runware() {
 
 #[tokio::test]
 async fn image_routes_roles_tenant_isolation_and_bad_input() {
-    let (a, site, sector) = workspace("img-tenant-a").await;
+    let (a, site, sector) = igny8_e2e::workspace("img-tenant-a").await;
     let tok = Some(a.access.as_str());
     let cid = content(&a, &site, &sector).await;
     let state = env().state().await;
@@ -367,7 +352,7 @@ async fn image_routes_roles_tenant_isolation_and_bad_input() {
     assert_eq!(status, 200, "{body}");
 
     // Another tenant with A's ids: 404 everywhere, never a URL.
-    let (b, b_site, _) = workspace("img-tenant-b").await;
+    let (b, b_site, _) = igny8_e2e::workspace("img-tenant-b").await;
     for path in &reads {
         let (status, resp) = api("GET", path, Some(&b.access), None).await;
         assert_eq!((status, resp["error_code"].as_str()), (404, Some("NOT_FOUND")), "B GET {path}: {resp}");
@@ -468,7 +453,7 @@ async fn one_image(t: &igny8_e2e::Tenant, site: &str, cid: &str) -> String {
 
 #[tokio::test]
 async fn deleting_content_or_its_sector_takes_prompts_images_and_objects_with_it() {
-    let (t, site, sector) = workspace("img-sweep").await;
+    let (t, site, sector) = igny8_e2e::workspace("img-sweep").await;
     let tok = Some(t.access.as_str());
     // Content delete: its prompts, images and objects go too.
     let cid = content(&t, &site, &sector).await;

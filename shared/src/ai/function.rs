@@ -70,6 +70,11 @@ pub fn registry() -> &'static BTreeMap<&'static str, Arc<dyn AiFunction>> {
     })
 }
 
+/// An AI function's input as its typed request (a 400 naming what does not fit).
+pub fn parse_input<T: DeserializeOwned>(input: Value) -> AppResult<T> {
+    serde_json::from_value(input).map_err(|e| AppError::validation(format!("the request body does not fit: {e}")))
+}
+
 /// What an AI endpoint answers.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]

@@ -80,9 +80,6 @@ enum Selection {
 
 pub struct AutoCluster;
 
-fn bad_input(e: serde_json::Error) -> AppError {
-    AppError::validation(format!("the request body does not fit: {e}"))
-}
 
 async fn scope_of(state: &AppState, p: &Principal, input: &AutoClusterInput) -> AppResult<Scope> {
     let site = input.site_id.as_deref().ok_or_else(|| AppError::field("site_id", "is required"))?;
@@ -145,7 +142,7 @@ impl AiFunction for AutoCluster {
 
     fn prepare<'a>(&'a self, state: &'a AppState, p: &'a Principal, input: Value) -> BoxFuture<'a, AppResult<Prepared>> {
         Box::pin(async move {
-            let input: AutoClusterInput = serde_json::from_value(input).map_err(bad_input)?;
+            let input: AutoClusterInput = crate::ai::function::parse_input(input)?;
             let threshold = threshold_of(&input)?;
             let scope = scope_of(state, p, &input).await?;
             let t = &scope.tenant;
@@ -207,10 +204,7 @@ impl AiFunction for AutoCluster {
     fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
         Box::pin(async move {
             let perm = |e: AppError| JobError::Permanent(e.public_message());
-            let retry = |e: AppError| match e {
-                AppError::Internal(m) => JobError::Retryable(m),
-                other => JobError::Permanent(other.public_message()),
-            };
+            let retry = JobError::from;
             let input = &ctx.job.input;
             let s = |k: &str| input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
             let (site_id, sector_id, mode) = (s("site_id")?, s("sector_id")?, s("mode")?);

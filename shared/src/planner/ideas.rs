@@ -616,10 +616,7 @@ impl AiFunction for GenerateIdeas {
 
     fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
         Box::pin(async move {
-            let gone = |e: AppError| match e {
-                AppError::Internal(m) => JobError::Retryable(m),
-                other => JobError::Permanent(other.public_message()),
-            };
+            let gone = JobError::from;
             let input = &ctx.job.input;
             let s = |k: &str| input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
             let (site_id, cluster_id) = (s("site_id")?, s("cluster_id")?);

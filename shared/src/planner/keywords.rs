@@ -502,10 +502,7 @@ fn import_object(job_id: &str) -> String {
 /// Runs an `import_keywords` job (registered in the worker).
 pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::Job) -> Result<serde_json::Value, crate::jobs::JobError> {
     use crate::jobs::JobError;
-    let retry = |e: AppError| match e {
-        AppError::Internal(m) => JobError::Retryable(m),
-        other => JobError::Permanent(other.public_message()),
-    };
+    let retry = JobError::from;
     let t = Tenant::from_verified(&job.account_id);
     let field = |k: &str| job.input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
     let (site_id, sector_id) = (field("site_id")?, field("sector_id")?);

@@ -486,9 +486,6 @@ impl GenerateInput {
     }
 }
 
-fn bad_input(e: serde_json::Error) -> AppError {
-    AppError::validation(format!("the request body does not fit: {e}"))
-}
 
 impl AiFunction for GenerateContent {
     fn name(&self) -> &'static str {
@@ -501,7 +498,7 @@ impl AiFunction for GenerateContent {
 
     fn prepare<'a>(&'a self, state: &'a AppState, p: &'a Principal, input: Value) -> BoxFuture<'a, AppResult<Prepared>> {
         Box::pin(async move {
-            let input: GenerateInput = serde_json::from_value(input).map_err(bad_input)?;
+            let input: GenerateInput = crate::ai::function::parse_input(input)?;
             let site_id = input.site_id.as_deref().ok_or_else(|| AppError::field("site_id", "is required"))?;
             let scope: Scope = crate::sites::scope(state, p, site_id, None).await?;
             let t = &scope.tenant;
@@ -570,10 +567,7 @@ impl AiFunction for GenerateContent {
 
     fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
         Box::pin(async move {
-            let retry = |e: AppError| match e {
-                AppError::Internal(m) => JobError::Retryable(m),
-                other => JobError::Permanent(other.public_message()),
-            };
+            let retry = JobError::from;
             let input = &ctx.job.input;
             let brief: Brief = serde_json::from_value(input["brief"].clone()).map_err(|e| JobError::Permanent(format!("job brief unreadable: {e}")))?;
             let site_id = input["site_id"].as_str().unwrap_or_default().to_string();

@@ -320,9 +320,6 @@ fn chat_request(c: &Content, sections: &[String]) -> ChatRequest {
     }
 }
 
-fn bad_input(e: serde_json::Error) -> AppError {
-    AppError::validation(format!("the request body does not fit: {e}"))
-}
 
 fn outcome(ctx: &JobCtx, content_id: &str, prompts: &[ImagePrompt]) -> Outcome {
     let (_, provider, model) = ctx.usage();
@@ -354,7 +351,7 @@ impl AiFunction for GenerateImagePrompts {
 
     fn prepare<'a>(&'a self, state: &'a AppState, p: &'a Principal, input: Value) -> BoxFuture<'a, AppResult<Prepared>> {
         Box::pin(async move {
-            let input: GenerateInput = serde_json::from_value(input).map_err(bad_input)?;
+            let input: GenerateInput = crate::ai::function::parse_input(input)?;
             let site = input.site_id.as_deref().ok_or_else(|| AppError::field("site_id", "is required"))?;
             let content_id = input.content_id.as_deref().ok_or_else(|| AppError::field("content_id", "is required"))?;
             let scope = crate::sites::scope(state, p, site, None).await?;
@@ -371,10 +368,7 @@ impl AiFunction for GenerateImagePrompts {
 
     fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
         Box::pin(async move {
-            let gone = |e: AppError| match e {
-                AppError::Internal(m) => JobError::Retryable(m),
-                other => JobError::Permanent(other.public_message()),
-            };
+            let gone = JobError::from;
             let input = &ctx.job.input;
             let s = |k: &str| input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
             let (site_id, content_id) = (s("site_id")?, s("content_id")?);

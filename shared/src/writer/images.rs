@@ -310,9 +310,6 @@ pub struct GenerateInput {
 
 pub struct GenerateImages;
 
-fn bad_input(e: serde_json::Error) -> AppError {
-    AppError::validation(format!("the request body does not fit: {e}"))
-}
 
 /// The prompt ids of a request: given, ids, duplicates dropped (first kept), 1..=[`MAX_IMAGES`].
 pub fn check_prompt_ids(ids: Option<&[String]>) -> AppResult<Vec<String>> {
@@ -346,7 +343,7 @@ impl AiFunction for GenerateImages {
 
     fn prepare<'a>(&'a self, state: &'a AppState, p: &'a Principal, input: Value) -> BoxFuture<'a, AppResult<Prepared>> {
         Box::pin(async move {
-            let input: GenerateInput = serde_json::from_value(input).map_err(bad_input)?;
+            let input: GenerateInput = crate::ai::function::parse_input(input)?;
             let ids = check_prompt_ids(input.prompt_ids.as_deref())?;
             let site = input.site_id.as_deref().ok_or_else(|| AppError::field("site_id", "is required"))?;
             let scope = crate::sites::scope(state, p, site, None).await?;
@@ -378,10 +375,7 @@ impl AiFunction for GenerateImages {
 
     fn execute<'a>(&'a self, ctx: &'a JobCtx) -> BoxFuture<'a, Result<Outcome, JobError>> {
         Box::pin(async move {
-            let gone = |e: AppError| match e {
-                AppError::Internal(m) => JobError::Retryable(m),
-                other => JobError::Permanent(other.public_message()),
-            };
+            let gone = JobError::from;
             let input = &ctx.job.input;
             let site_id = input["site_id"].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent("job input lacks site_id".into()))?;
             let prompt_ids: Vec<String> =

@@ -70,6 +70,23 @@ impl Scope {
     pub fn site_pk(&self) -> String {
         self.tenant.site_pk(&self.site.id)
     }
+
+    /// An item of this site by id (`key(tenant, site_id, id)`): a malformed
+    /// or unknown id is a 404 naming `what`, like a foreign one.
+    pub async fn find<T: serde::de::DeserializeOwned>(&self, state: &AppState, what: &str, id: &str, key: fn(&Tenant, &str, &str) -> Key) -> AppResult<T> {
+        if !crate::ids::is_valid(id) {
+            return Err(AppError::not_found(what));
+        }
+        state.store.get(&key(&self.tenant, &self.site.id, id)).await?.ok_or_else(|| AppError::not_found(what))
+    }
+
+    /// A 404 naming `what` when the scope names a sector other than `sector_id`.
+    pub fn check_sector(&self, sector_id: &str, what: &str) -> AppResult<()> {
+        match &self.sector {
+            Some(s) if s.id != sector_id => Err(AppError::not_found(what)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Resolves `site_id` / `sector_id` (from path or query) against the caller's

@@ -152,13 +152,8 @@ pub async fn create(state: &AppState, scope: &Scope, input: ClusterInput) -> App
 }
 
 pub async fn get(state: &AppState, scope: &Scope, id: &str) -> AppResult<Cluster> {
-    if !crate::ids::is_valid(id) {
-        return Err(AppError::not_found("cluster"));
-    }
-    let c: Cluster = state.store.get(&cluster_key(&scope.tenant, &scope.site.id, id)).await?.ok_or_else(|| AppError::not_found("cluster"))?;
-    if scope.sector.as_ref().is_some_and(|s| s.id != c.sector_id) {
-        return Err(AppError::not_found("cluster"));
-    }
+    let c: Cluster = scope.find(state, "cluster", id, cluster_key).await?;
+    scope.check_sector(&c.sector_id, "cluster")?;
     Ok(c)
 }
 

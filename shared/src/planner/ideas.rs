@@ -335,13 +335,8 @@ pub async fn create(state: &AppState, scope: &Scope, input: IdeaInput) -> AppRes
 }
 
 pub async fn get(state: &AppState, scope: &Scope, id: &str) -> AppResult<Idea> {
-    if !crate::ids::is_valid(id) {
-        return Err(AppError::not_found("idea"));
-    }
-    let idea: Idea = state.store.get(&idea_key(&scope.tenant, &scope.site.id, id)).await?.ok_or_else(|| AppError::not_found("idea"))?;
-    if scope.sector.as_ref().is_some_and(|s| s.id != idea.sector_id) {
-        return Err(AppError::not_found("idea"));
-    }
+    let idea: Idea = scope.find(state, "idea", id, idea_key).await?;
+    scope.check_sector(&idea.sector_id, "idea")?;
     Ok(idea)
 }
 

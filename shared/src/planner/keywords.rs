@@ -232,10 +232,7 @@ pub async fn create(state: &AppState, scope: &Scope, input: KeywordInput) -> App
 }
 
 pub async fn get(state: &AppState, scope: &Scope, id: &str) -> AppResult<Keyword> {
-    if !crate::ids::is_valid(id) {
-        return Err(AppError::not_found("keyword"));
-    }
-    state.store.get(&keyword_key(&scope.tenant, &scope.site.id, id)).await?.ok_or_else(|| AppError::not_found("keyword"))
+    scope.find(state, "keyword", id, keyword_key).await
 }
 
 /// Updates metrics and status (the text is fixed: delete and create instead).

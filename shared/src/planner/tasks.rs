@@ -409,13 +409,8 @@ pub async fn create(state: &AppState, scope: &Scope, input: TaskInput, created_b
 }
 
 pub async fn get(state: &AppState, scope: &Scope, id: &str) -> AppResult<Task> {
-    if !crate::ids::is_valid(id) {
-        return Err(AppError::not_found("task"));
-    }
-    let task: Task = state.store.get(&task_key(&scope.tenant, &scope.site.id, id)).await?.ok_or_else(|| AppError::not_found("task"))?;
-    if scope.sector.as_ref().is_some_and(|s| s.id != task.sector_id) {
-        return Err(AppError::not_found("task"));
-    }
+    let task: Task = scope.find(state, "task", id, task_key).await?;
+    scope.check_sector(&task.sector_id, "task")?;
     Ok(task)
 }
 

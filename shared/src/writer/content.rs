@@ -33,7 +33,7 @@
 //! The HTTP-facing functions take a verified [`Scope`]; [`create_content`]
 //! and [`save_body`] take a tenant and site id, for the generation job.
 
-use super::html;
+use super::html::{self, plain};
 use super::versions::{self, ContentVersion, VersionSource};
 use crate::ai::provider::TokenUsage;
 use crate::error::{AppError, AppResult, FieldError};
@@ -282,10 +282,6 @@ impl Origin {
     }
 }
 
-/// Plain text of a possibly-marked-up field, whitespace collapsed.
-fn plain(s: &str) -> String {
-    html::text_of(s).split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn check_len(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
     let n = value.chars().count();

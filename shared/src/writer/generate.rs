@@ -371,16 +371,11 @@ pub fn render(brief: &Brief, a: &Article) -> String {
     html::sanitize(&out)
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-}
-
 /// Puts the focus keyword where the checks need it; returns what changed.
 pub fn fix_keyword_placement(title: &mut String, body: &mut String, keyword: &str) -> Vec<String> {
     let mut fixes = Vec::new();
     if !html::contains_keyword(title, keyword) {
-        *title = format!("{}: {title}", capitalize(keyword));
+        *title = format!("{}: {title}", html::capitalize(keyword));
         fixes.push("title led with the focus keyword".to_string());
     }
     if !html::first_paragraph_text(body).is_some_and(|p| html::contains_keyword(&p, keyword)) {

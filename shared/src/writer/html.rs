@@ -501,12 +501,18 @@ pub fn fit(s: &str, max: usize, ellipsis: bool) -> String {
     if ellipsis { format!("{cut}…") } else { cut.to_string() }
 }
 
-fn capitalize(s: &str) -> String {
+/// `s` with its first letter upper-cased.
+pub fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// Plain text of a possibly-marked-up field, whitespace collapsed.
+pub fn plain(s: &str) -> String {
+    text_of(s).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A meta title (≤ 60 characters) from the title, led by the focus keyword

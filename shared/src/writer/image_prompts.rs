@@ -39,7 +39,7 @@
 //! were made and each set in article order (featured first).
 
 use super::content::{self, Content};
-use super::html;
+use super::html::{self, plain};
 use crate::ai::function::{AiFunction, JobCtx, Outcome, Prepared};
 use crate::ai::provider::ChatRequest;
 use crate::auth::guard::Principal;
@@ -138,10 +138,6 @@ pub fn main_sections(body_html: &str) -> Vec<String> {
     html::headings(body_html).into_iter().filter(|h| h.level == 2 && !h.text.trim().is_empty()).map(|h| h.text).take(MAX_SECTIONS).collect()
 }
 
-/// Plain text of a possibly-marked-up field, whitespace collapsed.
-fn plain(s: &str) -> String {
-    html::text_of(s).split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 // ------------------------------------------------------------------ read
 

@@ -193,10 +193,7 @@ pub async fn view(state: &AppState, t: &Tenant, image: Image) -> AppResult<Image
 
 /// An image of the scope's site (404 for unknown, malformed or foreign ids).
 pub async fn get(state: &AppState, scope: &Scope, id: &str) -> AppResult<Image> {
-    if !crate::ids::is_valid(id) {
-        return Err(AppError::not_found("image"));
-    }
-    state.store.get(&image_key(&scope.tenant, &scope.site.id, id)).await?.ok_or_else(|| AppError::not_found("image"))
+    scope.find(state, "image", id, image_key).await
 }
 
 /// Images of the site, or of one content item, each with a presigned URL.

@@ -33,14 +33,18 @@ struct Payload {
     p: String,
     /// LastEvaluatedKey (all key attributes are strings in this table)
     k: BTreeMap<String, String>,
+    /// the list within the partition: index and sort-key condition (keywords
+    /// and clusters share a site's partition; one's cursor is not the other's)
+    #[serde(default)]
+    l: String,
 }
 
 fn invalid() -> AppError {
     AppError::field("cursor", "is not a valid cursor for this list; start again without it")
 }
 
-pub fn encode(key: &[u8], tenant: &Tenant, pk: &str, last_key: BTreeMap<String, String>) -> String {
-    let payload = Payload { a: tenant.account_id().to_string(), p: pk.to_string(), k: last_key };
+pub fn encode(key: &[u8], tenant: &Tenant, pk: &str, list: &str, last_key: BTreeMap<String, String>) -> String {
+    let payload = Payload { a: tenant.account_id().to_string(), p: pk.to_string(), k: last_key, l: list.to_string() };
     let bytes = serde_json::to_vec(&payload).unwrap_or_default();
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(&bytes);
@@ -48,7 +52,7 @@ pub fn encode(key: &[u8], tenant: &Tenant, pk: &str, last_key: BTreeMap<String, 
     format!("{}.{}", URL_SAFE_NO_PAD.encode(&bytes), URL_SAFE_NO_PAD.encode(tag))
 }
 
-pub fn decode(key: &[u8], tenant: &Tenant, pk: &str, cursor: &str) -> Result<BTreeMap<String, String>, AppError> {
+pub fn decode(key: &[u8], tenant: &Tenant, pk: &str, list: &str, cursor: &str) -> Result<BTreeMap<String, String>, AppError> {
     let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
     let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
@@ -56,7 +60,7 @@ pub fn decode(key: &[u8], tenant: &Tenant, pk: &str, cursor: &str) -> Result<BTr
     mac.update(&bytes);
     mac.verify_slice(&tag).map_err(|_| invalid())?;
     let payload: Payload = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if payload.a != tenant.account_id() || payload.p != pk || !tenant.owns_pk(&payload.p) {
+    if payload.a != tenant.account_id() || payload.p != pk || payload.l != list || !tenant.owns_pk(&payload.p) {
         return Err(invalid());
     }
     // The start key must lie in the partition queried.
@@ -82,23 +86,26 @@ mod tests {
     #[test]
     fn round_trips_for_the_same_tenant_and_list() {
         let (key, t, k) = sample();
-        let c = encode(&key, &t, "ACCT#ACC1", k.clone());
-        assert_eq!(decode(&key, &t, "ACCT#ACC1", &c).unwrap(), k);
+        let c = encode(&key, &t, "ACCT#ACC1", "T|JOB#", k.clone());
+        assert_eq!(decode(&key, &t, "ACCT#ACC1", "T|JOB#", &c).unwrap(), k);
     }
 
     #[test]
     fn another_tenant_or_list_is_rejected() {
         let (key, t, k) = sample();
-        let c = encode(&key, &t, "ACCT#ACC1", k);
+        let c = encode(&key, &t, "ACCT#ACC1", "T|JOB#", k);
         let other = Tenant::from_verified("ACC2");
-        assert!(matches!(decode(&key, &other, "ACCT#ACC2", &c), Err(AppError::Validation { .. })));
-        assert!(matches!(decode(&key, &t, "ACCT#ACC1#SITE#S", &c), Err(AppError::Validation { .. })));
+        assert!(matches!(decode(&key, &other, "ACCT#ACC2", "T|JOB#", &c), Err(AppError::Validation { .. })));
+        assert!(matches!(decode(&key, &t, "ACCT#ACC1#SITE#S", "T|JOB#", &c), Err(AppError::Validation { .. })));
+        // Same partition, another list in it (another index or sort-key prefix).
+        assert!(matches!(decode(&key, &t, "ACCT#ACC1", "T|CL#", &c), Err(AppError::Validation { .. })));
+        assert!(matches!(decode(&key, &t, "ACCT#ACC1", "G1|JOB#", &c), Err(AppError::Validation { .. })));
     }
 
     #[test]
     fn tampering_is_rejected() {
         let (key, t, k) = sample();
-        let c = encode(&key, &t, "ACCT#ACC1", k);
+        let c = encode(&key, &t, "ACCT#ACC1", "T|JOB#", k);
         let (body, tag) = c.split_once('.').unwrap();
         // Rewrite the payload to point at another account, keep the old tag.
         let mut payload: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
@@ -107,12 +114,12 @@ mod tests {
         payload["k"]["PK"] = "ACCT#ACC2".into();
         let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode(payload.to_string()), tag);
         let victim = Tenant::from_verified("ACC2");
-        assert!(decode(&key, &victim, "ACCT#ACC2", &forged).is_err());
+        assert!(decode(&key, &victim, "ACCT#ACC2", "T|JOB#", &forged).is_err());
         for junk in ["", ".", "abc", "abc.def", "%%%.***"] {
-            assert!(decode(&key, &t, "ACCT#ACC1", junk).is_err(), "{junk:?}");
+            assert!(decode(&key, &t, "ACCT#ACC1", "T|JOB#", junk).is_err(), "{junk:?}");
         }
         // A cursor signed with another key (another deployment) is rejected.
         let other_key = derive_key(b"another-secret-another-secret-another");
-        assert!(decode(&other_key, &t, "ACCT#ACC1", &c).is_err());
+        assert!(decode(&other_key, &t, "ACCT#ACC1", "T|JOB#", &c).is_err());
     }
 }

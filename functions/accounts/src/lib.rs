@@ -15,6 +15,7 @@ pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
     ROUTER.get_or_init(|| {
         Router::new()
+            .guarded(Access::ViewerOrAbove, Access::AdminOrAbove)
             .get("/api/v1/account", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 Ok(Reply::ok(accounts::get_account(&ctx.state, &p).await?))
@@ -24,6 +25,7 @@ pub fn router() -> &'static Router {
                 let input: UpdateAccountInput = ctx.json()?;
                 Ok(Reply::ok(accounts::update_account(&ctx.state, &p, input).await?))
             })
+            .access(Access::Owner)
             .get("/api/v1/users", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 let (limit, cursor) = ctx.page_params()?;

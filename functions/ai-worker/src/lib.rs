@@ -7,7 +7,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use igny8::AppState;
-use igny8::jobs::{Delivery, JobMessage, Registry};
+use igny8::jobs::{Delivery, DeliveryInfo, JobMessage, Registry};
 use std::sync::{Arc, OnceLock};
 use tracing::Instrument;
 
@@ -47,13 +47,31 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                 let span = tracing::info_span!("job", function = FUNCTION, job_id = %msg.job_id, account = %msg.account_id, kind = %msg.kind);
                 // The dead-letter queue's physical name carries its logical id.
                 let dead = record.event_source_arn.as_deref().is_some_and(|arn| arn.contains("DeadLetter"));
+                let delivery = DeliveryInfo {
+                    message_id: id.clone(),
+                    receive_count: record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1),
+                };
                 let outcome = if dead {
                     igny8::jobs::dead_letter(&state, &msg).instrument(span.clone()).await
                 } else {
-                    igny8::jobs::process(state.clone(), registry, &msg).instrument(span.clone()).await
+                    igny8::jobs::process(state.clone(), registry, &msg, &delivery).instrument(span.clone()).await
                 };
                 let _e = span.enter();
                 match outcome {
+                    Delivery::Deferred(reason) => match igny8::jobs::defer(&state, &msg).await {
+                        // A fresh message waits instead of this one: no receive is used up.
+                        Ok(delay) => {
+                            tracing::info!(%reason, delay_secs = delay, deferrals = msg.deferrals + 1, "job waits for a running-job slot");
+                            None
+                        }
+                        Err(e) => {
+                            tracing::warn!(%reason, error = ?e, "could not re-send a waiting job; returning its message instead");
+                            schedule_retry(&state, &record, retry_delay(&record)).await;
+                            let mut f = BatchItemFailure::default();
+                            f.item_identifier = id;
+                            Some(f)
+                        }
+                    },
                     Delivery::Retry(reason) => {
                         let delay = retry_delay(&record);
                         tracing::warn!(%reason, message_id = %id, delay_secs = delay, "job will be retried");

@@ -20,19 +20,24 @@ pub fn router() -> &'static Router {
                 let session = accounts::register(&ctx.state, input, ctx.source_ip.as_deref()).await?;
                 Ok(Reply::created(session).message("account created"))
             })
+            .public()
             .post("/api/v1/auth/login", |ctx| async move {
                 let input: LoginInput = ctx.json()?;
                 Ok(Reply::ok(accounts::login(&ctx.state, input, ctx.source_ip.as_deref()).await?))
             })
+            .public()
             .post("/api/v1/auth/refresh", |ctx| async move {
                 let input: RefreshInput = ctx.json()?;
                 Ok(Reply::ok(accounts::refresh(&ctx.state, input).await?))
             })
+            .public()
             .post("/api/v1/auth/logout", |ctx| async move {
                 let input: RefreshInput = ctx.json()?;
                 accounts::logout(&ctx.state, input).await?;
                 Ok(Reply::ok(json!({})).message("signed out"))
             })
+            // The refresh token in the body is this route's credential.
+            .public()
             .get("/api/v1/auth/me", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
                 let (user, account) = accounts::me(&ctx.state, &p).await?;

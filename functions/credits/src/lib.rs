@@ -57,6 +57,7 @@ pub fn router() -> &'static Router {
                 let input: ChangePlan = ctx.json()?;
                 Ok(Reply::ok(igny8::credits::change_plan(&ctx.state, &p, &input.plan).await?).message("plan changed; its monthly credits start with the next period"))
             })
+            .access(Access::Owner)
             .get("/api/v1/plans", |ctx| async move {
                 require(&ctx, Access::AuthenticatedAndActive).await?;
                 Ok(Reply::ok(json!({"results": igny8::plans::PLANS})))

@@ -13,7 +13,7 @@ pub const FUNCTION: &str = "health";
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
     ROUTER.get_or_init(|| {
-        Router::new().get("/api/v1/health", |ctx| async move { Ok(Reply::ok(igny8::health::check(&ctx.state).await)) })
+        Router::new().get("/api/v1/health", |ctx| async move { Ok(Reply::ok(igny8::health::check(&ctx.state).await)) }).public()
     })
 }
 

@@ -13,6 +13,7 @@ pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
     ROUTER.get_or_init(|| {
         Router::new()
+            .guarded(Access::ViewerOrAbove, Access::EditorOrAbove)
             .get("/api/v1/jobs", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 let (limit, cursor) = ctx.page_params()?;

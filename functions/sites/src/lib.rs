@@ -14,6 +14,7 @@ pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
     ROUTER.get_or_init(|| {
         Router::new()
+            .guarded(Access::ViewerOrAbove, Access::AdminOrAbove)
             .get("/api/v1/sites", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 let (limit, cursor) = ctx.page_params()?;

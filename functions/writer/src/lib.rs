@@ -7,6 +7,7 @@ pub mod images;
 pub mod versions;
 
 use igny8::AppState;
+use igny8::auth::guard::Access;
 use igny8::http::{Router, dispatch};
 use lambda_http::{Body, Request, Response};
 use std::sync::{Arc, OnceLock};
@@ -15,7 +16,7 @@ pub const FUNCTION: &str = "writer";
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(|| images::routes(generate::routes(versions::routes(content::routes(Router::new())))))
+    ROUTER.get_or_init(|| images::routes(generate::routes(versions::routes(content::routes(Router::new().guarded(Access::ViewerOrAbove, Access::EditorOrAbove))))))
 }
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {

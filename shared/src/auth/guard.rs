@@ -112,9 +112,17 @@ pub fn bearer(ctx: &RequestCtx) -> AppResult<&str> {
     Ok(token.trim())
 }
 
-/// Authenticates the request and applies the guard.
+/// Authenticates the request and applies the guard. The principal is
+/// verified once per request (the route's gate usually did it already).
 pub async fn require(ctx: &RequestCtx, access: Access) -> AppResult<Principal> {
-    let principal = authenticate(ctx).await?;
+    let principal = match ctx.principal.get() {
+        Some(p) => p.clone(),
+        None => {
+            let p = authenticate(ctx).await?;
+            let _ = ctx.principal.set(p.clone());
+            p
+        }
+    };
     principal.check(access)?;
     Ok(principal)
 }

@@ -9,7 +9,7 @@
 mod router;
 pub mod upload;
 
-pub use router::{Params, Router};
+pub use router::{Gate, Params, Router};
 
 use crate::envelope::{Reply, error_response, success_response};
 use crate::error::{AppError, AppResult, FieldError};
@@ -38,6 +38,8 @@ pub struct RequestCtx {
     pub body: Bytes,
     /// The caller's IP as API Gateway saw it (for the audit log).
     pub source_ip: Option<String>,
+    /// The caller, once verified (by the route's gate or a handler's `require`).
+    pub principal: std::sync::OnceLock<crate::auth::guard::Principal>,
 }
 
 impl RequestCtx {
@@ -183,7 +185,7 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
     if body_len > limit {
         return Err(AppError::PayloadTooLarge { limit });
     }
-    let (handler, params) = router.find(&method, &path)?;
+    let (handler, params, gate) = router.find_gated(&method, &path)?;
     let query: HashMap<String, String> = req
         .query_string_parameters_ref()
         .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
@@ -194,6 +196,10 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
     };
     let (parts, body) = req.into_parts();
     let body = body_bytes(&body);
-    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body, source_ip };
+    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body, source_ip, principal: Default::default() };
+    // Who calls, before anything reads the body.
+    if let Gate::Signed(access) = gate {
+        crate::auth::guard::require(&ctx, access).await?;
+    }
     handler(ctx).await
 }

@@ -3,6 +3,7 @@
 //! is a 405 naming the allowed methods; anything else is a 404.
 
 use super::RequestCtx;
+use crate::auth::guard::Access;
 use crate::envelope::Reply;
 use crate::error::{AppError, AppResult};
 use futures::future::BoxFuture;
@@ -34,15 +35,37 @@ struct Route {
     handler: Handler,
     /// File uploads may carry up to [`UPLOAD_MAX_BYTES`].
     upload: bool,
+    /// Who may call it; `None`: the router's default for the method.
+    gate: Option<Gate>,
+}
+
+/// Who may call a route. The request path checks it after routing and
+/// before the handler runs, so no route reads (or parses) a body for a caller
+/// without a valid token and the role the route needs. Handlers still call
+/// `require` for finer checks (the principal is verified once per request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone (sign-up, sign-in, refresh, health).
+    Public,
+    /// A valid access token of an active user with at least this access.
+    Signed(Access),
 }
 
 /// Largest body of an upload route: what a synchronous Lambda invocation
 /// accepts (6 MB), which API Gateway's 10 MB would otherwise exceed.
 pub const UPLOAD_MAX_BYTES: usize = 6 * 1000 * 1000;
 
-#[derive(Default)]
 pub struct Router {
     routes: Vec<Route>,
+    read_gate: Gate,
+    write_gate: Gate,
+}
+
+/// Every route is signed-in only unless said otherwise.
+impl Default for Router {
+    fn default() -> Self {
+        Self { routes: Vec::new(), read_gate: Gate::Signed(Access::AuthenticatedAndActive), write_gate: Gate::Signed(Access::AuthenticatedAndActive) }
+    }
 }
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
@@ -67,8 +90,36 @@ impl Router {
             })
             .collect();
         let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false });
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, gate: None });
         self
+    }
+
+    /// The access reads (GET) and writes (anything else) need by default.
+    pub fn guarded(mut self, read: Access, write: Access) -> Self {
+        self.read_gate = Gate::Signed(read);
+        self.write_gate = Gate::Signed(write);
+        self
+    }
+
+    /// Marks the route added last as open to anyone.
+    pub fn public(self) -> Self {
+        self.gated(Gate::Public)
+    }
+
+    /// Sets the access the route added last needs.
+    pub fn access(self, access: Access) -> Self {
+        self.gated(Gate::Signed(access))
+    }
+
+    fn gated(mut self, gate: Gate) -> Self {
+        if let Some(r) = self.routes.last_mut() {
+            r.gate = Some(gate);
+        }
+        self
+    }
+
+    fn gate_of(&self, route: &Route) -> Gate {
+        route.gate.unwrap_or(if route.method == Method::GET || route.method == Method::HEAD { self.read_gate } else { self.write_gate })
     }
 
     pub fn get<F, Fut>(self, pattern: &str, f: F) -> Self
@@ -124,12 +175,17 @@ impl Router {
 
     /// Finds the handler for a request, or the 404/405 error.
     pub fn find(&self, method: &Method, path: &str) -> AppResult<(Handler, Params)> {
+        self.find_gated(method, path).map(|(h, p, _)| (h, p))
+    }
+
+    /// [`Router::find`] with the route's [`Gate`].
+    pub fn find_gated(&self, method: &Method, path: &str) -> AppResult<(Handler, Params, Gate)> {
         let parts: Vec<&str> = split(path).collect();
         let mut allowed: Vec<String> = Vec::new();
         for route in &self.routes {
             let Some(params) = matches(&route.segments, &parts) else { continue };
             if route.method == *method {
-                return Ok((route.handler.clone(), params));
+                return Ok((route.handler.clone(), params, self.gate_of(route)));
             }
             if !allowed.contains(&route.method.to_string()) {
                 allowed.push(route.method.to_string());
@@ -210,6 +266,16 @@ mod tests {
             Err(e) => panic!("unexpected {e:?}"),
             Ok(_) => panic!("unexpected match"),
         }
+    }
+
+    #[test]
+    fn routes_are_signed_in_only_unless_marked_and_writes_take_the_write_gate() {
+        let r = router().guarded(Access::ViewerOrAbove, Access::AdminOrAbove).get("/api/v1/open", |_| async { Ok(Reply::ok("open")) }).public();
+        let gate = |m: Method, p: &str| r.find_gated(&m, p).unwrap().2;
+        assert_eq!(gate(Method::GET, "/api/v1/sites"), Gate::Signed(Access::ViewerOrAbove));
+        assert_eq!(gate(Method::PATCH, "/api/v1/sites/1"), Gate::Signed(Access::AdminOrAbove));
+        assert_eq!(gate(Method::GET, "/api/v1/open"), Gate::Public);
+        assert_eq!(router().find_gated(&Method::POST, "/api/v1/sites").unwrap().2, Gate::Signed(Access::AuthenticatedAndActive));
     }
 
     #[test]

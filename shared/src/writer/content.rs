@@ -476,6 +476,7 @@ fn version_of(c: &Content, origin: &Origin, note: Option<String>) -> ContentVers
         note: note.filter(|n| !n.trim().is_empty()),
         created_by: origin.actor.clone(),
         created_at: c.updated_at.clone(),
+        status: super::versions::VersionStatus::Saved,
     }
 }
 
@@ -635,7 +636,10 @@ pub async fn save_body(
     let store = &state.store;
     let makes_version = text_changed || origin.source != VersionSource::Edit;
     if makes_version {
-        after.current_version = before.current_version + 1;
+        // Numbers also count versions that were never current (AI results
+        // kept beside a person's edit), so take the highest one there is.
+        let last = super::versions::last_number(state, t, site_id, content_id).await?;
+        after.current_version = before.current_version.max(last) + 1;
     }
     let slug_changed = after.slug != before.slug;
     if slug_changed && store.get::<serde_json::Value>(&slug_guard(t, site_id, &after.slug)).await?.is_some() {
@@ -660,6 +664,29 @@ pub async fn save_body(
         },
         Err(TxError::Other(e)) => Err(e),
     }
+}
+
+/// Keeps an AI result that came back after the content changed under it as
+/// a version that is not current (status `conflict`): the content item, and
+/// so the person's edit, is left exactly as it is. Returns the version's number.
+pub async fn save_conflict_version(state: &AppState, t: &Tenant, site_id: &str, content_id: &str, input: ContentInput, origin: Origin) -> AppResult<u64> {
+    let current = get_content(state, t, site_id, content_id).await?;
+    let note = input.note.clone();
+    let mut result = current.clone();
+    apply(state, t, &mut result, input).await?;
+    result.updated_at = crate::ids::now_rfc3339();
+    for _ in 0..5 {
+        let last = super::versions::last_number(state, t, site_id, content_id).await?;
+        result.current_version = current.current_version.max(last) + 1;
+        let mut v = version_of(&result, &origin, note.clone());
+        v.status = super::versions::VersionStatus::Conflict;
+        match state.store.create(&v).await {
+            Ok(()) => return Ok(v.number),
+            Err(AppError::Conflict(_)) => continue, // the number was taken meanwhile
+            Err(e) => return Err(e),
+        }
+    }
+    Err(AppError::Conflict("the content's versions are changing too fast; retry".into()))
 }
 
 fn stale(current: &Content, seen: u64) -> AppError {

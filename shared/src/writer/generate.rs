@@ -628,6 +628,11 @@ impl AiFunction for GenerateContent {
             let ai = AiMeta { provider: provider.unwrap_or_default(), model: model.unwrap_or_default(), tokens };
             let source = if regenerate { VersionSource::Regenerate } else { VersionSource::Generate };
             let origin = Origin::new(source, format!("job:{}", ctx.job.id));
+            // What the job produced is what it costs, wherever it is kept.
+            let produced_cost = match input["section"].as_u64() {
+                Some(_) => cost_for(state, (per as u32 + 1) * block_words(&brief, sections, per)),
+                None => cost_for(state, html::word_count(&body)),
+            };
             let fields = ContentInput {
                 title: Some(title.clone()),
                 body_html: Some(body),
@@ -639,7 +644,23 @@ impl AiFunction for GenerateContent {
                 ..Default::default()
             };
             let saved = match &existing {
-                Some(c) => content::save_body(state, &t, &site_id, &c.id, None, fields, origin).await.map_err(retry)?,
+                // Saved on the version the job read: a person's edit meanwhile
+                // stays current, and the result is kept as a `conflict` version.
+                Some(c) => match content::save_body(state, &t, &site_id, &c.id, Some(c.version), fields.clone(), origin.clone()).await {
+                    Ok(saved) => saved,
+                    Err(AppError::Conflict(_)) => {
+                        let number = content::save_conflict_version(state, &t, &site_id, &c.id, fields, origin).await.map_err(retry)?;
+                        let now = content::get_content(state, &t, &site_id, &c.id).await.map_err(retry)?;
+                        return Ok(Outcome {
+                            result: json!({
+                                "content_id": c.id, "conflict": true, "version": number, "current_version": now.current_version,
+                                "message": format!("the content was edited while this job ran; the edit stays current and this result was kept as version {number} (status conflict): restore it to use it"),
+                            }),
+                            actual_cost: produced_cost,
+                        });
+                    }
+                    Err(e) => return Err(retry(e)),
+                },
                 None => {
                     // From a task: the content's id is derived from the job, so a retry finds it.
                     let id = crate::ids::derived(&ctx.job.id, "content");

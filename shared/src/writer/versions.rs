@@ -39,6 +39,19 @@ pub enum VersionSource {
     Restore,
 }
 
+/// Whether a version was ever the content's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Saved as the content's text (it may have been superseded since).
+    #[default]
+    Saved,
+    /// An AI result that came back after a person had changed the content:
+    /// kept as a version that was never current, so nobody's edit is
+    /// overwritten; restore it to adopt it.
+    Conflict,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContentVersion {
     pub account_id: String,
@@ -58,6 +71,8 @@ pub struct ContentVersion {
     /// A user id, or `job:<job id>`.
     pub created_by: String,
     pub created_at: String,
+    #[serde(default)]
+    pub status: VersionStatus,
 }
 
 impl Item for ContentVersion {
@@ -91,6 +106,8 @@ pub struct VersionSummary {
     pub note: Option<String>,
     pub created_by: String,
     pub created_at: String,
+    #[serde(default)]
+    pub status: VersionStatus,
 }
 
 impl From<&ContentVersion> for VersionSummary {
@@ -104,6 +121,7 @@ impl From<&ContentVersion> for VersionSummary {
             note: v.note.clone(),
             created_by: v.created_by.clone(),
             created_at: v.created_at.clone(),
+            status: v.status,
         }
     }
 }
@@ -125,6 +143,17 @@ pub async fn list(
         .cursor(cursor)
         .newest_first(newest_first);
     state.store.query(&q).await
+}
+
+/// The highest version number of a content item (0 when it has none): one
+/// bounded read of the newest version key.
+pub async fn last_number(state: &AppState, t: &Tenant, site_id: &str, content_id: &str) -> AppResult<u64> {
+    #[derive(Deserialize)]
+    struct Number {
+        number: u64,
+    }
+    let q = Query::new(t, Index::Table, t.site_pk(site_id)).sk(SkCondition::BeginsWith(versions_prefix(content_id))).limit(1).newest_first(true);
+    Ok(state.store.query::<Number>(&q).await?.results.first().map_or(0, |n| n.number))
 }
 
 /// One version of a content item (404 if either is not there).
@@ -331,6 +360,7 @@ mod tests {
             note: None,
             created_by: "u".into(),
             created_at: String::new(),
+            status: VersionStatus::Saved,
         }
     }
 

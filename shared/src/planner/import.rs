@@ -532,40 +532,66 @@ fn parse_xlsx(bytes: &[u8]) -> Result<ParsedFile, ImportError> {
     ))
 }
 
+/// Rows an XLSX sheet may have (a 6 MB upload holds far fewer keyword rows).
+pub const XLSX_MAX_ROWS: u32 = 200_000;
+/// Columns an XLSX sheet may have (keyword exports have about 20).
+pub const XLSX_MAX_COLS: u32 = 256;
+
+fn too_big(what: &str) -> ImportError {
+    ImportError::Unreadable(format!(
+        "the XLSX sheet {what}; keyword sheets are limited to {XLSX_MAX_ROWS} rows and {XLSX_MAX_COLS} columns"
+    ))
+}
+
+/// Reads the first sheet cell by cell (calamine's streaming reader), never
+/// building the bounding range calamine would allocate as rows × columns: a
+/// 2 KB file with cells at A1 and XFD1048576 would ask for hundreds of GB. The
+/// sheet's declared dimension is refused first, then any cell outside the caps.
 fn read_first_sheet(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
-    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-    let unreadable = |e: &dyn std::fmt::Display| {
-        ImportError::Unreadable(format!("not a readable XLSX workbook: {e}"))
+    use calamine::{DataRef, Reader, Xlsx, open_workbook_from_rs};
+    let unreadable = |e: &dyn std::fmt::Display| ImportError::Unreadable(format!("not a readable XLSX workbook: {e}"));
+    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let Some(name) = wb.sheet_names().first().cloned() else {
+        return Err(ImportError::Unreadable("the XLSX workbook has no sheet".into()));
     };
-    let mut wb: Xlsx<_> =
-        open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(unreadable(&e)),
-        None => {
-            return Err(ImportError::Unreadable(
-                "the XLSX workbook has no sheet".into(),
-            ));
-        }
-    };
-    let cell_text = |d: &Data| -> String {
+    let mut cells = wb.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
+    let declared = cells.dimensions();
+    if declared.end.0 >= XLSX_MAX_ROWS || declared.end.1 >= XLSX_MAX_COLS {
+        return Err(too_big(&format!("declares its cells up to row {} and column {}", declared.end.0 + 1, declared.end.1 + 1)));
+    }
+    let text = |d: &DataRef| -> String {
         match d {
-            Data::Empty | Data::Error(_) => String::new(),
-            Data::String(s) => s.clone(),
-            Data::Int(i) => i.to_string(),
-            Data::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => {
-                format!("{}", *f as i64)
-            }
-            Data::Float(f) => f.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(dt) => dt.to_string(),
-            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            DataRef::Empty | DataRef::Error(_) => String::new(),
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+            DataRef::SharedString(s) => s.to_string(),
+            DataRef::Int(i) => i.to_string(),
+            DataRef::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            DataRef::Float(f) => f.to_string(),
+            DataRef::Bool(b) => b.to_string(),
+            DataRef::DateTime(dt) => dt.to_string(),
         }
     };
-    Ok(range
-        .rows()
-        .map(|r| r.iter().map(cell_text).collect())
-        .collect())
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+        let (r, c) = cell.get_position();
+        if r >= XLSX_MAX_ROWS || c >= XLSX_MAX_COLS {
+            return Err(too_big(&format!("has a cell at row {} and column {}", r + 1, c + 1)));
+        }
+        let value = text(cell.get_value());
+        if value.is_empty() {
+            continue;
+        }
+        let (r, c) = (r as usize, c as usize);
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        let row = &mut rows[r];
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = value;
+    }
+    Ok(rows)
 }
 
 // ---------------------------------------------------------------------------
@@ -1415,6 +1441,28 @@ mod tests {
         );
         // CPC 0.00 is a value, not a missing one.
         assert_eq!(find(&p, "when to replace running shoes").cpc, Some(0.0));
+    }
+
+    #[test]
+    fn xlsx_sheets_past_the_caps_are_refused_before_any_range_is_built() {
+        // Issue 10 item 9 (calamine issue 693): cells at A1 and XFD1048576
+        // would make calamine allocate rows x columns. Both the declared
+        // dimension and a far cell without one are a clear error naming the cap.
+        for (name, bytes, says) in [
+            ("declared", &include_bytes!("../../../tests/fixtures/keywords/hostile_declared_dimension.xlsx")[..], "declares its cells up to row 1048576 and column 16384"),
+            ("far cell", &include_bytes!("../../../tests/fixtures/keywords/hostile_far_cell.xlsx")[..], "has a cell at row 1048576 and column 16384"),
+        ] {
+            match parse_file(bytes) {
+                Err(ImportError::Unreadable(m)) => {
+                    assert!(m.contains(says) && m.contains("200000 rows and 256 columns"), "{name}: {m}");
+                }
+                other => panic!("{name}: a sheet past the caps gave {other:?}"),
+            }
+        }
+        // A small sheet written with inline strings still reads.
+        let p = parse(include_bytes!("../../../tests/fixtures/keywords/tiny_inline.xlsx"));
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].keyword, "lisbon trams");
     }
 
     #[test]

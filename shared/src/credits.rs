@@ -160,6 +160,22 @@ const MAX_ATTEMPTS: u32 = 200;
 /// Applies one movement atomically with its ledger line. Concurrent movements
 /// on one account serialise through the account's version.
 pub async fn apply(state: &AppState, tenant: &Tenant, m: &Movement) -> AppResult<Applied> {
+    apply_with(state, tenant, m, |_| Ok(Vec::new())).await
+}
+
+/// [`apply`] with more writes in the same transaction, built from the ledger
+/// line about to be written (e.g. the job a reservation is for, or a job's
+/// move to `cancelled` with the release of its credits): the movement and the
+/// writes land together or not at all. When one of those writes' conditions
+/// fails, nothing is applied and the result is a 409 `CONFLICT` (the caller
+/// says why); when the movement was already applied (its idempotency key),
+/// [`Applied::AlreadyApplied`].
+pub async fn apply_with(
+    state: &AppState,
+    tenant: &Tenant,
+    m: &Movement,
+    extra: impl Fn(&CreditTransaction) -> AppResult<Vec<aws_sdk_dynamodb::types::TransactWriteItem>>,
+) -> AppResult<Applied> {
     let store = &state.store;
     let guard = keys::credit_guard(tenant, &m.idempotency_key);
     for attempt in 0..MAX_ATTEMPTS {
@@ -195,14 +211,20 @@ pub async fn apply(state: &AppState, tenant: &Tenant, m: &Movement) -> AppResult
                 (":v".to_string(), AttributeValue::N(account.version.to_string())),
             ]),
         )?;
-        match store.transact(vec![update, store.tx_guard(&guard, &txn.id)?, store.tx_create(&txn)?]).await {
+        let mut ops = vec![update, store.tx_guard(&guard, &txn.id)?, store.tx_create(&txn)?];
+        ops.extend(extra(&txn)?);
+        match store.transact(ops).await {
             Ok(()) => return Ok(Applied::Done(Box::new(txn))),
-            Err(TxError::ConditionFailed(_)) => {
-                // Which condition failed is read back from the table rather than
-                // from the cancellation reasons (the emulator does not always
-                // report them faithfully).
+            Err(TxError::ConditionFailed(failed)) => {
+                // Which condition failed is confirmed from the table (the
+                // emulator does not always report the reasons).
                 if store.get::<serde_json::Value>(&guard).await?.is_some() {
                     return Ok(Applied::AlreadyApplied);
+                }
+                let extra_failed = failed.iter().any(|&i| i >= 3)
+                    || (failed.is_empty() && account_version(state, tenant).await? == account.version);
+                if extra_failed {
+                    return Err(AppError::Conflict("the change this movement goes with no longer applies".into()));
                 }
                 // Someone else moved the balance first: read again and retry.
                 tokio::time::sleep(crate::store::backoff(attempt.min(6))).await;
@@ -210,7 +232,21 @@ pub async fn apply(state: &AppState, tenant: &Tenant, m: &Movement) -> AppResult
             Err(TxError::Other(e)) => return Err(e),
         }
     }
-    Err(AppError::Conflict("the balance is changing too fast; try again".into()))
+    Err(AppError::RateLimited { message: "the balance is changing too fast; try again".into(), retry_after_secs: 1 })
+}
+
+async fn account_version(state: &AppState, tenant: &Tenant) -> AppResult<u64> {
+    let account: Account = state.store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
+    Ok(account.version)
+}
+
+/// The ledger line a movement wrote, found through its idempotency guard.
+pub async fn applied_line(state: &AppState, tenant: &Tenant, idempotency_key: &str) -> AppResult<Option<CreditTransaction>> {
+    let Some(guard) = state.store.get::<serde_json::Value>(&keys::credit_guard(tenant, idempotency_key)).await? else {
+        return Ok(None);
+    };
+    let Some(txn_id) = guard["owner"].as_str() else { return Ok(None) };
+    state.store.get(&keys::credit_txn(tenant, txn_id)).await
 }
 
 /// What a job holds: how much of its reservation came from each pool.
@@ -226,20 +262,81 @@ impl Reservation {
     }
 }
 
-/// Reserves a job's estimate. 402 `INSUFFICIENT_CREDITS` when short.
-pub async fn reserve(state: &AppState, tenant: &Tenant, job_id: &str, function: &str, estimate: f64) -> AppResult<Reservation> {
-    let m = Movement {
+fn reserve_movement(job_id: &str, function: &str, estimate: f64) -> Movement {
+    Movement {
         kind: TxnType::Reserve,
         change: Change::Spend(round(estimate)),
-        idempotency_key: format!("JOB#{job_id}#reserve"),
+        idempotency_key: reserve_key(job_id),
         job_id: Some(job_id.into()),
         function: Some(function.into()),
         charged: None,
         reason: None,
-    };
-    match apply(state, tenant, &m).await? {
-        Applied::Done(t) => Ok(Reservation { plan: -t.plan_delta, bonus: -t.bonus_delta }),
-        Applied::AlreadyApplied => Err(AppError::Conflict("credits for this job were already reserved".into())),
+    }
+}
+
+fn reserve_key(job_id: &str) -> String {
+    format!("JOB#{job_id}#reserve")
+}
+
+impl Reservation {
+    /// What a reserve ledger line took from each pool.
+    pub fn of(line: &CreditTransaction) -> Self {
+        Reservation { plan: -line.plan_delta, bonus: -line.bonus_delta }
+    }
+}
+
+/// Reserves a job's estimate. 402 `INSUFFICIENT_CREDITS` when short. A retry
+/// of a reservation that already landed (its response was lost) returns the
+/// reservation it made.
+pub async fn reserve(state: &AppState, tenant: &Tenant, job_id: &str, function: &str, estimate: f64) -> AppResult<Reservation> {
+    reserve_with(state, tenant, job_id, function, estimate, |_| Ok(Vec::new())).await
+}
+
+/// [`reserve`] with more writes in the same transaction, built from the
+/// reservation (e.g. the job item that holds it).
+pub async fn reserve_with(
+    state: &AppState,
+    tenant: &Tenant,
+    job_id: &str,
+    function: &str,
+    estimate: f64,
+    extra: impl Fn(Reservation) -> AppResult<Vec<aws_sdk_dynamodb::types::TransactWriteItem>>,
+) -> AppResult<Reservation> {
+    let m = reserve_movement(job_id, function, estimate);
+    match apply_with(state, tenant, &m, |line| extra(Reservation::of(line))).await? {
+        Applied::Done(t) => Ok(Reservation::of(&t)),
+        Applied::AlreadyApplied => match applied_line(state, tenant, &m.idempotency_key).await? {
+            Some(line) => Ok(Reservation::of(&line)),
+            None => Err(AppError::internal(format!("reservation of job {job_id} applied but its ledger line is missing"))),
+        },
+    }
+}
+
+/// Releases a job's reservation and moves the job in the same transaction
+/// (`job_update`: a conditional update of the job item). Nothing changes when
+/// the job's condition fails (409) — so a job is never left cancelled or
+/// failed with its credits still held, nor released twice.
+pub async fn release_with(
+    state: &AppState,
+    tenant: &Tenant,
+    job_id: &str,
+    function: &str,
+    held: Reservation,
+    reason: &str,
+    job_update: impl Fn() -> AppResult<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> AppResult<Applied> {
+    apply_with(state, tenant, &release_movement(job_id, function, held, reason), |_| Ok(vec![job_update()?])).await
+}
+
+fn release_movement(job_id: &str, function: &str, held: Reservation, reason: &str) -> Movement {
+    Movement {
+        kind: TxnType::Release,
+        change: Change::Refund { plan: held.plan, bonus: held.bonus },
+        idempotency_key: format!("JOB#{job_id}#final"),
+        job_id: Some(job_id.into()),
+        function: Some(function.into()),
+        charged: Some(0.0),
+        reason: Some(reason.chars().take(500).collect()),
     }
 }
 
@@ -263,16 +360,7 @@ pub async fn settle(state: &AppState, tenant: &Tenant, job_id: &str, function: &
 
 /// Releases a failed or cancelled job's whole reservation.
 pub async fn release(state: &AppState, tenant: &Tenant, job_id: &str, function: &str, held: Reservation, reason: &str) -> AppResult<Applied> {
-    let m = Movement {
-        kind: TxnType::Release,
-        change: Change::Refund { plan: held.plan, bonus: held.bonus },
-        idempotency_key: format!("JOB#{job_id}#final"),
-        job_id: Some(job_id.into()),
-        function: Some(function.into()),
-        charged: Some(0.0),
-        reason: Some(reason.chars().take(500).collect()),
-    };
-    apply(state, tenant, &m).await
+    apply(state, tenant, &release_movement(job_id, function, held, reason)).await
 }
 
 /// The billing period of an instant: `YYYY-MM` (UTC).

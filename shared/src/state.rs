@@ -33,6 +33,13 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// Interceptors installed on the AWS clients (none in production).
+#[derive(Default, Clone)]
+pub struct ClientHooks {
+    pub dynamodb: Vec<aws_sdk_dynamodb::config::SharedInterceptor>,
+    pub sqs: Vec<aws_sdk_sqs::config::SharedInterceptor>,
+}
+
 /// Whether a function needs the signing secret (tokens, cursors). Functions
 /// that do not (health, queue workers) never read it, so their IAM policy
 /// need not grant Secrets Manager access.
@@ -65,9 +72,24 @@ impl AppState {
     }
 
     pub async fn new(config: Config) -> Self {
+        Self::with_hooks(config, ClientHooks::default()).await
+    }
+
+    /// [`AppState::new`] with interceptors on the AWS clients: the test
+    /// harness injects the failures real AWS produces and the emulator never
+    /// does (transaction conflicts, throttling, a lost response after a write).
+    pub async fn with_hooks(config: Config, hooks: ClientHooks) -> Self {
         let sdk = sdk_config(&config).await;
-        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let mut dynamo_conf = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        for i in hooks.dynamodb {
+            dynamo_conf.push_interceptor(i);
+        }
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo_conf.build());
+        let mut sqs_conf = aws_sdk_sqs::config::Builder::from(&sdk);
+        for i in hooks.sqs {
+            sqs_conf.push_interceptor(i);
+        }
+        let sqs = aws_sdk_sqs::Client::from_conf(sqs_conf.build());
         let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(config.aws_endpoint_url.is_some())
             .build();

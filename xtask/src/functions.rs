@@ -23,4 +23,4 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
 }
 
 /// Event functions the local runtime drives itself (queue worker, scheduler target).
-pub const EVENT_FUNCTIONS: &[&str] = &["AiWorkerFunction", "AutomationRunnerFunction", "BillingFunction"];
+pub const EVENT_FUNCTIONS: &[&str] = &["AiWorkerFunction", "AutomationRunnerFunction", "BillingFunction", "JobSweeperFunction"];

@@ -61,6 +61,8 @@ fn test(extra: &[String]) -> Result<()> {
     let mut c = cargo();
     c.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
     c.env("IGNY8_TEST_AWS_ENDPOINT", emulator.endpoint());
+    // The import-parser fuzz test runs its full minute here (3 s under plain cargo test).
+    c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
     let result = run(c, "cargo test --workspace --all-targets");
     drop(emulator);
     result?;
@@ -136,6 +138,7 @@ fn dev(args: &[String]) -> Result<()> {
         let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
         let worker = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
         let dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_dlq_url.clone()));
+        let sweeper = tokio::spawn(xtask::worker::sweep_every(state.clone(), std::time::Duration::from_secs(60)));
         println!();
         println!("IGNY8 is running locally.");
         println!("  API        http://{addr}/api/v1/   (try: curl http://{addr}/api/v1/health/)");
@@ -144,6 +147,7 @@ fn dev(args: &[String]) -> Result<()> {
         println!("  table      {}", res.table);
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);
         println!("  worker     polling ai-jobs and its dead-letter queue ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
+        println!("  sweeper    every 60 s: fails jobs stuck past their lease (credits back), re-sends stale queued ones");
         println!(
             "  demo       {} / {}  (account {}{}{})",
             xtask::demo::DEMO_EMAIL,
@@ -162,6 +166,7 @@ fn dev(args: &[String]) -> Result<()> {
         server.abort();
         worker.abort();
         dead_letters.abort();
+        sweeper.abort();
         println!("\nstopping …");
         anyhow::Ok(())
     });

@@ -90,3 +90,14 @@ pub async fn run(state: Arc<AppState>, registry: &'static Registry, queue_url: S
         }
     }
 }
+
+/// Runs the job sweeper (the scheduled `job-sweeper` function) every `period`,
+/// as EventBridge Scheduler does in AWS.
+pub async fn sweep_every(state: Arc<AppState>, period: Duration) {
+    loop {
+        tokio::time::sleep(period).await;
+        if let Err(e) = igny8_job_sweeper::handle(state.clone(), igny8_job_sweeper::Sweep::default()).await {
+            tracing::warn!(error = %e, "local job sweep failed");
+        }
+    }
+}

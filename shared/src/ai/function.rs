@@ -95,18 +95,23 @@ pub async fn submit(state: &AppState, p: &Principal, f: &dyn AiFunction, input: 
     job.credits_estimate = prepared.estimate;
     job.created_by = Some(p.user_id.clone());
     job.result = Some(json!({ "preview": prepared.preview }));
-    let held = crate::credits::reserve(state, &tenant, &job.id, f.name(), prepared.estimate).await?;
+    // The reservation and the job that holds it are one transaction: credits
+    // are never taken without a job to give them back, and a retry of a
+    // transaction whose answer was lost finds both.
+    let held = crate::credits::reserve_with(state, &tenant, &job.id, f.name(), prepared.estimate, |held| {
+        let mut with = job.clone();
+        with.reservation = Some(held);
+        Ok(vec![state.store.tx_create(&with)?])
+    })
+    .await?;
     job.reservation = Some(held);
-    let queued = async {
-        state.store.create(&job).await?;
-        crate::jobs::send(state, &job).await
-    }
-    .await;
-    if let Err(e) = queued {
-        // Nothing will run: give the credits back (idempotent per job).
-        let _ = crate::credits::release(state, &tenant, &job.id, f.name(), held, "could not be queued").await;
-        let _ = state.store.delete(&crate::store::Item::key(&job)).await;
-        return Err(e);
+    if let Err(e) = crate::jobs::send(state, &job).await {
+        // Nothing will run: fail the job and give the credits back together.
+        // Should that fail too, the sweeper sends the message again later.
+        match crate::jobs::fail_open_job(state, &job, "could not be queued").await {
+            Ok(_) => return Err(e),
+            Err(e2) => tracing::error!(error = ?e2, job_id = %job.id, "queueing failed and so did failing the job; the sweeper will resend it"),
+        }
     }
     Ok(Submission::Queued(Box::new(job)))
 }

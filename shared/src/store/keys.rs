@@ -29,6 +29,7 @@
 //! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
 //! | accounts (monthly grant sweep) | GSI1 | `ACCOUNTS` | `<a>` |
 //! | running-job slot of an account (lease) | table | `ACCT#<a>` | `SLOT#<n>` |
+//! | open jobs due for the sweeper (sparse: queued/running only; 8 shards by job id) | GSI2 | `JOBS#OPEN#<shard>` | `<due epoch, 12 digits>#<a>#<job>` (query `< now`) |
 //! | provider request counter per minute (global quota) | table | `RATE#<provider>` | `<minute>` (TTL) |
 //! | site by id | table | `ACCT#<a>` | `SITE#<s>` |
 //! | sites of an account | table | `ACCT#<a>` | begins_with `SITE#` |
@@ -155,6 +156,24 @@ pub const JOB_PREFIX: &str = "JOB#";
 /// GSI1 partition of jobs by status.
 pub fn job_status_gsi(t: &Tenant, status: &str) -> String {
     format!("{}#JOBSTATUS#{}", t.pk(), status)
+}
+
+/// Shards of the open-jobs index, so job writes never pile on one index partition.
+pub const OPEN_JOB_SHARDS: u32 = 8;
+
+pub fn open_job_shard(shard: u32) -> String {
+    format!("JOBS#OPEN#{shard}")
+}
+
+/// GSI2 keys of an open job due for the sweeper at `due` (epoch seconds).
+pub fn open_job_gsi(job_id: &str, due: i64, account_id: &str) -> (String, String) {
+    let shard = job_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % OPEN_JOB_SHARDS;
+    (open_job_shard(shard), format!("{:012}#{account_id}#{job_id}", due.max(0)))
+}
+
+/// The sort key every open job due before `now` sorts below.
+pub fn open_job_due_below(now: i64) -> String {
+    format!("{:012}#", now.max(0))
 }
 
 /// An automation execution record.

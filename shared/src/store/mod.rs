@@ -110,6 +110,17 @@ impl Query {
         self
     }
 
+    /// What a cursor is bound to besides the partition: the index and the
+    /// sort-key condition (one partition holds several lists).
+    pub fn list_id(&self) -> String {
+        let sk = match &self.sk {
+            SkCondition::Any => String::new(),
+            SkCondition::BeginsWith(p) => format!("^{p}"),
+            SkCondition::Between(a, b) => format!("[{a},{b}]"),
+        };
+        format!("{}|{sk}|{}", self.index.name().unwrap_or("T"), if self.newest_first { "desc" } else { "asc" })
+    }
+
     pub fn new(tenant: &Tenant, index: Index, pk: impl Into<String>) -> Self {
         Self {
             tenant: tenant.clone(),
@@ -176,6 +187,8 @@ pub struct Store {
 }
 
 const MAX_BATCH: usize = 25;
+/// Tries of a transaction cancelled by contention (conflict, throttling).
+pub const TX_ATTEMPTS: u32 = 10;
 const BATCH_PARALLELISM: usize = 4;
 const BATCH_ATTEMPTS: u32 = 8;
 
@@ -185,6 +198,54 @@ fn sdk_err<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(op:
 
 fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// Why a `TransactWriteItems` call failed, as far as retrying is concerned.
+#[derive(Debug, PartialEq, Eq)]
+enum TxFailure {
+    /// Conditions failed (indexes of the operations): the caller decides.
+    Conditions(Vec<usize>),
+    /// Contention or throttling (the reason codes): worth another try as is.
+    Contention(String),
+    /// Anything else.
+    Other,
+}
+
+/// Cancellation reasons that mean "try again", not "your condition is false".
+const CONTENTION_REASONS: [&str; 3] = ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
+/// Error codes of the whole call that mean the same.
+const CONTENTION_ERRORS: [&str; 5] = [
+    "TransactionInProgressException",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+];
+
+fn classify_tx_failure<R>(e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>) -> TxFailure {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    let Some(service) = e.as_service_error() else { return TxFailure::Other };
+    if let E::TransactionCanceledException(tc) = service {
+        let codes: Vec<&str> = tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+        return classify_reasons(&codes);
+    }
+    match service.code() {
+        Some(code) if CONTENTION_ERRORS.contains(&code) => TxFailure::Contention(code.to_string()),
+        _ => TxFailure::Other,
+    }
+}
+
+/// Decides from the per-operation reason codes, in the order DynamoDB reports
+/// them: a failed condition wins (retrying would fail it again); otherwise a
+/// conflict or throttle is retried. moto sometimes reports no reasons at all
+/// for a failed condition.
+fn classify_reasons(codes: &[&str]) -> TxFailure {
+    let failed: Vec<usize> = codes.iter().enumerate().filter(|(_, c)| **c == "ConditionalCheckFailed").map(|(i, _)| i).collect();
+    if !failed.is_empty() || codes.is_empty() {
+        return TxFailure::Conditions(failed);
+    }
+    let contended: Vec<&str> = codes.iter().copied().filter(|c| CONTENTION_REASONS.contains(c)).collect();
+    if contended.is_empty() { TxFailure::Other } else { TxFailure::Contention(contended.join(",")) }
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -426,9 +487,10 @@ impl Store {
                 names.insert("#sk".into(), sk_attr.into());
             }
         }
+        let list = q.list_id();
         let start_key = match &q.cursor {
             Some(c) => Some(
-                cursor::decode(&self.cursor_key, &q.tenant, &q.pk, c)?
+                cursor::decode(&self.cursor_key, &q.tenant, &q.pk, &list, c)?
                     .into_iter()
                     .map(|(k, v)| (k, s(v)))
                     .collect::<Attrs>(),
@@ -468,7 +530,7 @@ impl Store {
                     _ => None,
                 })
                 .collect();
-            cursor::encode(&self.cursor_key, &q.tenant, &q.pk, plain)
+            cursor::encode(&self.cursor_key, &q.tenant, &q.pk, &list, plain)
         });
         Ok(Page { results, next_cursor })
     }
@@ -485,6 +547,34 @@ impl Store {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", index.pk_attr())
             .expression_attribute_values(":pk", s(pk))
+            .limit(100)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_err("Query", e))?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
+        Ok((items, out.last_evaluated_key.filter(|k| !k.is_empty())))
+    }
+
+    /// [`Store::query_platform`] limited to sort keys below `sk_below` (e.g.
+    /// the open jobs due before now).
+    pub async fn query_platform_below<T: DeserializeOwned>(
+        &self,
+        index: Index,
+        pk: &str,
+        sk_below: &str,
+        start: Option<Attrs>,
+    ) -> AppResult<(Vec<T>, Option<Attrs>)> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.name().map(str::to_string))
+            .key_condition_expression("#pk = :pk AND #sk < :below")
+            .expression_attribute_names("#pk", index.pk_attr())
+            .expression_attribute_names("#sk", index.sk_attr())
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":below", s(sk_below))
             .limit(100)
             .set_exclusive_start_key(start)
             .send()
@@ -513,31 +603,45 @@ impl Store {
 
     /// Runs up to 100 operations atomically. A failed condition reports which
     /// operations failed, so callers can say why (e.g. "email taken").
+    ///
+    /// Real DynamoDB also cancels a transaction that merely collides with
+    /// another one on the same item (`TransactionConflict`) or is throttled;
+    /// the emulator never does. Those cancellations are retried here with
+    /// jittered backoff, resending the same items under the same client
+    /// request token (so a retry of a transaction that did land is answered
+    /// from DynamoDB's idempotency window, not applied twice). When the item
+    /// stays contended past [`TX_ATTEMPTS`], the caller gets a 429 with
+    /// `Retry-After` — never a 500.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc)) =
-                    e.as_service_error()
-                {
-                    let failed: Vec<usize> = tc
-                        .cancellation_reasons()
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
-                        .map(|(i, _)| i)
-                        .collect();
-                    if !failed.is_empty() {
-                        return Err(TxError::ConditionFailed(failed));
-                    }
-                    // moto may omit reasons; treat an unexplained cancellation as a condition failure
-                    if tc.cancellation_reasons().is_empty() {
-                        return Err(TxError::ConditionFailed(Vec::new()));
-                    }
+        let token = crate::ids::new_id();
+        let mut contention = String::new();
+        for attempt in 0..TX_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send()
+                .await;
+            let e = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            match classify_tx_failure(&e) {
+                TxFailure::Conditions(failed) => return Err(TxError::ConditionFailed(failed)),
+                TxFailure::Contention(why) => {
+                    tracing::debug!(attempt, %why, "transaction contended; retrying");
+                    contention = why;
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
-                Err(TxError::Other(sdk_err("TransactWriteItems", e)))
+                TxFailure::Other => return Err(TxError::Other(sdk_err("TransactWriteItems", e))),
             }
         }
+        tracing::warn!(%contention, attempts = TX_ATTEMPTS, "transaction still contended; giving up");
+        Err(TxError::Other(AppError::RateLimited {
+            message: "the data is being changed by other requests right now; retry in a moment".into(),
+            retry_after_secs: 1,
+        }))
     }
 
     /// A transaction step: create an item (fails if it exists).
@@ -726,6 +830,17 @@ mod tests {
         assert!(expired(&attrs, 5) && !expired(&attrs, 4));
         let back: Thing = from_attrs(attrs).unwrap();
         assert_eq!(back, t);
+    }
+
+    #[test]
+    fn cancellation_reasons_decide_between_condition_and_retry() {
+        assert_eq!(classify_reasons(&["None", "ConditionalCheckFailed"]), TxFailure::Conditions(vec![1]));
+        assert_eq!(classify_reasons(&[]), TxFailure::Conditions(vec![]));
+        // A failed condition wins over a conflict on another item: retrying cannot help.
+        assert_eq!(classify_reasons(&["TransactionConflict", "ConditionalCheckFailed"]), TxFailure::Conditions(vec![1]));
+        assert_eq!(classify_reasons(&["None", "TransactionConflict", "None"]), TxFailure::Contention("TransactionConflict".into()));
+        assert_eq!(classify_reasons(&["ThrottlingError", "None"]), TxFailure::Contention("ThrottlingError".into()));
+        assert_eq!(classify_reasons(&["ValidationError", "None"]), TxFailure::Other);
     }
 
     #[test]

@@ -175,7 +175,7 @@ fn stored_zip(files: &[(&str, String)]) -> Vec<u8> {
             h.extend((name.len() as u16).to_le_bytes());
             h.extend(0u16.to_le_bytes()); // extra
             if central_entry {
-                h.extend([0u8; 8]); // comment len, disk, internal attrs
+                h.extend([0u8; 6]); // comment len, disk, internal attrs
                 h.extend(0u32.to_le_bytes()); // external attrs
                 h.extend(offset.to_le_bytes());
             }

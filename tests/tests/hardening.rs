@@ -31,9 +31,9 @@ async fn ledger_matches_balance(s: &Setup, before: f64) {
 async fn fifty_concurrent_spends_survive_injected_conflicts_throttling_and_lost_answers() {
     let s = setup("hard-race").await;
     let faults = Faults::new()
-        .with(Rule::new("TransactWriteItems", Fault::LostResponse).containing(&s.tenant.account_id()).containing("#reserve").at_most(2))
-        .with(Rule::new("TransactWriteItems", Fault::TransactionConflict).containing(&s.tenant.account_id()).every(3))
-        .with(Rule::new("TransactWriteItems", Fault::Throttle).containing(&s.tenant.account_id()).every(7));
+        .with(Rule::new("TransactWriteItems", Fault::LostResponse).containing(s.tenant.account_id()).containing("#reserve").at_most(2))
+        .with(Rule::new("TransactWriteItems", Fault::TransactionConflict).containing(s.tenant.account_id()).every(3))
+        .with(Rule::new("TransactWriteItems", Fault::Throttle).containing(s.tenant.account_id()).every(7));
     let state = faults.state().await;
     let before = balance(&s).await;
     assert_eq!(before, 100.0);
@@ -70,7 +70,7 @@ async fn fifty_concurrent_spends_survive_injected_conflicts_throttling_and_lost_
 #[tokio::test]
 async fn a_transaction_that_stays_contended_is_a_429_and_writes_nothing() {
     let s = setup("hard-busy").await;
-    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::TransactionConflict).containing(&s.tenant.account_id()));
+    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::TransactionConflict).containing(s.tenant.account_id()));
     let state = faults.state().await;
     let f = TitleFn { executions: Arc::default() };
     let err = match submit(&state, &s.owner, &f, json!({"topic": "busy", "cost": 10.0}), false).await {
@@ -166,7 +166,7 @@ async fn a_cancel_whose_release_fails_leaves_the_job_queued_and_cancellable() {
     let s = setup("hard-cancel").await;
     let before = balance(&s).await;
     let job = submitted(&s, 10.0).await;
-    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::Throttle).containing(&s.tenant.account_id()));
+    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::Throttle).containing(s.tenant.account_id()));
     let state = faults.state().await;
     let err = igny8::jobs::cancel(&state, &s.tenant, &job.id).await.expect_err("every transaction was throttled");
     assert_eq!(err.code(), "RATE_LIMITED", "{err:?}");

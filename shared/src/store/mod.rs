@@ -13,8 +13,8 @@ use crate::error::{AppError, AppResult};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-    WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use futures::StreamExt;
 use keys::{Index, Key, Tenant};
@@ -176,6 +176,7 @@ pub struct Store {
 }
 
 const MAX_BATCH: usize = 25;
+const MAX_BATCH_GET: usize = 100;
 const BATCH_PARALLELISM: usize = 4;
 const BATCH_ATTEMPTS: u32 = 8;
 
@@ -366,6 +367,37 @@ impl Store {
             .await
             .map_err(|e| sdk_err("DeleteItem", e))?;
         Ok(out.attributes.is_some())
+    }
+
+    /// Deletes an item if it is still at `version`: a stale delete is a 409
+    /// `CONFLICT`, a missing item a 404.
+    pub async fn delete_versioned(&self, key: &Key, version: u64, entity: &str) -> AppResult<()> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .condition_expression("attribute_exists(PK) AND #v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                let exists = e.as_service_error().is_some_and(|s| match s {
+                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c) => c.item().is_some(),
+                    _ => false,
+                });
+                if exists {
+                    Err(AppError::Conflict(format!("{entity} was changed since version {version}; reload it and retry")))
+                } else {
+                    Err(AppError::not_found(entity))
+                }
+            }
+            Err(e) => Err(sdk_err("DeleteItem", e)),
+        }
     }
 
     /// Runs a low-level update expression (counters, status moves) with an
@@ -653,6 +685,52 @@ impl Store {
             })
             .collect::<AppResult<Vec<_>>>()?;
         self.batch_write(requests).await
+    }
+
+    /// Reads many items by key (strongly consistent): BatchGetItem with 100
+    /// keys per call, up to 4 calls in flight, unprocessed keys retried with
+    /// backoff. Absent and expired items are left out; order is not kept.
+    /// Repeated keys are read once.
+    pub async fn batch_get<T: DeserializeOwned>(&self, keys: &[Key]) -> AppResult<Vec<T>> {
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<&Key> = keys.iter().filter(|k| seen.insert((k.pk.as_str(), k.sk.as_str()))).collect();
+        let chunks: Vec<Vec<Attrs>> = unique.chunks(MAX_BATCH_GET).map(|c| c.iter().map(|k| key_attrs(k)).collect()).collect();
+        let results: Vec<AppResult<Vec<Attrs>>> = futures::stream::iter(chunks)
+            .map(|chunk| self.get_chunk(chunk))
+            .buffer_unordered(BATCH_PARALLELISM)
+            .collect()
+            .await;
+        let now = crate::ids::now_epoch();
+        let mut out = Vec::with_capacity(unique.len());
+        for items in results {
+            for attrs in items? {
+                if !expired(&attrs, now) {
+                    out.push(from_attrs(attrs)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get_chunk(&self, mut keys: Vec<Attrs>) -> AppResult<Vec<Attrs>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for attempt in 0..BATCH_ATTEMPTS {
+            let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(AppError::internal)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| sdk_err("BatchGetItem", e))?;
+            found.extend(out.responses.and_then(|mut m| m.remove(&self.table)).unwrap_or_default());
+            keys = out.unprocessed_keys.and_then(|mut m| m.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            if keys.is_empty() {
+                return Ok(found);
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(AppError::internal(format!("{} keys still unprocessed after {BATCH_ATTEMPTS} attempts", keys.len())))
     }
 
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> AppResult<usize> {

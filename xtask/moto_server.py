@@ -18,9 +18,11 @@ operation asked for ReturnValuesOnConditionCheckFailure=ALL_OLD and the item
 exists) or `None`.
 
 """
+import bisect
 import copy
 import functools
 import threading
+from decimal import Decimal
 
 from moto.dynamodb.exceptions import (
     MockValidationException,
@@ -32,6 +34,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.comparisons import get_filter_expression as _condition
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.server import main
 
 _lock = threading.RLock()
@@ -134,6 +137,77 @@ def transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _plain(value):
+    """A DynamoType (or its wire dict) as a natively ordered Python value."""
+    t = value if isinstance(value, DynamoType) else DynamoType(value)
+    return Decimal(t.value) if t.type == "N" else t.value
+
+
+_moto_query = Table.query
+
+
+def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+           projection_expressions, index_name=None, consistent_read=False, filter_expression=None,
+           hash_key_conditions=None, range_key_conditions=None, **filter_kwargs):
+    if (filter_kwargs or (hash_key_conditions and len(hash_key_conditions) > 1)
+            or (range_key_conditions and len(range_key_conditions) > 1) or not self.range_key_attr):
+        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                           scan_index_forward, projection_expressions, index_name, consistent_read,
+                           filter_expression, hash_key_conditions=hash_key_conditions,
+                           range_key_conditions=range_key_conditions, **filter_kwargs)
+    table_pk, table_sk = self.hash_key_attr, self.range_key_attr
+    if index_name:
+        index = self.get_index(index_name, error_if_not=True)
+        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+        if len(hashes) != 1 or len(ranges) > 1:
+            return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                               scan_index_forward, projection_expressions, index_name, consistent_read,
+                               filter_expression, hash_key_conditions=hash_key_conditions,
+                               range_key_conditions=range_key_conditions, **filter_kwargs)
+        pk_attr, sk_attr = hashes[0], (ranges[0] if ranges else None)
+        wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
+        candidates = [
+            item for part in self.items.values() for item in part.values()
+            if (v := item.attrs.get(pk_attr)) is not None and v == wanted and (sk_attr is None or sk_attr in item.attrs)
+        ]
+        order = (sk_attr, table_pk, table_sk) if sk_attr else (table_pk, table_sk)
+    else:
+        pk_attr, sk_attr = table_pk, table_sk
+        wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
+        candidates = list(self.items.get(wanted, {}).values())
+        order = (table_sk,)
+    if range_comparison and sk_attr:
+        candidates = [i for i in candidates if i.attrs[sk_attr].compare(range_comparison, range_objs)]
+    keyed = sorted(((tuple(_plain(i.attrs[a]) for a in order), i) for i in candidates), key=lambda p: p[0])
+    keys = [k for k, _ in keyed]
+    if exclusive_start_key:
+        start = tuple(_plain(exclusive_start_key[a]) for a in order)
+        keyed = keyed[bisect.bisect_right(keys, start):] if scan_index_forward else keyed[:bisect.bisect_left(keys, start)]
+    ordered = [i for _, i in keyed]
+    if scan_index_forward is False:
+        ordered.reverse()
+    results, size, last_evaluated_key = [], 0, None
+    for pos, item in enumerate(ordered):
+        if len(results) == limit or size + item.size() > 1_000_000:
+            last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
+            break
+        results.append(item)
+        size += item.size()
+    scanned = len(results)
+    results = copy.deepcopy(results)
+    if index_name:
+        results = [self.get_index(index_name).project(r) for r in results]
+    if filter_expression is not None:
+        results = [r for r in results if filter_expression.expr(r)]
+    if projection_expressions:
+        results = [r.project(projection_expressions) for r in results]
+    return results, scanned, last_evaluated_key
+
+
+Table.query = _query
 
 for _name in (
     "put_item", "get_item", "query", "scan", "update_item", "delete_item",

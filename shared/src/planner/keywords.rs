@@ -431,12 +431,13 @@ fn check_ids(ids: &[String]) -> AppResult<()> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub format: Option<import::SourceFormat>,
+    /// Data rows in the file: distinct keywords + in-file duplicates + invalid rows.
     pub rows: usize,
     pub created: usize,
     pub updated: usize,
     /// Rows not written: unchanged keywords, invalid rows and rows over the plan's limit.
     pub skipped: usize,
-    /// Rows the parser rejected (listed in `errors`).
+    /// Rows the parser rejected (their errors are listed in `errors`).
     #[serde(default)]
     pub invalid: usize,
     pub duplicates_in_file: usize,
@@ -584,12 +585,12 @@ fn add_chunk(report: &mut ImportReport, touched: &mut BTreeSet<String>, out: Chu
 }
 
 fn new_report(parsed: &mut ParsedFile) -> ImportReport {
-    let invalid = parsed.errors.len();
+    let invalid = parsed.errors.iter().map(|e| e.row).collect::<BTreeSet<_>>().len();
     let mut errors = std::mem::take(&mut parsed.errors);
     errors.truncate(MAX_REPORTED_ERRORS);
     ImportReport {
         format: Some(parsed.format),
-        rows: parsed.rows.len() + invalid,
+        rows: parsed.rows.len() + parsed.duplicates_in_file + invalid,
         invalid,
         skipped: invalid,
         duplicates_in_file: parsed.duplicates_in_file,

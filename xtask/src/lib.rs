@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod pytools;
 pub mod provision;
 pub mod scale;
+pub mod bench_scale;
 pub mod template;
 pub mod worker;
 

@@ -8,6 +8,7 @@
 
 pub mod cursor;
 pub mod keys;
+pub mod metrics;
 
 use crate::error::{AppError, AppResult};
 use aws_sdk_dynamodb::Client;
@@ -177,6 +178,8 @@ pub struct Store {
 
 const MAX_BATCH: usize = 25;
 const MAX_BATCH_GET: usize = 100;
+/// Items per page of service reads ([`Store::query_all`]).
+pub const SERVICE_PAGE: i32 = 1_000;
 const BATCH_PARALLELISM: usize = 4;
 const BATCH_ATTEMPTS: u32 = 8;
 
@@ -273,6 +276,7 @@ impl Store {
 
     /// Reads one item; an expired (TTL) item reads as absent.
     pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> AppResult<Option<T>> {
+        metrics::count(metrics::Op::Get, 1);
         let out = self
             .client
             .get_item()
@@ -290,6 +294,7 @@ impl Store {
 
     /// Writes an item unconditionally.
     pub async fn put<T: Item>(&self, item: &T) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -302,6 +307,7 @@ impl Store {
 
     /// Creates an item; 409 `CONFLICT` if one with the same key exists.
     pub async fn create<T: Item>(&self, item: &T) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         match self
             .client
             .put_item()
@@ -321,6 +327,7 @@ impl Store {
     /// caller read (`item.version()`); bumps the version. A stale write is a
     /// 409 `CONFLICT`, a missing item a 404.
     pub async fn update_versioned<T: Versioned>(&self, item: &mut T) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         let expected = item.version();
         item.set_version(expected + 1);
         let result = self
@@ -357,6 +364,7 @@ impl Store {
 
     /// Deletes an item; returns whether it existed.
     pub async fn delete(&self, key: &Key) -> AppResult<bool> {
+        metrics::count(metrics::Op::Write, 1);
         let out = self
             .client
             .delete_item()
@@ -372,6 +380,7 @@ impl Store {
     /// Deletes an item if it is still at `version`: a stale delete is a 409
     /// `CONFLICT`, a missing item a 404.
     pub async fn delete_versioned(&self, key: &Key, version: u64, entity: &str) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         let result = self
             .client
             .delete_item()
@@ -411,6 +420,7 @@ impl Store {
         names: &[(&str, &str)],
         values: Attrs,
     ) -> AppResult<Option<Attrs>> {
+        metrics::count(metrics::Op::Write, 1);
         let mut req = self
             .client
             .update_item()
@@ -435,10 +445,15 @@ impl Store {
     /// Reads one page of a partition. The cursor is opaque, signed and bound
     /// to the tenant and the partition; anything else is a 400.
     pub async fn query<T: DeserializeOwned>(&self, q: &Query) -> AppResult<Page<T>> {
+        self.query_page(q, q.limit.clamp(1, 100)).await
+    }
+
+    /// One page of up to `limit` items (service reads take up to
+    /// [`SERVICE_PAGE`] per call; DynamoDB also ends a page at 1 MB).
+    async fn query_page<T: DeserializeOwned>(&self, q: &Query, limit: i32) -> AppResult<Page<T>> {
         if !q.tenant.owns_pk(&q.pk) {
             return Err(AppError::internal(format!("query of partition {} outside tenant", q.pk)));
         }
-        let limit = q.limit.clamp(1, 100);
         let pk_attr = q.index.pk_attr();
         let sk_attr = q.index.sk_attr();
         let mut cond = "#pk = :pk".to_string();
@@ -491,6 +506,8 @@ impl Store {
             .send()
             .await
             .map_err(|e| sdk_err("Query", e))?;
+        metrics::count(metrics::Op::QueryPage, 1);
+        metrics::count(metrics::Op::QueryItem, out.scanned_count.max(0) as u64);
         let results = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
         let next_cursor = out.last_evaluated_key.filter(|k| !k.is_empty()).map(|k| {
             let plain: BTreeMap<String, String> = k
@@ -529,10 +546,11 @@ impl Store {
     /// Reads every item of a partition (bounded by `max_items`), following
     /// pages internally. For service code, not for API lists.
     pub async fn query_all<T: DeserializeOwned>(&self, q: &Query, max_items: usize) -> AppResult<Vec<T>> {
-        let mut q = q.clone().limit(100);
+        let mut q = q.clone();
         let mut all = Vec::new();
         loop {
-            let page = self.query::<T>(&q).await?;
+            let want = max_items.saturating_sub(all.len()).clamp(1, SERVICE_PAGE as usize) as i32;
+            let page = self.query_page::<T>(&q, want).await?;
             all.extend(page.results);
             match page.next_cursor {
                 Some(c) if all.len() < max_items => q.cursor = Some(c),
@@ -546,6 +564,7 @@ impl Store {
     /// Runs up to 100 operations atomically. A failed condition reports which
     /// operations failed, so callers can say why (e.g. "email taken").
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        metrics::count(metrics::Op::TransactItem, items.len() as u64);
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -713,6 +732,7 @@ impl Store {
     }
 
     async fn get_chunk(&self, mut keys: Vec<Attrs>) -> AppResult<Vec<Attrs>> {
+        metrics::count(metrics::Op::BatchGetItem, keys.len() as u64);
         let mut found = Vec::with_capacity(keys.len());
         for attempt in 0..BATCH_ATTEMPTS {
             let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(AppError::internal)?;
@@ -746,6 +766,7 @@ impl Store {
     }
 
     async fn write_chunk(&self, mut chunk: Vec<WriteRequest>) -> AppResult<()> {
+        metrics::count(metrics::Op::BatchWriteItem, chunk.len() as u64);
         for attempt in 0..BATCH_ATTEMPTS {
             let out = self
                 .client

@@ -1,19 +1,213 @@
 """Starts moto's server with DynamoDB operations serialised.
 
-moto's DynamoDB backend is not thread-safe: `transact_write_items` snapshots
-the tables and, when a condition fails, restores the snapshot, which erases
-writes that other request threads made in between. Real DynamoDB isolates
-transactions; this launcher restores that by running every DynamoDB backend
-operation under one lock (the server stays threaded, so SQS long polls do not
-block it). Usage is the same as moto_server: -H HOST -p PORT.
+moto's DynamoDB backend is not thread-safe: its `transact_write_items`
+snapshots the tables and, when a condition fails, restores the snapshot, which
+erases writes that other request threads made in between. Real DynamoDB
+isolates transactions; this launcher restores that by running every DynamoDB
+backend operation under one lock (the server stays threaded, so SQS long polls
+do not block it). Usage is the same as moto_server: -H HOST -p PORT.
+
+With the lock held nothing else can change the table, so a transaction needs
+no snapshot of it: `transact_write_items` below checks every condition first,
+then applies every write, keeping a copy of only the items it touches so that
+a write failing half-way is undone. Its cost is that of its writes, whatever
+the table size (moto's own deep-copies every table for each transaction:
+~900 ms at 12,000 items). Cancellation reasons are reported per item, in
+order, as DynamoDB does: `ConditionalCheckFailed` (with `Item` when the
+operation asked for ReturnValuesOnConditionCheckFailure=ALL_OLD and the item
+exists) or `None`.
+
 """
+import bisect
+import copy
 import functools
 import threading
+from decimal import Decimal
 
+from moto.dynamodb.exceptions import (
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.comparisons import get_filter_expression as _condition
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.server import main
 
 _lock = threading.RLock()
+
+_OPS = ("ConditionCheck", "Put", "Delete", "Update")
+
+
+def _item_key(table, op_type, op):
+    """The key attributes an operation addresses, and their typed values."""
+    if op_type == "Put":
+        attrs = op["Item"]
+        key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = attrs[table.range_key_attr]
+    else:
+        key = op["Key"]
+    if table.hash_key_attr not in key or (table.has_range_key and table.range_key_attr not in key):
+        raise MockValidationException("The provided key element does not match the schema")
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = DynamoType(key[table.range_key_attr]) if table.has_range_key else None
+    return key, hash_value, range_value
+
+
+def _restore(table, hash_value, range_value, original):
+    """Puts an item back as it was before the transaction (absent or a copy)."""
+    if original is None:
+        table.delete_item(hash_value, range_value)
+    elif range_value is not None:
+        table.items[hash_value][range_value] = original
+    else:
+        table.items[hash_value] = original
+
+
+def transact_write_items(self, transact_items):
+    """All or nothing, conditions first, no table snapshot (runs under `_lock`)."""
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    # 1. Shape: one operation per entry, one entry per item.
+    plan = []
+    seen = set()
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException()
+        op_type, op = next(iter(entry.items()))
+        if op_type not in _OPS:
+            raise MockValidationException(f"Unsupported transaction operation {op_type}")
+        table = self.get_table(op["TableName"])
+        key, hash_value, range_value = _item_key(table, op_type, op)
+        ident = (op["TableName"], hash_value, range_value)
+        if ident in seen:
+            raise MultipleTransactionsException()
+        seen.add(ident)
+        plan.append((op_type, op, table, key, hash_value, range_value))
+    # 2. Every condition, against the table as it is.
+    reasons = []
+    for op_type, op, table, _key, hash_value, range_value in plan:
+        current = table.get_item(hash_value, range_value)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            check = _condition(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+            if not check.expr(current):
+                item = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current is not None:
+                    item = current.to_json()["Attributes"]
+                reasons.append(("ConditionalCheckFailed", "The conditional request failed", item))
+                continue
+        reasons.append((None, None, None))
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+    # 3. Every write; a write that fails undoes the ones before it.
+    applied = []
+    for index, (op_type, op, table, key, hash_value, range_value) in enumerate(plan):
+        if op_type == "ConditionCheck":
+            continue
+        original = copy.deepcopy(table.get_item(hash_value, range_value))
+        try:
+            if op_type == "Put":
+                table.put_item(op["Item"])
+            elif op_type == "Delete":
+                table.delete_item(hash_value, range_value)
+            else:
+                self.update_item(
+                    op["TableName"],
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=op.get("ExpressionAttributeNames"),
+                    expression_attribute_values=op.get("ExpressionAttributeValues"),
+                )
+            applied.append((table, hash_value, range_value, original))
+        except Exception as e:  # noqa: BLE001 - any failure cancels the whole transaction
+            # update_item may have created or changed the item before failing
+            applied.append((table, hash_value, range_value, original))
+            for t, h, r, o in reversed(applied):
+                _restore(t, h, r, o)
+            if isinstance(e, MockValidationException):
+                raise
+            failed = [(None, None, None)] * len(plan)
+            failed[index] = (type(e).__name__, str(e), None)
+            raise TransactionCanceledException(failed)
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _plain(value):
+    """A DynamoType (or its wire dict) as a natively ordered Python value."""
+    t = value if isinstance(value, DynamoType) else DynamoType(value)
+    return Decimal(t.value) if t.type == "N" else t.value
+
+
+_moto_query = Table.query
+
+
+def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+           projection_expressions, index_name=None, consistent_read=False, filter_expression=None,
+           hash_key_conditions=None, range_key_conditions=None, **filter_kwargs):
+    if (filter_kwargs or (hash_key_conditions and len(hash_key_conditions) > 1)
+            or (range_key_conditions and len(range_key_conditions) > 1) or not self.range_key_attr):
+        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                           scan_index_forward, projection_expressions, index_name, consistent_read,
+                           filter_expression, hash_key_conditions=hash_key_conditions,
+                           range_key_conditions=range_key_conditions, **filter_kwargs)
+    table_pk, table_sk = self.hash_key_attr, self.range_key_attr
+    if index_name:
+        index = self.get_index(index_name, error_if_not=True)
+        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+        if len(hashes) != 1 or len(ranges) > 1:
+            return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                               scan_index_forward, projection_expressions, index_name, consistent_read,
+                               filter_expression, hash_key_conditions=hash_key_conditions,
+                               range_key_conditions=range_key_conditions, **filter_kwargs)
+        pk_attr, sk_attr = hashes[0], (ranges[0] if ranges else None)
+        wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
+        candidates = [
+            item for part in self.items.values() for item in part.values()
+            if (v := item.attrs.get(pk_attr)) is not None and v == wanted and (sk_attr is None or sk_attr in item.attrs)
+        ]
+        order = (sk_attr, table_pk, table_sk) if sk_attr else (table_pk, table_sk)
+    else:
+        pk_attr, sk_attr = table_pk, table_sk
+        wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
+        candidates = list(self.items.get(wanted, {}).values())
+        order = (table_sk,)
+    if range_comparison and sk_attr:
+        candidates = [i for i in candidates if i.attrs[sk_attr].compare(range_comparison, range_objs)]
+    keyed = sorted(((tuple(_plain(i.attrs[a]) for a in order), i) for i in candidates), key=lambda p: p[0])
+    keys = [k for k, _ in keyed]
+    if exclusive_start_key:
+        start = tuple(_plain(exclusive_start_key[a]) for a in order)
+        keyed = keyed[bisect.bisect_right(keys, start):] if scan_index_forward else keyed[:bisect.bisect_left(keys, start)]
+    ordered = [i for _, i in keyed]
+    if scan_index_forward is False:
+        ordered.reverse()
+    results, size, last_evaluated_key = [], 0, None
+    for pos, item in enumerate(ordered):
+        if len(results) == limit or size + item.size() > 1_000_000:
+            last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
+            break
+        results.append(item)
+        size += item.size()
+    scanned = len(results)
+    results = copy.deepcopy(results)
+    if index_name:
+        results = [self.get_index(index_name).project(r) for r in results]
+    if filter_expression is not None:
+        results = [r for r in results if filter_expression.expr(r)]
+    if projection_expressions:
+        results = [r.project(projection_expressions) for r in results]
+    return results, scanned, last_evaluated_key
+
+
+Table.query = _query
 
 for _name in (
     "put_item", "get_item", "query", "scan", "update_item", "delete_item",

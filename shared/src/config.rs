@@ -29,7 +29,9 @@ pub struct Config {
     pub jwt_secret_arn: Option<String>,
     /// Largest accepted request body, in bytes (413 above it).
     pub max_body_bytes: usize,
-    /// Keyword imports with more rows than this run as a job (`IMPORT_SYNC_MAX_ROWS`).
+    /// Keyword imports with more rows than this always run as a job
+    /// (`IMPORT_SYNC_MAX_ROWS`); below it the measured per-row cost decides
+    /// (see `planner::keywords::fits_in_request`).
     pub import_sync_max_rows: usize,
     /// The Lambda function name (or the local function name), for logs.
     pub function_name: String,
@@ -136,7 +138,7 @@ pub enum ConfigError {
 }
 
 /// Keyword rows imported within the request; bigger files import as a job.
-pub const DEFAULT_IMPORT_SYNC_MAX_ROWS: usize = 5_000;
+pub const DEFAULT_IMPORT_SYNC_MAX_ROWS: usize = 50_000;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REGION: &str = "us-east-1";
 

@@ -382,7 +382,15 @@ pub async fn grant_period(state: &AppState, tenant: &Tenant, period: &str) -> Ap
         charged: None,
         reason: Some(format!("{} plan credits for {period}", plan.name)),
     };
-    apply(state, tenant, &m).await
+    let applied = apply(state, tenant, &m).await?;
+    // The account's billing period follows its grants (never backwards; a
+    // redelivered grant sets it again harmlessly).
+    let values = std::collections::HashMap::from([(":p".to_string(), aws_sdk_dynamodb::types::AttributeValue::S(period.to_string()))]);
+    state
+        .store
+        .update_raw(&keys::account(tenant), "SET #period = :p", Some("attribute_exists(PK) AND (attribute_not_exists(#period) OR #period < :p)"), &[("#period", "period")], values)
+        .await?;
+    Ok(applied)
 }
 
 /// What a monthly run did.

@@ -37,6 +37,13 @@ async fn monthly_grant_run_twice_for_the_same_period_grants_once() {
     assert_eq!(grants(&state, &ta, "2099-01").await.len(), 1, "one ledger line for the period");
     let after = igny8::credits::balance(&state, &ta).await.unwrap();
     assert_eq!((after.plan_credits, after.bonus_credits), (100.0, 5.0), "plan credits reset, bonus kept");
+    // The billing period advanced with the grant, and /subscription shows it.
+    let (status, sub) = igny8_e2e::api("GET", "/api/v1/subscription/", Some(&a.access), None).await;
+    assert_eq!((status, sub["data"]["period"].as_str()), (200, Some("2099-01")), "{sub}");
+    // An older period's grant (a late redelivery) never moves it back.
+    igny8::credits::grant_period(&state, &ta, "2098-12").await.unwrap();
+    let sub = igny8::credits::subscription(&state, &ta).await.unwrap();
+    assert_eq!(sub.period.as_deref(), Some("2099-01"));
 
     // Registration already counted this month: a run for the current period adds nothing to a new account.
     let b = register("bill-b").await;

@@ -9,6 +9,8 @@ pub mod functions;
 pub mod gateway;
 pub mod pytools;
 pub mod provision;
+pub mod scale;
+pub mod bench_scale;
 pub mod template;
 pub mod worker;
 

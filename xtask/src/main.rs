@@ -2,7 +2,9 @@
 //!
 //! - `dev [--port N]`: the whole platform on 127.0.0.1 (emulator, gateway, queue worker).
 //! - `test`: every test (template lint, unit, end-to-end against the emulator).
-//! - `bench`: criterion benches, figures printed.
+//! - `bench`: criterion benches, figures printed; `bench --scale [--quick]`:
+//!   imports, auto-cluster and lists at 100,000 keywords through the local
+//!   gateway on the emulator, with DynamoDB units per row.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 
@@ -11,13 +13,14 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench [--scale [--quick]] | package [--x86-64] | lint-template>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("bench") if args.iter().any(|a| a == "--scale") => bench_scale(args.iter().any(|a| a == "--quick")),
         Some("bench") => bench(),
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),
@@ -74,6 +77,15 @@ fn bench() -> Result<()> {
     let mut c = cargo();
     c.args(["bench", "-p", "igny8", "--bench", "request_path"]);
     run(c, "criterion: request path")
+}
+
+fn bench_scale(quick: bool) -> Result<()> {
+    let emulator = Emulator::start()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let result = rt.block_on(xtask::bench_scale::run(&emulator.endpoint(), quick));
+    drop(rt);
+    drop(emulator);
+    result
 }
 
 fn package(args: &[String]) -> Result<()> {

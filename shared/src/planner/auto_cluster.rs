@@ -12,14 +12,16 @@
 //!    batches of [`DESCRIBE_BATCH`] groups per request (at most
 //!    [`MAX_DESCRIBED`] groups per run by volume; smaller ones get a local
 //!    description saying what they hold).
-//! 4. **Save**: one cluster per group, then each keyword is moved into its
-//!    cluster. Keywords in no group stay (or, when re-clustering, become)
+//! 4. **Save**: one cluster per group, written once with its statistics
+//!    computed from its members, in `BatchWriteItem`s; then the keywords move
+//!    into their clusters in batches; the clusters they left are refreshed
+//!    once each. Keywords in no group stay (or, when re-clustering, become)
 //!    unclustered, and are listed in the result: none is lost.
 //!
 //! Redelivery and retries are safe: cluster ids are derived from the job id
-//! and the group's position ([`crate::ids::derived`]), creating an existing
-//! cluster is skipped, and moving a keyword already in place is a no-op; the
-//! grouping is deterministic, so a retried run writes the same thing.
+//! and the group's position ([`crate::ids::derived`]), so a retried run
+//! rewrites the same clusters, and moving a keyword already in place is a
+//! no-op; the grouping is deterministic, so a retried run writes the same thing.
 
 use super::cluster::{ClusterInput as GroupInput, ClusterParams, Group, group_keywords};
 use super::clusters::{self, Cluster};
@@ -34,7 +36,6 @@ use crate::state::AppState;
 use crate::store::Query;
 use crate::store::keys::{Index, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -48,6 +49,8 @@ pub const MAX_IDS: usize = 5_000;
 pub const DESCRIBE_BATCH: usize = 20;
 /// Groups described by the provider per run (largest first).
 pub const MAX_DESCRIBED: usize = 400;
+/// Keywords moved between two progress updates (each move batch is `BatchWriteItem`s of 25).
+const SAVE_CHUNK: usize = 1_000;
 
 /// What a client sends (the HTTP layer adds `cluster_id` for re-clustering).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -234,52 +237,65 @@ impl AiFunction for AutoCluster {
             let descriptions = describe(ctx, &grouping.groups, &by_id).await?;
 
             ctx.progress("Saving clusters", 70).await;
-            let scope_tenant = t.clone();
             let recluster_id = match &selection {
                 Selection::Recluster(id) => Some(id.clone()),
                 _ => None,
             };
-            let mut saved: Vec<Value> = Vec::new();
+            // Each cluster is written once, with its statistics computed from
+            // the members it is about to receive; then the keywords move in
+            // batches; then the clusters they left are refreshed once each.
+            let mut clusters_out: Vec<Cluster> = Vec::with_capacity(grouping.groups.len());
             let mut moves: Vec<(String, Option<String>)> = Vec::new();
             for (i, (group, description)) in grouping.groups.iter().zip(descriptions).enumerate() {
                 let id = match (&recluster_id, i) {
                     (Some(existing), 0) => existing.clone(),
                     _ => crate::ids::derived(&ctx.job.id, &format!("cluster-{i}")),
                 };
-                let cluster = save_cluster(ctx, &scope_tenant, &site_id, &sector_id, &id, group, description).await?;
-                saved.push(json!({"id": cluster.id, "name": cluster.name, "keywords": group.keyword_ids.len(), "total_volume": group.total_volume}));
+                let members: Vec<Keyword> = group.keyword_ids.iter().filter_map(|k| by_id.get(k.as_str()).map(|k| (*k).clone())).collect();
+                let mut cluster = new_cluster(ctx, &t, &site_id, &sector_id, &id, group, description);
+                (cluster.keyword_count, cluster.total_volume, cluster.avg_difficulty, cluster.dominant_intent) = clusters::stats(&members);
+                clusters_out.push(cluster);
                 moves.extend(group.keyword_ids.iter().map(|k| (k.clone(), Some(id.clone()))));
             }
+            if let Some(existing) = &recluster_id
+                && let Some(first) = clusters_out.first_mut()
+                && let Some(stored) = state.store.get::<Cluster>(&clusters::cluster_key(&t, &site_id, existing)).await.map_err(retry)?
+            {
+                first.created_at = stored.created_at;
+                first.source = stored.source;
+                first.status = stored.status;
+                first.version = stored.version + 1;
+            }
+            state.store.batch_put(&clusters_out).await.map_err(retry)?;
             if recluster_id.is_some() && !grouping.groups.is_empty() {
                 moves.extend(grouping.unclustered.iter().map(|k| (k.clone(), None)));
             }
-            let total = moves.len().max(1);
+            let now = crate::ids::now_rfc3339();
+            let mut changed: Vec<Keyword> = moves
+                .iter()
+                .filter_map(|(kid, cid)| {
+                    let mut kw = by_id.get(kid.as_str()).map(|k| (*k).clone())?;
+                    (kw.cluster_id != *cid).then(|| {
+                        clusters::place(&mut kw, cid.as_deref(), &now);
+                        kw
+                    })
+                })
+                .collect();
+            let total = changed.len().max(1);
             let mut done = 0usize;
-            let mut stream = futures::stream::iter(moves.into_iter().map(|(kid, cid)| {
-                let kw = by_id.get(kid.as_str()).map(|k| (*k).clone());
-                async move {
-                    match kw {
-                        Some(mut kw) if kw.cluster_id != cid => clusters::set_cluster(state, &mut kw, cid.as_deref()).await,
-                        _ => Ok(()),
-                    }
-                }
-            }))
-            .buffer_unordered(8);
-            while let Some(r) = stream.next().await {
-                r.map_err(retry)?;
-                done += 1;
-                if done.is_multiple_of(500) {
-                    ctx.progress("Saving clusters", (70 + done * 25 / total) as u8).await;
-                }
+            for chunk in changed.chunks_mut(SAVE_CHUNK) {
+                state.store.batch_put(chunk).await.map_err(retry)?;
+                done += chunk.len();
+                ctx.progress("Saving clusters", (70 + done * 25 / total) as u8).await;
             }
-            // Statistics from the members, now that they are in place.
-            let mut touched: Vec<String> = saved.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
-            touched.extend(kws.iter().filter_map(|k| k.cluster_id.clone()));
-            touched.sort();
-            touched.dedup();
-            for id in &touched {
-                clusters::refresh(state, &t, &site_id, id).await.map_err(retry)?;
-            }
+            // Clusters the keywords left (not written above) get their statistics from their remaining members.
+            let saved_ids: HashSet<&str> = clusters_out.iter().map(|c| c.id.as_str()).collect();
+            let left: Vec<String> = kws.iter().filter_map(|k| k.cluster_id.clone()).filter(|c| !saved_ids.contains(c.as_str())).collect();
+            keywords::refresh_clusters(state, &t, &site_id, left).await.map_err(retry)?;
+            let saved: Vec<Value> = clusters_out
+                .iter()
+                .map(|c| json!({"id": c.id, "name": c.name, "keywords": c.keyword_count, "total_volume": c.total_volume}))
+                .collect();
             let unclustered_ids: Vec<&String> = grouping.unclustered.iter().take(100).collect();
             Ok(Outcome {
                 result: json!({
@@ -296,22 +312,10 @@ impl AiFunction for AutoCluster {
     }
 }
 
-/// Creates (or, when re-clustering, renames) the cluster of one group.
-async fn save_cluster(ctx: &JobCtx, t: &Tenant, site_id: &str, sector_id: &str, id: &str, group: &Group, description: String) -> Result<Cluster, JobError> {
-    let state = &ctx.state;
-    let retry = |e: AppError| JobError::Retryable(e.public_message());
-    if let Some(mut existing) = state.store.get::<Cluster>(&clusters::cluster_key(t, site_id, id)).await.map_err(retry)? {
-        if existing.job_id.as_deref() != Some(ctx.job.id.as_str()) {
-            existing.name = group.name.clone();
-            existing.description = description;
-            existing.job_id = Some(ctx.job.id.clone());
-            existing.updated_at = crate::ids::now_rfc3339();
-            state.store.update_versioned(&mut existing).await.map_err(retry)?;
-        }
-        return Ok(existing);
-    }
+/// The cluster of one group (not stored; statistics set by the caller).
+fn new_cluster(ctx: &JobCtx, t: &Tenant, site_id: &str, sector_id: &str, id: &str, group: &Group, description: String) -> Cluster {
     let now = crate::ids::now_rfc3339();
-    let c = Cluster {
+    Cluster {
         id: id.to_string(),
         account_id: t.account_id().to_string(),
         site_id: site_id.to_string(),
@@ -328,10 +332,6 @@ async fn save_cluster(ctx: &JobCtx, t: &Tenant, site_id: &str, sector_id: &str, 
         created_at: now.clone(),
         updated_at: now,
         version: 1,
-    };
-    match state.store.create(&c).await {
-        Ok(()) | Err(AppError::Conflict(_)) => Ok(c),
-        Err(e) => Err(retry(e)),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Clusters of a site and sector: topics grouping keywords. A keyword belongs
 //! to at most one cluster (`Keyword::cluster_id`); a cluster's statistics
 //! (keyword count, total volume, average difficulty, dominant intent) are
-//! recomputed from its members whenever membership changes, so they never
-//! drift from the keywords themselves.
+//! recomputed from its members whenever membership changes (once per cluster
+//! per operation, never once per keyword), so they never drift from the
+//! keywords themselves. Membership changes read the keywords in one
+//! `BatchGetItem` round and write them with `BatchWriteItem`.
 
 use super::import::Intent;
 use super::keywords::{self, Keyword, KeywordStatus};
@@ -181,10 +183,8 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: ClusterInp
 pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<usize> {
     let c = get(state, scope, id).await?;
     let t = &scope.tenant;
-    let members = members(state, t, &c).await?;
-    for mut kw in members.iter().cloned() {
-        set_cluster(state, &mut kw, None).await?;
-    }
+    let mut members = members(state, t, &c).await?;
+    move_keywords(state, &mut members, None).await?;
     let q = Query::new(t, Index::Gsi1, super::ideas::ideas_by_cluster(t, &c.site_id, &c.id));
     for idea in state.store.query_all::<super::ideas::Idea>(&q, usize::MAX).await? {
         update_retrying(state, idea, |i| i.cluster_id = None).await?;
@@ -244,25 +244,27 @@ pub async fn members(state: &AppState, t: &Tenant, c: &Cluster) -> AppResult<Vec
     state.store.query_all(&q, usize::MAX).await
 }
 
-/// Moves one keyword into `cluster` (or out of any), with its status.
-pub(crate) async fn set_cluster(state: &AppState, kw: &mut Keyword, cluster: Option<&str>) -> AppResult<()> {
-    for _ in 0..3 {
-        kw.cluster_id = cluster.map(str::to_string);
-        kw.status = match (cluster, kw.status) {
-            (Some(_), KeywordStatus::New) => KeywordStatus::Clustered,
-            (None, KeywordStatus::Clustered) => KeywordStatus::New,
-            (_, s) => s,
-        };
-        kw.updated_at = crate::ids::now_rfc3339();
-        match state.store.update_versioned(kw).await {
-            Err(AppError::Conflict(_)) => {
-                let fresh: Option<Keyword> = state.store.get(&kw.key()).await?;
-                *kw = fresh.ok_or_else(|| AppError::not_found("keyword"))?;
-            }
-            other => return other,
-        }
+/// Puts a keyword into `cluster` (or out of any), with the status that
+/// follows, bumping its version (not stored).
+pub(crate) fn place(kw: &mut Keyword, cluster: Option<&str>, now: &str) {
+    kw.cluster_id = cluster.map(str::to_string);
+    kw.status = match (cluster, kw.status) {
+        (Some(_), KeywordStatus::New) => KeywordStatus::Clustered,
+        (None, KeywordStatus::Clustered) => KeywordStatus::New,
+        (_, s) => s,
+    };
+    kw.updated_at = now.to_string();
+    kw.version += 1;
+}
+
+/// Moves keywords into `cluster` (or out of any) with one batch write.
+pub(crate) async fn move_keywords(state: &AppState, kws: &mut [Keyword], cluster: Option<&str>) -> AppResult<()> {
+    let now = crate::ids::now_rfc3339();
+    for kw in kws.iter_mut() {
+        place(kw, cluster, &now);
     }
-    Err(AppError::Conflict(format!("keyword {:?} is being changed concurrently; retry", kw.keyword)))
+    state.store.batch_put(kws).await?;
+    Ok(())
 }
 
 /// Statistics of a set of keywords.
@@ -338,15 +340,16 @@ pub async fn assign(state: &AppState, scope: &Scope, ids: &[String], cluster_id:
     };
     let mut out = MembershipResult::default();
     let mut touched: BTreeSet<String> = BTreeSet::new();
+    let (found, not_found) = keywords::get_many(state, scope, ids).await?;
+    out.not_found = not_found;
+    let by_id: std::collections::HashMap<String, Keyword> = found.into_iter().map(|k| (k.id.clone(), k)).collect();
+    let mut changed: Vec<Keyword> = Vec::new();
+    let mut seen = BTreeSet::new();
     for id in ids {
-        let mut kw = match keywords::get(state, scope, id).await {
-            Ok(k) => k,
-            Err(AppError::NotFound(_)) => {
-                out.not_found.push(id.clone());
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
+        let Some(kw) = by_id.get(id) else { continue };
+        if !seen.insert(id.as_str()) {
+            continue;
+        }
         if let Some(t) = &target
             && kw.sector_id != t.sector_id
         {
@@ -362,12 +365,11 @@ pub async fn assign(state: &AppState, scope: &Scope, ids: &[String], cluster_id:
             out.unchanged += 1;
             continue;
         }
-        if let Some(old) = kw.cluster_id.clone() {
-            touched.insert(old);
-        }
-        set_cluster(state, &mut kw, cluster_id).await?;
-        out.moved += 1;
+        touched.extend(kw.cluster_id.clone());
+        changed.push(kw.clone());
     }
+    move_keywords(state, &mut changed, cluster_id).await?;
+    out.moved = changed.len();
     if let Some(t) = &target {
         touched.insert(t.id.clone());
     }
@@ -406,6 +408,7 @@ mod tests {
             status: KeywordStatus::Clustered,
             cluster_id: None,
             parent_keyword: None,
+            import_job: None,
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,

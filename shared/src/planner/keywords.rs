@@ -1,9 +1,18 @@
 //! Keywords of a site and sector: CRUD with filters, bulk status/delete, and
 //! bulk import (Semrush, Ahrefs, Keyword Planner, Search Console, plain lists,
-//! JSON rows). A keyword is unique per sector by its normalised text (a guard
-//! item in the site's partition); importing a keyword that exists updates its
-//! metrics instead of doubling it, so importing a file twice changes nothing
-//! the second time.
+//! JSON rows). A keyword is unique per sector by its normalised text: its id
+//! is derived from the sector and that text ([`keyword_id`]), so a duplicate
+//! can never be a second item and bulk paths need no transaction. Importing a
+//! keyword that exists updates its metrics instead of doubling it, so
+//! importing a file twice changes nothing the second time.
+//!
+//! Bulk paths (import, bulk status/delete) read with `BatchGetItem`, write
+//! with `BatchWriteItem` (25 per call, 4 calls in flight), reserve plan quota
+//! once per chunk and refresh each touched cluster once per operation. They
+//! rewrite the keywords they change (version bumped) without a condition: a
+//! concurrent edit landing between the batch read and the batch write of the
+//! same keyword loses to the bulk write; an edit made after it with the old
+//! version gets a 409 as usual.
 
 use super::import::{self, Intent, KeywordRow, ParsedFile, RowError};
 use super::normalize::normalize_keyword;
@@ -12,10 +21,11 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::sites::Scope;
 use crate::state::AppState;
 use crate::store::keys::{self, Index, Key, Tenant};
-use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError};
+use crate::store::{Item, ItemKeys, Page, Query, SkCondition};
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +70,10 @@ pub struct Keyword {
     pub cluster_id: Option<String>,
     #[serde(default)]
     pub parent_keyword: Option<String>,
+    /// The import job that created the keyword (lets a resumed job count a
+    /// keyword it wrote before a crash as created, not as a duplicate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_job: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -74,12 +88,18 @@ impl Item for Keyword {
         let t = Tenant::from_verified(&self.account_id);
         ItemKeys {
             gsi1: self.cluster_id.as_ref().map(|c| (keys_by_cluster(&t, &self.site_id, c), self.id.clone())),
-            gsi2: Some((keys_by_sector(&t, &self.site_id, &self.sector_id), self.id.clone())),
+            gsi2: Some((keys_by_sector(&t, &self.site_id, &self.sector_id), format!("{}#{}", self.created_at, self.id))),
             ttl: None,
         }
     }
 }
 
+/// The id of a sector's keyword: a ULID derived from the sector's id and the
+/// normalised text (same inputs, same id), so the key itself is the
+/// uniqueness guard.
+pub fn keyword_id(sector_id: &str, normalized: &str) -> String {
+    crate::ids::derived(sector_id, normalized)
+}
 
 pub fn keyword_key(t: &Tenant, site_id: &str, id: &str) -> Key {
     Key::new(t.site_pk(site_id), format!("KW#{id}"))
@@ -90,13 +110,9 @@ pub fn keys_by_cluster(t: &Tenant, site_id: &str, cluster_id: &str) -> String {
     format!("{}#CL#{cluster_id}#KW", t.site_pk(site_id))
 }
 
-/// GSI2: keywords of a sector, in creation order.
+/// GSI2: keywords of a sector, in creation order (sort key `<created_at>#<id>`).
 pub fn keys_by_sector(t: &Tenant, site_id: &str, sector_id: &str) -> String {
     format!("{}#SEC#{sector_id}#KW", t.site_pk(site_id))
-}
-
-fn guard(t: &Tenant, site_id: &str, sector_id: &str, normalized: &str) -> Key {
-    keys::unique_in_site(t, site_id, "KW", &format!("{sector_id}#{normalized}"))
 }
 
 // ------------------------------------------------------------------ create / update
@@ -164,7 +180,7 @@ fn check_text(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<(String
 fn from_row(scope: &Scope, sector_id: &str, row: &KeywordRow, source: &str) -> Keyword {
     let now = crate::ids::now_rfc3339();
     Keyword {
-        id: crate::ids::new_id(),
+        id: keyword_id(sector_id, &row.normalized),
         account_id: scope.tenant.account_id().to_string(),
         site_id: scope.site.id.clone(),
         sector_id: sector_id.to_string(),
@@ -184,6 +200,7 @@ fn from_row(scope: &Scope, sector_id: &str, row: &KeywordRow, source: &str) -> K
         status: KeywordStatus::New,
         cluster_id: None,
         parent_keyword: row.parent_keyword.clone(),
+        import_job: None,
         created_at: now.clone(),
         updated_at: now,
         version: 1,
@@ -217,12 +234,10 @@ pub async fn create(state: &AppState, scope: &Scope, input: KeywordInput) -> App
     let mut kw = from_row(scope, &sector.id, &row, "manual");
     kw.country = input.country;
     kw.language = input.language;
-    let store = &state.store;
-    let g = guard(&scope.tenant, &scope.site.id, &sector.id, &kw.normalized);
     super::quota::reserve(state, &scope.tenant, 1).await?;
-    let created = store.transact(vec![store.tx_create(&kw)?, store.tx_guard(&g, &kw.id)?]).await.map_err(|e| match e {
-        TxError::ConditionFailed(_) => AppError::Conflict(format!("the sector already has the keyword {:?}", kw.keyword)),
-        TxError::Other(e) => e,
+    let created = state.store.create(&kw).await.map_err(|e| match e {
+        AppError::Conflict(_) => AppError::Conflict(format!("the sector already has the keyword {:?}", kw.keyword)),
+        e => e,
     });
     if let Err(e) = created {
         super::quota::release(state, &scope.tenant, 1).await;
@@ -241,6 +256,7 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: KeywordInp
     if input.version.is_some_and(|v| v != kw.version) {
         return Err(AppError::Conflict(format!("the keyword is at version {}, you edited another; reload and retry", kw.version)));
     }
+    let stats_before = stats_fields(&kw);
     let mut errors = Vec::new();
     if input.keyword.as_deref().is_some_and(|k| normalize_keyword(k) != kw.normalized) {
         errors.push(FieldError::new("keyword", "cannot be changed; delete it and create the new keyword"));
@@ -264,14 +280,23 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: KeywordInp
     kw.status = input.status.unwrap_or(kw.status);
     kw.updated_at = crate::ids::now_rfc3339();
     state.store.update_versioned(&mut kw).await?;
+    // The cluster's statistics follow its members' metrics.
+    if let Some(c) = &kw.cluster_id
+        && stats_before != stats_fields(&kw)
+    {
+        super::clusters::refresh(state, &scope.tenant, &scope.site.id, c).await?;
+    }
     Ok(kw)
+}
+
+/// What a cluster's statistics read from a keyword.
+fn stats_fields(k: &Keyword) -> (Option<u64>, Option<u8>, Option<Intent>) {
+    (k.volume, k.difficulty, k.intent)
 }
 
 pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<()> {
     let kw = get(state, scope, id).await?;
-    let store = &state.store;
-    let g = guard(&scope.tenant, &scope.site.id, &kw.sector_id, &kw.normalized);
-    store.transact(vec![store.tx_delete_versioned(&kw.key(), kw.version)?, store.tx_delete(&g)?]).await.map_err(AppError::from)?;
+    state.store.delete_versioned(&kw.key(), kw.version, "keyword").await?;
     super::quota::release(state, &scope.tenant, 1).await;
     if let Some(c) = &kw.cluster_id {
         super::clusters::refresh(state, &scope.tenant, &scope.site.id, c).await?;
@@ -342,35 +367,55 @@ pub struct BulkResult {
     pub not_found: Vec<String>,
 }
 
+/// The keywords of the scope named by `ids` (one `BatchGetItem` round), and
+/// the ids that name none.
+pub(crate) async fn get_many(state: &AppState, scope: &Scope, ids: &[String]) -> AppResult<(Vec<Keyword>, Vec<String>)> {
+    let t = &scope.tenant;
+    let keys: Vec<Key> = ids.iter().filter(|id| crate::ids::is_valid(id)).map(|id| keyword_key(t, &scope.site.id, id)).collect();
+    let found: Vec<Keyword> = state.store.batch_get(&keys).await?;
+    let have: std::collections::HashSet<&str> = found.iter().map(|k| k.id.as_str()).collect();
+    let mut missing: Vec<String> = ids.iter().filter(|id| !have.contains(id.as_str())).cloned().collect();
+    missing.dedup();
+    Ok((found, missing))
+}
+
+/// Refreshes each cluster once (the clusters whose members a bulk operation changed).
+pub(crate) async fn refresh_clusters(state: &AppState, t: &Tenant, site_id: &str, clusters: impl IntoIterator<Item = String>) -> AppResult<()> {
+    let unique: BTreeSet<String> = clusters.into_iter().collect();
+    // Boxed futures over owned ids keep the caller's future `Send` for every lifetime.
+    let futures: Vec<futures::future::BoxFuture<'_, AppResult<Option<super::clusters::Cluster>>>> = unique
+        .into_iter()
+        .map(|c| {
+            let fut: futures::future::BoxFuture<'_, _> = Box::pin(async move { super::clusters::refresh(state, t, site_id, &c).await });
+            fut
+        })
+        .collect();
+    let results: Vec<AppResult<_>> = futures::stream::iter(futures).buffer_unordered(4).collect().await;
+    results.into_iter().collect::<AppResult<Vec<_>>>()?;
+    Ok(())
+}
+
 pub async fn bulk_status(state: &AppState, scope: &Scope, ids: &[String], status: KeywordStatus) -> AppResult<BulkResult> {
     check_ids(ids)?;
-    let mut out = BulkResult::default();
-    for id in ids {
-        match get(state, scope, id).await {
-            Ok(mut kw) => {
-                kw.status = status;
-                kw.updated_at = crate::ids::now_rfc3339();
-                state.store.update_versioned(&mut kw).await?;
-                out.updated += 1;
-            }
-            Err(AppError::NotFound(_)) => out.not_found.push(id.clone()),
-            Err(e) => return Err(e),
-        }
+    let (mut found, not_found) = get_many(state, scope, ids).await?;
+    let now = crate::ids::now_rfc3339();
+    for kw in &mut found {
+        kw.status = status;
+        kw.updated_at = now.clone();
+        kw.version += 1;
     }
-    Ok(out)
+    state.store.batch_put(&found).await?;
+    Ok(BulkResult { updated: found.len(), not_found })
 }
 
 pub async fn bulk_delete(state: &AppState, scope: &Scope, ids: &[String]) -> AppResult<BulkResult> {
     check_ids(ids)?;
-    let mut out = BulkResult::default();
-    for id in ids {
-        match delete(state, scope, id).await {
-            Ok(()) => out.updated += 1,
-            Err(AppError::NotFound(_)) => out.not_found.push(id.clone()),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
+    let (found, not_found) = get_many(state, scope, ids).await?;
+    let keys: Vec<Key> = found.iter().map(Item::key).collect();
+    state.store.batch_delete(&keys).await?;
+    super::quota::release(state, &scope.tenant, found.len()).await;
+    refresh_clusters(state, &scope.tenant, &scope.site.id, found.iter().filter_map(|k| k.cluster_id.clone())).await?;
+    Ok(BulkResult { updated: found.len(), not_found })
 }
 
 fn check_ids(ids: &[String]) -> AppResult<()> {
@@ -383,30 +428,63 @@ fn check_ids(ids: &[String]) -> AppResult<()> {
 // ------------------------------------------------------------------ import
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub format: Option<import::SourceFormat>,
+    /// Data rows in the file: distinct keywords + in-file duplicates + invalid rows.
     pub rows: usize,
     pub created: usize,
     pub updated: usize,
+    /// Rows not written: unchanged keywords, invalid rows and rows over the plan's limit.
     pub skipped: usize,
+    /// Rows the parser rejected (their errors are listed in `errors`).
+    #[serde(default)]
+    pub invalid: usize,
     pub duplicates_in_file: usize,
+    /// Row errors, in row order (at most [`MAX_REPORTED_ERRORS`]; `skipped` counts them all).
     pub errors: Vec<RowError>,
 }
 
 /// Most rows one import may hold (bigger files are a clear 400).
 pub const MAX_IMPORT_ROWS: usize = 200_000;
 
+/// Row errors an import report lists (a 100,000-row file over the plan's
+/// limit would otherwise list every row).
+pub const MAX_REPORTED_ERRORS: usize = 1_000;
+
 /// The job kind of imports too big for one request.
 pub const IMPORT_JOB: &str = "import_keywords";
 
-/// Rows merged between two progress updates of an import job.
-const IMPORT_CHUNK: usize = 500;
+/// Rows merged per chunk: one `BatchGetItem` round (100 keys per call), one
+/// quota reservation, `BatchWriteItem` of the new and changed keywords, and
+/// (in a job) one progress update and one checkpoint.
+pub const IMPORT_CHUNK: usize = 1_000;
 
-enum Merge {
-    Created,
-    Updated,
-    Unchanged,
+/// How long a synchronous import may take (API Gateway cuts requests at 30 s).
+pub const SYNC_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Measured cost of one imported row in this process, in microseconds
+/// (moving average over the chunks merged so far; starts pessimistic).
+static ROW_COST_MICROS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(2_000);
+
+/// The measured per-row cost of merging rows (for the sync/job decision).
+pub fn row_cost() -> std::time::Duration {
+    std::time::Duration::from_micros(ROW_COST_MICROS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+fn record_row_cost(rows: usize, took: std::time::Duration) {
+    if rows < 100 {
+        return; // too few rows to say anything about throughput
+    }
+    let sample = (took.as_micros() as u64 / rows as u64).max(1);
+    let old = ROW_COST_MICROS.load(std::sync::atomic::Ordering::Relaxed);
+    ROW_COST_MICROS.store((old * 3 + sample) / 4, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `rows` rows fit in a request: within the configured cap and,
+/// at the measured per-row cost, within [`SYNC_BUDGET`].
+pub fn fits_in_request(config: &crate::Config, rows: usize) -> bool {
+    rows <= config.import_sync_max_rows && row_cost() * rows as u32 <= SYNC_BUDGET
 }
 
 fn merge_metrics(kw: &mut Keyword, row: &KeywordRow) -> bool {
@@ -430,37 +508,95 @@ fn merge_metrics(kw: &mut Keyword, row: &KeywordRow) -> bool {
     before != after
 }
 
-async fn import_row(state: &AppState, scope: &Scope, sector_id: &str, row: &KeywordRow, source: &str) -> AppResult<Merge> {
-    let store = &state.store;
-    let g = guard(&scope.tenant, &scope.site.id, sector_id, &row.normalized);
-    for _ in 0..3 {
-        let existing: Option<serde_json::Value> = store.get(&g).await?;
-        if let Some(owner) = existing.as_ref().and_then(|v| v["owner"].as_str()) {
-            let Some(mut kw) = store.get::<Keyword>(&keyword_key(&scope.tenant, &scope.site.id, owner)).await? else { continue };
-            if !merge_metrics(&mut kw, row) {
-                return Ok(Merge::Unchanged);
-            }
-            kw.updated_at = crate::ids::now_rfc3339();
-            match store.update_versioned(&mut kw).await {
-                Ok(()) => return Ok(Merge::Updated),
-                Err(AppError::Conflict(_)) => continue,
-                Err(e) => return Err(e),
-            }
+/// What merging one chunk did.
+#[derive(Debug, Default)]
+struct ChunkOutcome {
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    errors: Vec<RowError>,
+    /// Clusters whose members' metrics changed.
+    touched: BTreeSet<String>,
+}
+
+/// Merges one chunk of rows: reads the keywords they name in one batch,
+/// reserves quota for the new ones once (idempotently per job chunk), and
+/// writes new and changed keywords in one batch.
+async fn merge_chunk(state: &AppState, scope: &Scope, sector_id: &str, source: &str, rows: &[KeywordRow], job: Option<(&str, usize)>) -> AppResult<ChunkOutcome> {
+    let started = std::time::Instant::now();
+    let t = &scope.tenant;
+    let job_id = job.map(|(id, _)| id);
+    let keys: Vec<Key> = rows.iter().map(|r| keyword_key(t, &scope.site.id, &keyword_id(sector_id, &r.normalized))).collect();
+    let mut existing: HashMap<String, Keyword> = state.store.batch_get::<Keyword>(&keys).await?.into_iter().map(|k| (k.id.clone(), k)).collect();
+    let mut out = ChunkOutcome::default();
+    let mut writes: Vec<Keyword> = Vec::new();
+    let mut new_rows: Vec<&KeywordRow> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let now = crate::ids::now_rfc3339();
+    for row in rows {
+        let id = keyword_id(sector_id, &row.normalized);
+        if !seen.insert(id.clone()) {
+            out.unchanged += 1; // the parser merges in-file duplicates; this is a safety net
+            continue;
         }
-        let kw = from_row(scope, sector_id, row, source);
-        super::quota::reserve(state, &scope.tenant, 1).await?;
-        match store.transact(vec![store.tx_create(&kw)?, store.tx_guard(&g, &kw.id)?]).await {
-            Ok(()) => return Ok(Merge::Created),
-            Err(e) => {
-                super::quota::release(state, &scope.tenant, 1).await;
-                match e {
-                    TxError::ConditionFailed(_) => continue, // created concurrently: merge into it
-                    TxError::Other(e) => return Err(e),
+        match existing.remove(&id) {
+            // written by this job before it was interrupted: it created it
+            Some(kw) if job_id.is_some() && kw.import_job.as_deref() == job_id => out.created += 1,
+            Some(mut kw) => {
+                if merge_metrics(&mut kw, row) {
+                    kw.updated_at = now.clone();
+                    kw.version += 1;
+                    out.touched.extend(kw.cluster_id.clone());
+                    writes.push(kw);
+                    out.updated += 1;
+                } else {
+                    out.unchanged += 1;
                 }
             }
+            None => new_rows.push(row),
         }
     }
-    Err(AppError::Conflict(format!("keyword {:?} is being changed concurrently; retry the import", row.keyword)))
+    let idempotency = job.map(|(id, chunk)| format!("{id}#{chunk}"));
+    // A resumed chunk's grant already covers the keywords it created before.
+    let granted = super::quota::reserve_up_to(state, t, new_rows.len(), idempotency.as_deref()).await?.saturating_sub(out.created);
+    let refused = if new_rows.len() > granted { Some(super::quota::limit_message(state, t).await?) } else { None };
+    for (i, row) in new_rows.into_iter().enumerate() {
+        if i < granted {
+            let mut kw = from_row(scope, sector_id, row, source);
+            kw.import_job = job_id.map(str::to_string);
+            writes.push(kw);
+            out.created += 1;
+        } else if let Some(message) = &refused {
+            out.errors.push(RowError { row: row.row, column: "keyword".into(), message: message.clone() });
+        }
+    }
+    state.store.batch_put(&writes).await?;
+    record_row_cost(rows.len(), started.elapsed());
+    Ok(out)
+}
+
+fn add_chunk(report: &mut ImportReport, touched: &mut BTreeSet<String>, out: ChunkOutcome) {
+    report.created += out.created;
+    report.updated += out.updated;
+    report.skipped += out.unchanged + out.errors.len();
+    let room = MAX_REPORTED_ERRORS.saturating_sub(report.errors.len());
+    report.errors.extend(out.errors.into_iter().take(room));
+    touched.extend(out.touched);
+}
+
+fn new_report(parsed: &mut ParsedFile) -> ImportReport {
+    let invalid = parsed.errors.iter().map(|e| e.row).collect::<BTreeSet<_>>().len();
+    let mut errors = std::mem::take(&mut parsed.errors);
+    errors.truncate(MAX_REPORTED_ERRORS);
+    ImportReport {
+        format: Some(parsed.format),
+        rows: parsed.rows.len() + parsed.duplicates_in_file + invalid,
+        invalid,
+        skipped: invalid,
+        duplicates_in_file: parsed.duplicates_in_file,
+        errors,
+        ..Default::default()
+    }
 }
 
 /// What an import request answers: the report, or the job importing a big file.
@@ -471,16 +607,17 @@ pub enum Imported {
     Queued(Box<crate::jobs::Job>),
 }
 
-/// Imports parsed rows into the scope's sector: within the request up to
-/// `config.import_sync_max_rows` rows, else as an `import_keywords` job (the
-/// parsed rows wait in the tenant's prefix of the bucket; the job reports
-/// progress and ends with the same report).
+/// Imports parsed rows into the scope's sector: within the request when they
+/// fit ([`fits_in_request`]: the measured per-row cost keeps the request
+/// within [`SYNC_BUDGET`]), else as an `import_keywords` job (the parsed rows
+/// wait in the tenant's prefix of the bucket; the job reports progress per
+/// chunk, resumes from its last finished chunk, and ends with the same report).
 pub async fn import(state: &AppState, scope: &Scope, parsed: ParsedFile) -> AppResult<Imported> {
     let sector = scope.sector.as_ref().ok_or_else(|| AppError::field("sector_id", "is required"))?;
     if parsed.rows.len() > MAX_IMPORT_ROWS {
         return Err(AppError::validation(format!("the file has {} keyword rows; import at most {MAX_IMPORT_ROWS} at a time", parsed.rows.len())));
     }
-    if parsed.rows.len() <= state.config.import_sync_max_rows {
+    if fits_in_request(&state.config, parsed.rows.len()) {
         return Ok(Imported::Done(import_parsed(state, scope, parsed).await?));
     }
     let input = serde_json::json!({"site_id": scope.site.id, "sector_id": sector.id, "rows": parsed.rows.len(), "format": parsed.format});
@@ -496,7 +633,36 @@ fn import_object(job_id: &str) -> String {
     format!("imports/{job_id}.json")
 }
 
-/// Runs an `import_keywords` job (registered in the worker).
+/// Where an import job stands: written after each finished chunk, read when
+/// a redelivered or retried job starts again. `ACCT#<a>` / `IMPORTCKPT#<job>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportCheckpoint {
+    pub account_id: String,
+    pub job_id: String,
+    /// Chunks finished (the next chunk to merge).
+    pub chunks_done: usize,
+    pub report: ImportReport,
+    /// Clusters to refresh when the import ends.
+    pub touched: BTreeSet<String>,
+    pub expires_at: i64,
+}
+
+impl Item for ImportCheckpoint {
+    const ENTITY: &'static str = "ImportCheckpoint";
+    fn key(&self) -> Key {
+        import_checkpoint_key(&Tenant::from_verified(&self.account_id), &self.job_id)
+    }
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys { ttl: Some(self.expires_at), ..ItemKeys::default() }
+    }
+}
+
+pub fn import_checkpoint_key(t: &Tenant, job_id: &str) -> Key {
+    Key::new(t.pk(), format!("IMPORTCKPT#{job_id}"))
+}
+
+/// Runs an `import_keywords` job (registered in the worker): chunk by chunk
+/// from the last checkpoint, a progress update and a checkpoint after each.
 pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::Job) -> Result<serde_json::Value, crate::jobs::JobError> {
     use crate::jobs::JobError;
     let retry = JobError::from;
@@ -511,22 +677,30 @@ pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::J
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Permanent("the uploaded rows are gone (the import ran already or expired)".into()))?;
-    let parsed: ParsedFile = serde_json::from_slice(&bytes).map_err(|e| JobError::Permanent(format!("stored rows unreadable: {e}")))?;
+    let mut parsed: ParsedFile = serde_json::from_slice(&bytes).map_err(|e| JobError::Permanent(format!("stored rows unreadable: {e}")))?;
     let source = json_str(&parsed.format);
-    let total = parsed.rows.len().max(1);
-    let mut report = ImportReport {
-        format: Some(parsed.format),
-        rows: parsed.rows.len() + parsed.errors.len(),
-        duplicates_in_file: parsed.duplicates_in_file,
-        errors: parsed.errors,
-        ..Default::default()
+    let mut ckpt = match state.store.get::<ImportCheckpoint>(&import_checkpoint_key(&t, &job.id)).await.map_err(retry)? {
+        Some(c) => c,
+        None => ImportCheckpoint {
+            account_id: t.account_id().to_string(),
+            job_id: job.id.clone(),
+            chunks_done: 0,
+            report: new_report(&mut parsed),
+            touched: BTreeSet::new(),
+            expires_at: crate::ids::now_epoch() + 7 * 86_400,
+        },
     };
-    let mut done = 0usize;
-    for chunk in parsed.rows.chunks(IMPORT_CHUNK) {
-        merge_rows(&state, &scope, &sector_id, &source, chunk.to_vec(), &mut report).await;
-        done += chunk.len();
-        crate::jobs::progress(&state, &job, "Importing keywords", (done * 100 / total) as u8).await;
+    let chunks: Vec<&[KeywordRow]> = parsed.rows.chunks(IMPORT_CHUNK).collect();
+    let total = chunks.len().max(1);
+    for (i, chunk) in chunks.iter().enumerate().skip(ckpt.chunks_done) {
+        let out = merge_chunk(&state, &scope, &sector_id, &source, chunk, Some((&job.id, i))).await.map_err(retry)?;
+        add_chunk(&mut ckpt.report, &mut ckpt.touched, out);
+        ckpt.chunks_done = i + 1;
+        state.store.put(&ckpt).await.map_err(retry)?;
+        crate::jobs::progress(&state, &job, "Importing keywords", (ckpt.chunks_done * 100 / total).min(99) as u8).await;
     }
+    refresh_clusters(&state, &t, &site_id, ckpt.touched.iter().cloned()).await.map_err(retry)?;
+    let mut report = ckpt.report;
     report.errors.sort_by_key(|e| e.row);
     crate::blobs::delete(&state, &t, &import_object(&job.id)).await.map_err(retry)?;
     serde_json::to_value(&report).map_err(|e| JobError::Permanent(e.to_string()))
@@ -534,49 +708,18 @@ pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::J
 
 /// Imports parsed rows into the scope's sector within the request. Bad rows
 /// are reported and skipped; good rows land whatever the others do.
-pub async fn import_parsed(state: &AppState, scope: &Scope, parsed: ParsedFile) -> AppResult<ImportReport> {
+pub async fn import_parsed(state: &AppState, scope: &Scope, mut parsed: ParsedFile) -> AppResult<ImportReport> {
     let sector = scope.sector.as_ref().ok_or_else(|| AppError::field("sector_id", "is required"))?;
     let source = json_str(&parsed.format);
-    let mut report = ImportReport {
-        format: Some(parsed.format),
-        rows: parsed.rows.len() + parsed.errors.len(),
-        duplicates_in_file: parsed.duplicates_in_file,
-        errors: parsed.errors,
-        ..Default::default()
-    };
-    merge_rows(state, scope, &sector.id, &source, parsed.rows, &mut report).await;
+    let mut report = new_report(&mut parsed);
+    let mut touched = BTreeSet::new();
+    for chunk in parsed.rows.chunks(IMPORT_CHUNK) {
+        let out = merge_chunk(state, scope, &sector.id, &source, chunk, None).await?;
+        add_chunk(&mut report, &mut touched, out);
+    }
+    refresh_clusters(state, &scope.tenant, &scope.site.id, touched).await?;
     report.errors.sort_by_key(|e| e.row);
     Ok(report)
-}
-
-/// Creates or merges each row (8 at a time), counting into `report`.
-async fn merge_rows(state: &AppState, scope: &Scope, sector_id: &str, source: &str, rows: Vec<KeywordRow>, report: &mut ImportReport) {
-    let mut results: Vec<(usize, AppResult<Merge>)> = Vec::with_capacity(rows.len());
-    // Owned rows and boxed futures keep the stream's future `Send` for every lifetime.
-    let futures: Vec<futures::future::BoxFuture<'_, (usize, AppResult<Merge>)>> = rows
-        .into_iter()
-        .map(|row| {
-            let (source, sector_id) = (source.to_string(), sector_id.to_string());
-            let fut: futures::future::BoxFuture<'_, (usize, AppResult<Merge>)> =
-                Box::pin(async move { (row.row, import_row(state, scope, &sector_id, &row, &source).await) });
-            fut
-        })
-        .collect();
-    let mut stream = futures::stream::iter(futures).buffer_unordered(8);
-    while let Some(r) = stream.next().await {
-        results.push(r);
-    }
-    for (row, r) in results {
-        match r {
-            Ok(Merge::Created) => report.created += 1,
-            Ok(Merge::Updated) => report.updated += 1,
-            Ok(Merge::Unchanged) => report.skipped += 1,
-            Err(e) => {
-                report.skipped += 1;
-                report.errors.push(RowError { row, column: "keyword".into(), message: e.public_message() });
-            }
-        }
-    }
 }
 
 /// Resolves the scope of a keyword request from `site_id` / `sector_id`.

@@ -8,13 +8,14 @@
 
 pub mod cursor;
 pub mod keys;
+pub mod metrics;
 
 use crate::error::{AppError, AppResult};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-    WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use futures::StreamExt;
 use keys::{Index, Key, Tenant};
@@ -189,6 +190,9 @@ pub struct Store {
 const MAX_BATCH: usize = 25;
 /// Tries of a transaction cancelled by contention (conflict, throttling).
 pub const TX_ATTEMPTS: u32 = 10;
+const MAX_BATCH_GET: usize = 100;
+/// Items per page of service reads ([`Store::query_all`]).
+pub const SERVICE_PAGE: i32 = 1_000;
 const BATCH_PARALLELISM: usize = 4;
 const BATCH_ATTEMPTS: u32 = 8;
 
@@ -333,6 +337,7 @@ impl Store {
 
     /// Reads one item; an expired (TTL) item reads as absent.
     pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> AppResult<Option<T>> {
+        metrics::count(metrics::Op::Get, 1);
         let out = self
             .client
             .get_item()
@@ -350,6 +355,7 @@ impl Store {
 
     /// Writes an item unconditionally.
     pub async fn put<T: Item>(&self, item: &T) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -362,6 +368,7 @@ impl Store {
 
     /// Creates an item; 409 `CONFLICT` if one with the same key exists.
     pub async fn create<T: Item>(&self, item: &T) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         match self
             .client
             .put_item()
@@ -381,6 +388,7 @@ impl Store {
     /// caller read (`item.version()`); bumps the version. A stale write is a
     /// 409 `CONFLICT`, a missing item a 404.
     pub async fn update_versioned<T: Versioned>(&self, item: &mut T) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
         let expected = item.version();
         item.set_version(expected + 1);
         let result = self
@@ -417,6 +425,7 @@ impl Store {
 
     /// Deletes an item; returns whether it existed.
     pub async fn delete(&self, key: &Key) -> AppResult<bool> {
+        metrics::count(metrics::Op::Write, 1);
         let out = self
             .client
             .delete_item()
@@ -427,6 +436,38 @@ impl Store {
             .await
             .map_err(|e| sdk_err("DeleteItem", e))?;
         Ok(out.attributes.is_some())
+    }
+
+    /// Deletes an item if it is still at `version`: a stale delete is a 409
+    /// `CONFLICT`, a missing item a 404.
+    pub async fn delete_versioned(&self, key: &Key, version: u64, entity: &str) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .condition_expression("attribute_exists(PK) AND #v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                let exists = e.as_service_error().is_some_and(|s| match s {
+                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c) => c.item().is_some(),
+                    _ => false,
+                });
+                if exists {
+                    Err(AppError::Conflict(format!("{entity} was changed since version {version}; reload it and retry")))
+                } else {
+                    Err(AppError::not_found(entity))
+                }
+            }
+            Err(e) => Err(sdk_err("DeleteItem", e)),
+        }
     }
 
     /// Runs a low-level update expression (counters, status moves) with an
@@ -440,6 +481,7 @@ impl Store {
         names: &[(&str, &str)],
         values: Attrs,
     ) -> AppResult<Option<Attrs>> {
+        metrics::count(metrics::Op::Write, 1);
         let mut req = self
             .client
             .update_item()
@@ -464,10 +506,15 @@ impl Store {
     /// Reads one page of a partition. The cursor is opaque, signed and bound
     /// to the tenant and the partition; anything else is a 400.
     pub async fn query<T: DeserializeOwned>(&self, q: &Query) -> AppResult<Page<T>> {
+        self.query_page(q, q.limit.clamp(1, 100)).await
+    }
+
+    /// One page of up to `limit` items (service reads take up to
+    /// [`SERVICE_PAGE`] per call; DynamoDB also ends a page at 1 MB).
+    async fn query_page<T: DeserializeOwned>(&self, q: &Query, limit: i32) -> AppResult<Page<T>> {
         if !q.tenant.owns_pk(&q.pk) {
             return Err(AppError::internal(format!("query of partition {} outside tenant", q.pk)));
         }
-        let limit = q.limit.clamp(1, 100);
         let pk_attr = q.index.pk_attr();
         let sk_attr = q.index.sk_attr();
         let mut cond = "#pk = :pk".to_string();
@@ -521,6 +568,8 @@ impl Store {
             .send()
             .await
             .map_err(|e| sdk_err("Query", e))?;
+        metrics::count(metrics::Op::QueryPage, 1);
+        metrics::count(metrics::Op::QueryItem, out.scanned_count.max(0) as u64);
         let results = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
         let next_cursor = out.last_evaluated_key.filter(|k| !k.is_empty()).map(|k| {
             let plain: BTreeMap<String, String> = k
@@ -587,10 +636,11 @@ impl Store {
     /// Reads every item of a partition (bounded by `max_items`), following
     /// pages internally. For service code, not for API lists.
     pub async fn query_all<T: DeserializeOwned>(&self, q: &Query, max_items: usize) -> AppResult<Vec<T>> {
-        let mut q = q.clone().limit(100);
+        let mut q = q.clone();
         let mut all = Vec::new();
         loop {
-            let page = self.query::<T>(&q).await?;
+            let want = max_items.saturating_sub(all.len()).clamp(1, SERVICE_PAGE as usize) as i32;
+            let page = self.query_page::<T>(&q, want).await?;
             all.extend(page.results);
             match page.next_cursor {
                 Some(c) if all.len() < max_items => q.cursor = Some(c),
@@ -616,6 +666,7 @@ impl Store {
         let token = crate::ids::new_id();
         let mut contention = String::new();
         for attempt in 0..TX_ATTEMPTS {
+            metrics::count(metrics::Op::TransactItem, items.len() as u64);
             let result = self
                 .client
                 .transact_write_items()
@@ -759,6 +810,53 @@ impl Store {
         self.batch_write(requests).await
     }
 
+    /// Reads many items by key (strongly consistent): BatchGetItem with 100
+    /// keys per call, up to 4 calls in flight, unprocessed keys retried with
+    /// backoff. Absent and expired items are left out; order is not kept.
+    /// Repeated keys are read once.
+    pub async fn batch_get<T: DeserializeOwned>(&self, keys: &[Key]) -> AppResult<Vec<T>> {
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<&Key> = keys.iter().filter(|k| seen.insert((k.pk.as_str(), k.sk.as_str()))).collect();
+        let chunks: Vec<Vec<Attrs>> = unique.chunks(MAX_BATCH_GET).map(|c| c.iter().map(|k| key_attrs(k)).collect()).collect();
+        let results: Vec<AppResult<Vec<Attrs>>> = futures::stream::iter(chunks)
+            .map(|chunk| self.get_chunk(chunk))
+            .buffer_unordered(BATCH_PARALLELISM)
+            .collect()
+            .await;
+        let now = crate::ids::now_epoch();
+        let mut out = Vec::with_capacity(unique.len());
+        for items in results {
+            for attrs in items? {
+                if !expired(&attrs, now) {
+                    out.push(from_attrs(attrs)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get_chunk(&self, mut keys: Vec<Attrs>) -> AppResult<Vec<Attrs>> {
+        metrics::count(metrics::Op::BatchGetItem, keys.len() as u64);
+        let mut found = Vec::with_capacity(keys.len());
+        for attempt in 0..BATCH_ATTEMPTS {
+            let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(AppError::internal)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| sdk_err("BatchGetItem", e))?;
+            found.extend(out.responses.and_then(|mut m| m.remove(&self.table)).unwrap_or_default());
+            keys = out.unprocessed_keys.and_then(|mut m| m.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            if keys.is_empty() {
+                return Ok(found);
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(AppError::internal(format!("{} keys still unprocessed after {BATCH_ATTEMPTS} attempts", keys.len())))
+    }
+
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> AppResult<usize> {
         let total = requests.len();
         let chunks: Vec<Vec<WriteRequest>> = requests.chunks(MAX_BATCH).map(<[WriteRequest]>::to_vec).collect();
@@ -772,6 +870,7 @@ impl Store {
     }
 
     async fn write_chunk(&self, mut chunk: Vec<WriteRequest>) -> AppResult<()> {
+        metrics::count(metrics::Op::BatchWriteItem, chunk.len() as u64);
         for attempt in 0..BATCH_ATTEMPTS {
             let out = self
                 .client

@@ -116,6 +116,9 @@ pub async fn submit(state: &AppState, p: &Principal, f: &dyn AiFunction, input: 
 pub async fn submit_http(ctx: &crate::http::RequestCtx, function: &str, input: Value, dry_run: bool) -> AppResult<crate::envelope::Reply> {
     use crate::envelope::Reply;
     let p = crate::auth::guard::require(ctx, crate::auth::guard::Access::EditorOrAbove).await?;
+    if !dry_run {
+        crate::ratelimit::expensive(&ctx.state, &p.account_id).await?;
+    }
     let f = registry().get(function).ok_or_else(|| AppError::internal(format!("AI function {function} is not registered")))?;
     Ok(match submit(&ctx.state, &p, f.as_ref(), input, dry_run).await? {
         Submission::Queued(job) => Reply::accepted(job).message("queued; follow it at /api/v1/jobs/{id}/"),

@@ -34,6 +34,8 @@ struct Route {
     handler: Handler,
     /// File uploads may carry up to [`UPLOAD_MAX_BYTES`].
     upload: bool,
+    /// Takes the account's `expensive` budget too (imports; uploads are).
+    expensive: bool,
 }
 
 /// Largest body of an upload route: what a synchronous Lambda invocation
@@ -67,7 +69,7 @@ impl Router {
             })
             .collect();
         let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false });
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, expensive: false });
         self
     }
 
@@ -103,12 +105,30 @@ impl Router {
         self.route(Method::DELETE, pattern, f)
     }
 
-    /// Marks the route added last as a file upload (bigger body limit).
+    /// Marks the route added last as a file upload (bigger body limit). An
+    /// upload is an import: it is also [`Router::expensive`].
     pub fn uploads(mut self) -> Self {
         if let Some(r) = self.routes.last_mut() {
             r.upload = true;
+            r.expensive = true;
         }
         self
+    }
+
+    /// Marks the route added last as expensive: besides the per-account and
+    /// per-IP budgets it takes the account's `expensive` budget
+    /// ([`crate::ratelimit`]) when the guard authenticates the request.
+    pub fn expensive(mut self) -> Self {
+        if let Some(r) = self.routes.last_mut() {
+            r.expensive = true;
+        }
+        self
+    }
+
+    /// True when the request goes to an expensive route.
+    pub fn is_expensive(&self, method: &Method, path: &str) -> bool {
+        let parts: Vec<&str> = split(path).collect();
+        self.routes.iter().find(|r| r.method == *method && matches(&r.segments, &parts).is_some()).is_some_and(|r| r.expensive)
     }
 
     /// True when the request goes to an upload route.

@@ -168,13 +168,8 @@ impl JobCtx {
     pub async fn ask_json<T: DeserializeOwned>(&self, req: ChatRequest, check: impl Fn(&T) -> Result<(), String>) -> Result<T, JobError> {
         let mut request = req;
         for attempt in 0..2 {
-            let rpm = self.state.config.ai.provider_rpm;
-            let within = super::rate::acquire(&self.state, self.providers.chat.name(), rpm, std::time::Duration::from_secs(90))
-                .await
-                .map_err(|e| JobError::Retryable(format!("rate limiter: {e:?}")))?;
-            if !within {
-                return Err(JobError::Retryable(format!("the provider's limit of {rpm} requests per minute is reached")));
-            }
+            // The provider takes each request's slot of the per-minute budget
+            // itself (retries included): see `ai::rate::StoreGate`.
             let resp = self.providers.chat.chat(&request).await.map_err(|e| match e {
                 super::provider::ProviderError::Retryable { message, .. } => JobError::Retryable(message),
                 super::provider::ProviderError::Permanent(m) => JobError::Permanent(m),

@@ -275,7 +275,7 @@ async fn known_and_unknown_emails_take_the_same_time_to_refuse() {
         for attempt in 0..tries {
             for i in 0..known.len() {
                 let pair = [(true, &known[i]), (false, &unknown[i])];
-                let order: Vec<_> = if (attempt as usize + i) % 2 == 0 { pair.to_vec() } else { pair.iter().rev().cloned().collect() };
+                let order: Vec<_> = if (attempt as usize + i).is_multiple_of(2) { pair.to_vec() } else { pair.iter().rev().cloned().collect() };
                 for (is_known, who) in order {
                     let started = std::time::Instant::now();
                     let (status, body) =

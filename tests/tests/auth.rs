@@ -408,6 +408,14 @@ async fn request_budgets_answer_429_with_retry_after() {
     let (status, body) = api_at(&client, &base, "POST", "/api/v1/planner/keywords/bulk-import/", Some(&t.access), Some(import)).await;
     assert_eq!((status, body["error_code"].as_str()), (429, Some("RATE_LIMITED")), "{body}");
     assert!(body["error"].as_str().unwrap().contains("imports and AI jobs"), "{body}");
+    // AI submissions share that budget (a dry run, which queues nothing, does not take from it).
+    let cluster = json!({"site_id": site, "sector_id": sector});
+    let (status, body) = api_at(&client, &base, "POST", "/api/v1/planner/clusters/auto-cluster/", Some(&t.access), Some(cluster.clone())).await;
+    assert_eq!((status, body["error_code"].as_str()), (429, Some("RATE_LIMITED")), "{body}");
+    let dry = json!({"site_id": site, "sector_id": sector, "dry_run": true});
+    let (status, body) = api_at(&client, &base, "POST", "/api/v1/planner/clusters/auto-cluster/", Some(&t.access), Some(dry)).await;
+    // It gets past the budget to the function's own check (one keyword is too few to cluster).
+    assert_eq!((status, body["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "dry run: {body}");
     // Other routes of the account are not held back by it.
     assert_eq!(api_at(&client, &base, "GET", "/api/v1/auth/me/", Some(&t.access), None).await.0, 200);
 }

@@ -9,6 +9,7 @@ use crate::auth::token::{Claims, TokenType};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::store::keys::{self, Index, Key, Tenant};
+use crate::ratelimit::{self, Budget};
 use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -16,11 +17,15 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-/// Credits a new (free plan) account starts with.
+/// Free credits a new account receives once its owner verifies the email
+/// address — once per email address, ever.
 pub const FREE_PLAN_STARTING_CREDITS: f64 = 100.0; // = plans::PLANS[0].monthly_credits
-/// Failed logins per email allowed in one window before 429.
-pub const LOGIN_MAX_FAILURES: i64 = 5;
-pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+/// How long an email verification link works.
+pub const EMAIL_VERIFICATION_TTL_SECS: i64 = 48 * 60 * 60;
+/// Failed sign-ins for unknown emails are kept this long (security log).
+const LOGIN_SECURITY_LOG_TTL_SECS: i64 = 30 * 24 * 60 * 60;
+/// The user key read for an email with no user, so both cases do the same reads.
+const NO_ACCOUNT: &str = "00000000000000000000000000";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,9 +57,23 @@ pub struct Account {
     /// The billing period (`YYYY-MM`) whose plan credits were granted last.
     #[serde(default)]
     pub period: Option<String>,
+    /// Whether the owner who signed up verified the email address (accounts
+    /// from before verification existed count as verified). Unverified
+    /// accounts get no credits: neither the free ones nor monthly grants.
+    #[serde(default = "yes")]
+    pub email_verified: bool,
+    /// A plan upgrade the owner asked for, waiting for IGNY8 staff (payment).
+    #[serde(default)]
+    pub pending_plan: Option<String>,
+    #[serde(default)]
+    pub pending_plan_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Item for Account {
@@ -165,17 +184,41 @@ impl Item for RefreshToken {
     }
 }
 
+/// A failed sign-in for an email with no user (there is no account to audit
+/// it under). Written so that unknown and known emails cost the same writes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct LoginThrottle {
+struct LoginFailure {
+    id: String,
+    day: String,
     email_hash: String,
-    failures: i64,
-    window_start: i64,
+    ip: Option<String>,
+    created_at: String,
     expires: i64,
 }
-impl Item for LoginThrottle {
-    const ENTITY: &'static str = "LoginThrottle";
+impl Item for LoginFailure {
+    const ENTITY: &'static str = "LoginFailure";
     fn key(&self) -> Key {
-        keys::login_throttle(&self.email_hash)
+        keys::login_security_log(&self.day, &self.id)
+    }
+    fn index_keys(&self) -> ItemKeys {
+        ItemKeys { ttl: Some(self.expires), ..Default::default() }
+    }
+}
+
+/// The pending email verification of a user: the hash of the link's secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EmailVerification {
+    account_id: String,
+    user_id: String,
+    email: String,
+    secret_hash: String,
+    expires: i64,
+    version: u64,
+}
+impl Item for EmailVerification {
+    const ENTITY: &'static str = "EmailVerification";
+    fn key(&self) -> Key {
+        keys::email_verification(&Tenant::from_verified(&self.account_id), &self.user_id)
     }
     fn index_keys(&self) -> ItemKeys {
         ItemKeys { ttl: Some(self.expires), ..Default::default() }
@@ -217,6 +260,12 @@ pub struct RegisterInput {
 pub struct LoginInput {
     pub email: String,
     pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailInput {
+    pub token: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,8 +338,11 @@ fn email_guard(email: &str) -> Key {
 }
 
 fn email_hash(email: &str) -> String {
-    let digest = Sha256::digest(email.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(email)
+}
+
+fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn n(v: impl ToString) -> AttributeValue {
@@ -330,7 +382,9 @@ async fn issue_tokens(state: &AppState, user: &User) -> AppResult<TokenPair> {
 
 fn pair(state: &AppState, user: &User, refresh_claims: &Claims) -> AppResult<TokenPair> {
     let tokens = state.tokens()?;
-    let access = Claims::access(&user.id, &user.account_id, user.role, user.session_version, refresh_claims.iat);
+    // The access token names its sign-in's family: logging out or revoking
+    // the family ends it at once (the guard reads the family).
+    let access = Claims { fam: refresh_claims.fam.clone(), ..Claims::access(&user.id, &user.account_id, user.role, user.session_version, refresh_claims.iat) };
     Ok(TokenPair {
         access: tokens.sign(&access)?,
         refresh: tokens.sign(refresh_claims)?,
@@ -353,7 +407,9 @@ async fn load_user(state: &AppState, tenant: &Tenant, user_id: &str) -> AppResul
 
 // ------------------------------------------------------------------ registration and sessions
 
-/// Creates an account on the free plan with its owner, and signs the owner in.
+/// Creates an account on the free plan with its owner, signs the owner in and
+/// mails a verification link. The account has no credits until the email is
+/// verified ([`verify_email`]); sign-ups are throttled per IP and in total.
 pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) -> AppResult<Session> {
     let mut problems = Vec::new();
     let email = normalize_email(&input.email).map_err(|e| problems.push(FieldError::new("email", e.public_message()))).ok();
@@ -370,19 +426,27 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
     if !problems.is_empty() {
         return Err(AppError::fields(problems));
     }
+    // Budgets before the (deliberately slow) password hash; the address's
+    // first, so a refused address never spends the global budget.
+    let limits = &state.config.limits;
+    ratelimit::take(state, Budget::signup_ip(limits), ratelimit::ip_subject(ip)).await?;
+    ratelimit::take(state, Budget::signup_global(limits), "all").await?;
     let now = crate::ids::now_rfc3339();
     let account = Account {
         id: crate::ids::new_id(),
         name: account_name,
         status: AccountStatus::Active,
         plan: "free".into(),
-        plan_credits: FREE_PLAN_STARTING_CREDITS,
+        plan_credits: 0.0,
         bonus_credits: 0.0,
         owner_count: 1,
         site_count: 0,
         user_count: 1,
         keyword_count: 0,
-        period: Some(crate::credits::period_of(&crate::ids::now_rfc3339())),
+        period: None,
+        email_verified: false,
+        pending_plan: None,
+        pending_plan_at: None,
         created_at: now.clone(),
         updated_at: now.clone(),
         version: 1,
@@ -405,23 +469,7 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
     let tenant = Tenant::from_verified(&account.id);
     let actor = Actor::user(&user, ip);
     let entry = audit::entry(&tenant, &actor, "account.register", "account", &account.id, json!({"plan": "free"}));
-    let grant = crate::credits::CreditTransaction {
-        id: crate::ids::new_id(),
-        account_id: account.id.clone(),
-        kind: crate::credits::TxnType::Grant,
-        amount: account.plan_credits,
-        plan_delta: account.plan_credits,
-        bonus_delta: 0.0,
-        plan_after: account.plan_credits,
-        bonus_after: 0.0,
-        balance_after: account.plan_credits,
-        job_id: None,
-        function: None,
-        charged: None,
-        reason: Some(format!("free plan credits for {}", account.period.clone().unwrap_or_default())),
-        idempotency_key: format!("GRANT#{}", account.period.clone().unwrap_or_default()),
-        created_at: account.created_at.clone(),
-    };
+    let (verification, token) = new_verification(&user);
     let store = &state.store;
     store
         .transact(vec![
@@ -429,85 +477,205 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: Option<&str>) 
             store.tx_create(&account)?,
             store.tx_create(&user)?,
             store.tx_create(&entry)?,
-            store.tx_guard(&keys::credit_guard(&tenant, &grant.idempotency_key), &grant.id)?,
-            store.tx_create(&grant)?,
+            store.tx_put(&verification)?,
         ])
         .await
         .map_err(|e| map_tx(e, |_| AppError::Conflict("a user with this email already exists".into())))?;
+    send_verification(state, &tenant, &email, &token).await;
     let tokens = issue_tokens(state, &user).await?;
     Ok(Session { user: UserView::from(&user), account, tokens })
 }
 
-/// Seconds until the email may try again, when it is locked out.
-async fn throttled(state: &AppState, hash: &str) -> AppResult<Option<u64>> {
-    let now = crate::ids::now_epoch();
-    let item: Option<LoginThrottle> = state.store.get(&keys::login_throttle(hash)).await?;
-    Ok(item
-        .filter(|t| t.failures >= LOGIN_MAX_FAILURES && t.window_start + LOGIN_WINDOW_SECS > now)
-        .map(|t| (t.window_start + LOGIN_WINDOW_SECS - now).max(1) as u64))
+/// A fresh verification record and its link token `<account>.<user>.<secret>`
+/// (only the secret's hash is stored).
+fn new_verification(user: &User) -> (EmailVerification, String) {
+    use base64::Engine as _;
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let record = EmailVerification {
+        account_id: user.account_id.clone(),
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        secret_hash: sha256_hex(&secret),
+        expires: crate::ids::now_epoch() + EMAIL_VERIFICATION_TTL_SECS,
+        version: 1,
+    };
+    (record, format!("{}.{}.{secret}", user.account_id, user.id))
 }
 
-async fn record_failure(state: &AppState, hash: &str) -> AppResult<()> {
-    let now = crate::ids::now_epoch();
-    let key = keys::login_throttle(hash);
-    // Within the window: count up. Otherwise start a new window.
-    let values = HashMap::from([
-        (":one".to_string(), n(1)),
-        (":start".to_string(), n(now - LOGIN_WINDOW_SECS)),
-    ]);
-    let counted = state
-        .store
-        .update_raw(&key, "ADD failures :one", Some("attribute_exists(PK) AND window_start > :start"), &[], values)
-        .await?;
-    if counted.is_none() {
-        let fresh = LoginThrottle { email_hash: hash.into(), failures: 1, window_start: now, expires: now + LOGIN_WINDOW_SECS };
-        state.store.put(&fresh).await?;
+/// Mails the verification link. A failed send is logged, not fatal: the
+/// owner can ask for another link.
+async fn send_verification(state: &AppState, tenant: &Tenant, email: &str, token: &str) {
+    let text = format!(
+        "Welcome to IGNY8.\n\nConfirm your email address to receive your free plan credits:\n\n/verify-email?token={token}\n\n\
+         Or send the token to POST /api/v1/auth/verify-email/: {token}\n\nThe link works for {} hours.",
+        EMAIL_VERIFICATION_TTL_SECS / 3600
+    );
+    let mail = crate::mail::Mail::new(tenant, email, "verify_email", "Confirm your email address", text);
+    if let Err(e) = crate::mail::sender(state).send(state, &mail).await {
+        tracing::error!(error = ?e, "could not send the verification mail");
     }
+}
+
+/// What verifying an email did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    pub account: Account,
+    /// Free credits granted now (0 when this email already had them).
+    pub free_credits: f64,
+}
+
+fn bad_token() -> AppError {
+    AppError::field("token", "is invalid or expired; ask for a new verification link")
+}
+
+/// Verifies the owner's email with the mailed token and grants the free plan
+/// credits — once per email address, ever (a global guard on the email's
+/// hash), in the same transaction as the ledger line and the audit entry.
+pub async fn verify_email(state: &AppState, input: VerifyEmailInput, ip: Option<&str>) -> AppResult<Verified> {
+    let mut parts = input.token.trim().splitn(3, '.');
+    let (Some(account_id), Some(user_id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad_token()) };
+    if !crate::ids::is_valid(account_id) || !crate::ids::is_valid(user_id) || secret.is_empty() {
+        return Err(bad_token());
+    }
+    let tenant = Tenant::from_verified(account_id);
+    let store = &state.store;
+    let vkey = keys::email_verification(&tenant, user_id);
+    let record: EmailVerification = store.get(&vkey).await?.ok_or_else(bad_token)?;
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(sha256_hex(secret).as_bytes(), record.secret_hash.as_bytes())) {
+        return Err(bad_token());
+    }
+    let user = load_user(state, &tenant, user_id).await?;
+    let free_guard = keys::unique_global("FREECREDITS", &email_hash(&record.email));
+    let mut with_credits = true;
+    for attempt in 0..20u32 {
+        let account = load_account(state, &tenant).await?;
+        if account.email_verified {
+            let _ = store.delete(&vkey).await;
+            return Err(AppError::Conflict("the email address is already verified".into()));
+        }
+        let period = crate::credits::period_of(&crate::ids::now_rfc3339());
+        let free = if with_credits { crate::plans::of("free").monthly_credits } else { 0.0 };
+        let plan_after = crate::credits::round(account.plan_credits + free);
+        let entry = audit::entry(&tenant, &Actor::user(&user, ip), "account.email_verified", "user", &user.id, json!({"email": record.email, "free_credits": free}));
+        let mut ops = vec![
+            store.tx_delete_versioned(&vkey, record.version)?,
+            store.tx_update(
+                &keys::account(&tenant),
+                "SET email_verified = :t, plan_credits = :p, #period = :period, version = version + :one",
+                Some("#v = :v"),
+                &[("#v", "version"), ("#period", "period")],
+                HashMap::from([
+                    (":t".to_string(), AttributeValue::Bool(true)),
+                    (":p".to_string(), n(plan_after)),
+                    (":period".to_string(), AttributeValue::S(period.clone())),
+                    (":one".to_string(), n(1)),
+                    (":v".to_string(), n(account.version)),
+                ]),
+            )?,
+            store.tx_create(&entry)?,
+        ];
+        let grant_key = format!("GRANT#{period}");
+        if with_credits {
+            let grant = crate::credits::CreditTransaction {
+                id: crate::ids::new_id(),
+                account_id: account.id.clone(),
+                kind: crate::credits::TxnType::Grant,
+                amount: free,
+                plan_delta: free,
+                bonus_delta: 0.0,
+                plan_after,
+                bonus_after: account.bonus_credits,
+                balance_after: crate::credits::round(plan_after + account.bonus_credits),
+                job_id: None,
+                function: None,
+                charged: None,
+                reason: Some(format!("free plan credits for {period} (email verified)")),
+                idempotency_key: grant_key.clone(),
+                created_at: crate::ids::now_rfc3339(),
+            };
+            ops.push(store.tx_guard(&free_guard, &account.id)?);
+            ops.push(store.tx_guard(&keys::credit_guard(&tenant, &grant_key), &grant.id)?);
+            ops.push(store.tx_create(&grant)?);
+        }
+        match store.transact(ops).await {
+            Ok(()) => {
+                let account = load_account(state, &tenant).await?;
+                return Ok(Verified { account, free_credits: free });
+            }
+            Err(TxError::Other(e)) => return Err(e),
+            Err(TxError::ConditionFailed(_)) => {
+                // Which condition failed: read back rather than trust the reasons.
+                if store.get::<serde_json::Value>(&vkey).await?.is_none() {
+                    return Err(bad_token());
+                }
+                if with_credits
+                    && (store.get::<serde_json::Value>(&free_guard).await?.is_some()
+                        || store.get::<serde_json::Value>(&keys::credit_guard(&tenant, &grant_key)).await?.is_some())
+                {
+                    // This email had its free credits already: verify without.
+                    with_credits = false;
+                    continue;
+                }
+                tokio::time::sleep(crate::store::backoff(attempt.min(6))).await;
+            }
+        }
+    }
+    Err(AppError::Conflict("the account is changing too fast; try again".into()))
+}
+
+/// Mails a new verification link to the caller (the account's owner).
+pub async fn resend_verification(state: &AppState, p: &Principal) -> AppResult<()> {
+    let tenant = p.tenant();
+    if load_account(state, &tenant).await?.email_verified {
+        return Err(AppError::Conflict("the email address is already verified".into()));
+    }
+    ratelimit::take(state, Budget::signup_ip(&state.config.limits), &format!("resend-{}", p.account_id)).await?;
+    let user = load_user(state, &tenant, &p.user_id).await?;
+    let (record, token) = new_verification(&user);
+    state.store.put(&record).await?;
+    send_verification(state, &tenant, &user.email, &token).await;
     Ok(())
 }
 
-fn rate_limited(retry_after_secs: u64) -> AppError {
-    AppError::RateLimited {
-        message: format!("too many failed sign-in attempts; try again in {retry_after_secs} seconds"),
-        retry_after_secs,
-    }
-}
-
-/// Signs a user in. Wrong email and wrong password look the same (same
-/// message, same work); repeated failures for an email are throttled.
+/// Signs a user in. Every attempt first takes a token from the email's
+/// budget (one conditional update, before the password hash is checked, so
+/// parallel guesses can never pass a stale count; a success refills it).
+/// Known and unknown emails do the same reads, the same hash work and one
+/// write each, and get the same answer.
 pub async fn login(state: &AppState, input: LoginInput, ip: Option<&str>) -> AppResult<Session> {
-    let invalid = || AppError::Unauthorized("invalid email or password".into());
     let email = input.email.trim().to_lowercase();
     if email.is_empty() || input.password.is_empty() {
         return Err(AppError::validation("email and password are required"));
     }
+    let limits = &state.config.limits;
     let hash = email_hash(&email);
-    if let Some(retry) = throttled(state, &hash).await? {
-        return Err(rate_limited(retry));
-    }
+    // The address's budget first, so a refused address never spends the email's.
+    ratelimit::take(state, Budget::login_ip(limits), ratelimit::ip_subject(ip)).await?;
+    ratelimit::take(state, Budget::login_email(limits), &hash).await?;
     let guard: Option<serde_json::Value> = state.store.get(&email_guard(&email)).await?;
     let owner = guard.as_ref().and_then(|g| g["owner"].as_str()).and_then(|o| o.split_once('/'));
-    let user = match owner {
-        Some((account_id, user_id)) => state.store.get::<User>(&keys::user(&Tenant::from_verified(account_id), user_id)).await?,
-        None => None,
-    };
-    let Some(mut user) = user else {
-        password::verify_dummy(&input.password);
-        record_failure(state, &hash).await?;
-        return Err(invalid());
+    let (account_id, user_id) = owner.unwrap_or((NO_ACCOUNT, NO_ACCOUNT));
+    let user: Option<User> = state.store.get(&keys::user(&Tenant::from_verified(account_id), user_id)).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let attempt = input.password.clone();
+    let verification = tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => password::verify(&attempt, &stored),
+        None => {
+            password::verify_dummy(&attempt);
+            Verification::Invalid
+        }
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let (Some(mut user), Verification::Valid { needs_rehash }) = (user, verification) else {
+        return Err(login_failed(state, user_failed(&email, account_id, user_id), &hash, ip).await.unwrap_or_else(|e| e));
     };
     let tenant = Tenant::from_verified(&user.account_id);
-    let verification = password::verify(&input.password, &user.password_hash);
-    let Verification::Valid { needs_rehash } = verification else {
-        record_failure(state, &hash).await?;
-        audit::record(state, &tenant, &Actor::user(&user, ip), "auth.login_failed", "user", &user.id, json!({})).await?;
-        return Err(invalid());
-    };
     let account = load_account(state, &tenant).await?;
     if !user.is_active || account.status != AccountStatus::Active {
         return Err(AppError::Unauthorized("this user or account is not active".into()));
     }
-    let _ = state.store.delete(&keys::login_throttle(&hash)).await;
+    ratelimit::reset(state, Budget::login_email(limits), &hash).await?;
     if needs_rehash {
         user.password_hash = password::hash(&input.password)?;
     }
@@ -520,6 +688,47 @@ pub async fn login(state: &AppState, input: LoginInput, ip: Option<&str>) -> App
     audit::record(state, &tenant, &Actor::user(&user, ip), "auth.login", "user", &user.id, json!({"rehashed": needs_rehash})).await?;
     let tokens = issue_tokens(state, &user).await?;
     Ok(Session { user: UserView::from(&user), account, tokens })
+}
+
+/// Who a failed sign-in was for: a known user (audited in the account) or not.
+enum Failed<'a> {
+    Known { account_id: &'a str, user_id: &'a str, email: &'a str },
+    Unknown,
+}
+
+fn user_failed<'a>(email: &'a str, account_id: &'a str, user_id: &'a str) -> Failed<'a> {
+    if account_id == NO_ACCOUNT { Failed::Unknown } else { Failed::Known { account_id, user_id, email } }
+}
+
+/// Records a failed sign-in with one write either way: the account's audit
+/// log for a known user, the security log otherwise. Always ends in the same
+/// 401 (or the store's error).
+async fn login_failed(state: &AppState, who: Failed<'_>, hash: &str, ip: Option<&str>) -> AppResult<AppError> {
+    match who {
+        Failed::Known { account_id, user_id, email } => {
+            let actor = Actor { user_id: user_id.to_string(), email: email.to_string(), ip: ip.map(str::to_string) };
+            audit::record(state, &Tenant::from_verified(account_id), &actor, "auth.login_failed", "user", user_id, json!({})).await?;
+        }
+        Failed::Unknown => {
+            let now = crate::ids::now_rfc3339();
+            let failure = LoginFailure {
+                id: crate::ids::new_id(),
+                day: now.get(..10).unwrap_or_default().to_string(),
+                email_hash: hash.to_string(),
+                ip: ip.map(str::to_string),
+                created_at: now,
+                expires: crate::ids::now_epoch() + LOGIN_SECURITY_LOG_TTL_SECS,
+            };
+            state.store.put(&failure).await?;
+        }
+    }
+    Ok(AppError::Unauthorized("invalid email or password".into()))
+}
+
+/// Whether a sign-in family is still live (the guard's revocation check).
+pub(crate) async fn family_live(state: &AppState, tenant: &Tenant, family: &str) -> AppResult<bool> {
+    let fam: Option<RefreshFamily> = state.store.get(&keys::refresh_family(tenant, family)).await?;
+    Ok(fam.is_some_and(|f| !f.revoked))
 }
 
 async fn revoke_family(state: &AppState, tenant: &Tenant, family: &str) -> AppResult<()> {

@@ -38,6 +38,10 @@ pub struct Config {
     /// AI providers and credit costs.
     pub ai: AiConfig,
     pub costs: CreditCosts,
+    // --- request budgets and sign-up/sign-in throttles (issue 10, items 4, 5, 12) ---
+    /// Rate limits: `RATE_LIMITS`, `RATE_LIMIT_*`, `SIGNUP_*_PER_HOUR`,
+    /// `LOGIN_MAX_FAILURES`, `LOGIN_WINDOW_SECS` ([`crate::ratelimit::LimitsConfig`]).
+    pub limits: crate::ratelimit::LimitsConfig,
 }
 
 /// Which providers the workers use. In AWS the chat provider must be chosen
@@ -238,6 +242,7 @@ impl Config {
             max_body_bytes,
             import_sync_max_rows: get("IMPORT_SYNC_MAX_ROWS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_IMPORT_SYNC_MAX_ROWS),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
+            limits: crate::ratelimit::LimitsConfig::from_vars(vars)?,
         })
     }
 
@@ -258,6 +263,7 @@ impl Config {
             function_name: "local".into(),
             ai: AiConfig::offline(),
             costs: CreditCosts::default(),
+            limits: crate::ratelimit::LimitsConfig::default(),
         }
     }
 }

@@ -412,7 +412,8 @@ pub async fn grant_all(state: &AppState, period: &str) -> AppResult<GrantReport>
         let (accounts, next) = state.store.query_platform::<Account>(Index::Gsi1, keys::ACCOUNTS_GSI, start).await?;
         for a in accounts {
             report.accounts += 1;
-            if a.status != crate::accounts::AccountStatus::Active {
+            // Unverified sign-ups get no credits until their email is verified.
+            if a.status != crate::accounts::AccountStatus::Active || !a.email_verified {
                 continue;
             }
             match grant_period(state, &Tenant::from_verified(&a.id), period).await {
@@ -520,6 +521,7 @@ mod tests {
             user_count: 1,
             keyword_count: 0,
             period: None,
+            email_verified: true, pending_plan: None, pending_plan_at: None,
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,

@@ -105,9 +105,15 @@ impl AppState {
         Self { config, store, sqs, s3, tokens, providers: std::sync::OnceLock::new() }
     }
 
-    /// The AI providers chosen by configuration (built on first use).
+    /// The AI providers chosen by configuration (built on first use), every
+    /// request of theirs within the shared per-minute budget.
     pub fn providers(&self) -> crate::ai::Providers {
-        self.providers.get_or_init(|| crate::ai::Providers::from_config(&self.config.ai)).clone()
+        self.providers
+            .get_or_init(|| {
+                let gate = crate::ai::rate::StoreGate::gate(self.store.clone(), self.config.ai.provider_rpm);
+                crate::ai::Providers::from_config_gated(&self.config.ai, gate)
+            })
+            .clone()
     }
 
     /// Replaces the providers (tests point them at fake servers).

@@ -41,11 +41,64 @@ impl TestEnv {
 }
 
 /// The configuration of the tests: the local one, with imports over 250 rows
-/// running as jobs (so the job path is exercised without huge files).
+/// running as jobs (so the job path is exercised without huge files), and
+/// request budgets no test trips (every test of a process shares one gateway
+/// and one source IP; tests of the limits start a gateway of their own with
+/// [`gateway_with`]).
 pub fn test_config(endpoint: &str, resources: &Resources) -> igny8::Config {
     let mut c = provision::config_for(endpoint, resources, JWT_SECRET);
     c.import_sync_max_rows = 250;
+    c.limits = igny8::ratelimit::LimitsConfig::generous();
     c
+}
+
+/// A gateway of this test's own (on this test's runtime) over the shared
+/// stack, with `change` applied to the test configuration: its base URL.
+pub async fn gateway_with(change: impl FnOnce(&mut igny8::Config)) -> String {
+    let e = env();
+    let mut config = e.config();
+    change(&mut config);
+    let state = Arc::new(AppState::new(config).await);
+    let gateway = xtask::gateway::Gateway::from_template(state).expect("gateway from template");
+    let (addr, server) = gateway.serve(([127, 0, 0, 1], 0).into()).await.expect("serve gateway");
+    // The server task lives as long as the test's runtime.
+    drop(server);
+    format!("http://{addr}")
+}
+
+/// A client whose requests come from `ip` (any 127.x.y.z address works on
+/// Linux loopback), so a test has a per-IP budget of its own.
+pub fn http_from(ip: std::net::IpAddr) -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).local_address(ip).build().expect("client")
+}
+
+/// A loopback address no other test uses.
+pub fn fresh_loopback_ip() -> std::net::IpAddr {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) + (std::process::id() % 200) * 256 + 2;
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 77, (n >> 8) as u8, (n & 0xff) as u8))
+}
+
+/// Calls `base` + `path` with `client`: `(status, envelope)`.
+pub async fn api_at(client: &reqwest::Client, base: &str, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = client.request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    envelope(req.send().await.expect("request")).await
+}
+
+/// The verification token the local mail sender left in the account's outbox.
+pub async fn verification_token(account_id: &str) -> String {
+    let state = env().state().await;
+    let tenant = igny8::store::keys::Tenant::from_verified(account_id);
+    let mails = igny8::mail::outbox(&state, &tenant).await.expect("outbox");
+    mails.iter().find_map(igny8::mail::verification_token).unwrap_or_else(|| panic!("no verification mail in the outbox: {mails:?}"))
 }
 
 /// The shared environment of this test process (started on first use).
@@ -147,8 +200,18 @@ pub struct Tenant {
     pub user_id: String,
 }
 
-/// Registers a new account through the API.
+/// Registers a new account through the API and verifies its email (with the
+/// token from the outbox), so it has its free credits.
 pub async fn register(tag: &str) -> Tenant {
+    let t = register_unverified(tag).await;
+    let token = verification_token(&t.account_id).await;
+    let (status, body) = api("POST", "/api/v1/auth/verify-email/", None, Some(serde_json::json!({"token": token}))).await;
+    assert_eq!(status, 200, "verify email: {body}");
+    t
+}
+
+/// Registers a new account through the API (email not verified: no credits).
+pub async fn register_unverified(tag: &str) -> Tenant {
     let email = email(tag);
     let (status, body) =
         api("POST", "/api/v1/auth/register/", None, Some(serde_json::json!({"email": email, "password": PASSWORD, "name": tag}))).await;

@@ -100,6 +100,9 @@ async fn staff_adjust_credits_with_a_reason_and_owners_change_plans() {
     let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "platinum"}))).await;
     assert_eq!((status, resp["errors"][0]["field"].as_str()), (400, Some("plan")), "{resp}");
     let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "starter"}))).await;
+    assert_eq!((status, resp["data"]["pending_plan"]["id"].as_str()), (202, Some("starter")), "{resp}");
+    let approve = format!("/api/v1/credits/accounts/{}/approve-upgrade/", customer.account_id);
+    let (status, resp) = api("POST", &approve, Some(&staff.access), Some(json!({"plan": "starter", "reason": "invoice 1"}))).await;
     assert_eq!((status, resp["data"]["plan"]["max_sites"].as_u64()), (200, Some(3)), "{resp}");
     for name in ["one", "two"] {
         let (status, resp) = api("POST", "/api/v1/sites/", Some(&customer.access), Some(json!({"name": name}))).await;
@@ -108,4 +111,58 @@ async fn staff_adjust_credits_with_a_reason_and_owners_change_plans() {
     let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "free"}))).await;
     assert_eq!((status, resp["error_code"].as_str()), (409, Some("CONFLICT")), "{resp}");
     assert!(resp["error"].as_str().unwrap().contains("2 sites"), "{resp}");
+}
+
+/// Issue 10, item 4: an owner's upgrade is only a request; nothing paid
+/// (limits or credits) comes before IGNY8 staff approve it, audited.
+#[tokio::test]
+async fn upgrades_wait_for_staff_approval_and_grant_nothing_before() {
+    use igny8_e2e::api;
+    use serde_json::json;
+    let state = env().state().await;
+    let customer = register("up-customer").await;
+    let staff = register("up-staff").await;
+    let key = igny8::store::keys::user(&Tenant::from_verified(&staff.account_id), &staff.user_id);
+    let mut u: igny8::accounts::User = state.store.get(&key).await.unwrap().unwrap();
+    u.is_staff = true;
+    state.store.update_versioned(&mut u).await.unwrap();
+
+    // Sent: PATCH /subscription {"plan": "growth"} by the owner. Got: 202, still free, growth pending.
+    let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "growth"}))).await;
+    assert_eq!(status, 202, "{resp}");
+    assert_eq!((resp["data"]["plan"]["id"].as_str(), resp["data"]["pending_plan"]["id"].as_str()), (Some("free"), Some("growth")), "{resp}");
+    assert_eq!(igny8_e2e::credit_balance(&customer.access).await, 100.0, "no paid credits");
+    let (status, resp) = api("GET", "/api/v1/subscription/", Some(&customer.access), None).await;
+    assert_eq!((status, resp["data"]["pending_plan"]["id"].as_str()), (200, Some("growth")), "{resp}");
+    // Free limits still hold: one site.
+    assert_eq!(api("POST", "/api/v1/sites/", Some(&customer.access), Some(json!({"name": "one"}))).await.0, 201);
+    let (status, resp) = api("POST", "/api/v1/sites/", Some(&customer.access), Some(json!({"name": "two"}))).await;
+    assert_eq!((status, resp["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{resp}");
+
+    let approve = format!("/api/v1/credits/accounts/{}/approve-upgrade/", customer.account_id);
+    // The owner cannot approve their own upgrade; staff approve only what was asked, with a reason.
+    let (status, resp) = api("POST", &approve, Some(&customer.access), Some(json!({"plan": "growth", "reason": "me"}))).await;
+    assert_eq!((status, resp["error_code"].as_str()), (403, Some("FORBIDDEN")), "{resp}");
+    let (status, resp) = api("POST", &approve, Some(&staff.access), Some(json!({"plan": "scale", "reason": "invoice 7"}))).await;
+    assert_eq!((status, resp["error_code"].as_str()), (409, Some("CONFLICT")), "{resp}");
+    let (status, resp) = api("POST", &approve, Some(&staff.access), Some(json!({"plan": "growth", "reason": " "}))).await;
+    assert_eq!((status, resp["errors"][0]["field"].as_str()), (400, Some("reason")), "{resp}");
+    let (status, resp) = api("POST", &approve, Some(&staff.access), Some(json!({"plan": "growth", "reason": "invoice 7 paid"}))).await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!((resp["data"]["plan"]["id"].as_str(), resp["data"]["pending_plan"].is_null()), (Some("growth"), true), "{resp}");
+    // Limits now; credits with the next period's grant.
+    assert_eq!(api("POST", "/api/v1/sites/", Some(&customer.access), Some(json!({"name": "two"}))).await.0, 201);
+    assert_eq!(igny8_e2e::credit_balance(&customer.access).await, 100.0);
+    // Approving twice: nothing pending.
+    assert_eq!(api("POST", &approve, Some(&staff.access), Some(json!({"plan": "growth", "reason": "again"}))).await.0, 409);
+
+    let (_, log) = api("GET", "/api/v1/audit-log/?limit=50", Some(&customer.access), None).await;
+    let entries = log["data"]["results"].as_array().unwrap();
+    let approved = entries.iter().find(|e| e["action"] == "subscription.upgrade_approved").unwrap_or_else(|| panic!("{log}"));
+    assert_eq!((approved["actor_id"].as_str(), approved["detail"]["reason"].as_str()), (Some(staff.user_id.as_str()), Some("invoice 7 paid")));
+    assert!(entries.iter().any(|e| e["action"] == "subscription.upgrade_requested" && e["actor_id"] == customer.user_id.as_str()), "{log}");
+
+    // Downgrades need no approval.
+    let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "starter"}))).await;
+    assert_eq!((status, resp["data"]["plan"]["id"].as_str()), (200, Some("starter")), "{resp}");
 }

@@ -398,8 +398,9 @@ fn all_routes() -> Vec<(String, String)> {
 }
 
 /// Routes anyone may call (no access token): logout's credential is the
-/// refresh token in its body.
-const PUBLIC: [(&str, &str); 5] = [
+/// refresh token in its body, verify-email's the emailed token.
+const PUBLIC: [(&str, &str); 6] = [
+    ("POST", "/api/v1/auth/verify-email"),
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/auth/register"),
     ("POST", "/api/v1/auth/login"),

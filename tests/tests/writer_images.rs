@@ -473,3 +473,50 @@ async fn deleting_content_or_its_sector_takes_prompts_images_and_objects_with_it
     assert_eq!(status, 404);
     assert_eq!(images(&t.access, &site, &cid).await, Vec::<Value>::new());
 }
+
+/// Issue 10, item 12: the provider's requests-per-minute budget covers image
+/// calls, retries included. A fake Runware answers the first request with a
+/// 429: two images cost three HTTP requests, and the provider's minute
+/// counter (the budget every worker shares) counts exactly those three; with
+/// the budget spent, the next image is refused before any request is sent.
+#[tokio::test]
+async fn image_calls_and_their_retries_take_the_provider_budget() {
+    use igny8::ai::provider::{ImageProvider, ImageRequest, ProviderError};
+    use std::time::Duration;
+    // Stay clear of a minute boundary (the budget is counted per minute).
+    while igny8::ids::now_epoch() % 60 > 45 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let state = env().state().await;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let server = fake_runware(requests.clone()).await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(429).insert_header("retry-after", "0").set_body_json(json!({"errors": [{"message": "slow down"}]})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let policy = igny8::ai::provider::RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(100),
+        timeout: Duration::from_secs(5),
+    };
+    let gate = igny8::ai::provider::Gate(Some(Arc::new(igny8::ai::rate::StoreGate { store: state.store.clone(), rpm: 3, max_wait: Duration::ZERO })));
+    let images = igny8::ai::runware::RunwareImages::new(&format!("{}/v1", server.uri()), "rw-test", "runware:100@1", policy).with_gate(gate);
+    let req = ImageRequest { prompt: "a lighthouse".into(), negative_prompt: None, width: 512, height: 512 };
+    let minute = igny8::ids::now_epoch() / 60;
+    for i in 0..2 {
+        images.generate(&req).await.unwrap_or_else(|e| panic!("image {i}: {e}"));
+    }
+    let sent = server.received_requests().await.unwrap_or_default().len();
+    assert_eq!(sent, 3, "one 429 and its retry, then one success");
+    let counter: Value = state.store.get(&igny8::store::keys::provider_rate("runware", minute)).await.unwrap().expect("the minute's counter");
+    assert_eq!(counter["calls"].as_u64(), Some(3), "every HTTP request took a slot: {counter}");
+    // The budget (3 a minute) is spent: refused as retryable, nothing sent.
+    match images.generate(&req).await {
+        Err(ProviderError::Retryable { message, .. }) => assert!(message.contains("3 requests per minute"), "{message}"),
+        other => panic!("expected the budget to refuse: {other:?}"),
+    }
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 3);
+}

@@ -1,6 +1,7 @@
-//! `/api/v1/auth/…`: register, login, refresh, logout, me, change-password.
+//! `/api/v1/auth/…`: register, verify-email, resend-verification, login,
+//! refresh, logout, me, change-password.
 
-use igny8::accounts::{self, ChangePasswordInput, LoginInput, RefreshInput, RegisterInput};
+use igny8::accounts::{self, ChangePasswordInput, LoginInput, RefreshInput, RegisterInput, VerifyEmailInput};
 use igny8::auth::guard::{Access, require};
 use igny8::envelope::Reply;
 use igny8::http::{Router, dispatch};
@@ -26,6 +27,19 @@ pub fn router() -> &'static Router {
                 Ok(Reply::ok(accounts::login(&ctx.state, input, ctx.source_ip.as_deref()).await?))
             })
             .public()
+            .post("/api/v1/auth/verify-email", |ctx| async move {
+                let input: VerifyEmailInput = ctx.json()?;
+                let verified = accounts::verify_email(&ctx.state, input, ctx.source_ip.as_deref()).await?;
+                let message = if verified.free_credits > 0.0 { "email verified; the free plan credits were added" } else { "email verified; this address already had its free credits" };
+                Ok(Reply::ok(verified).message(message))
+            })
+            // The verification token in the body is this route's credential.
+            .public()
+            .post("/api/v1/auth/resend-verification", |ctx| async move {
+                let p = require(&ctx, Access::Owner).await?;
+                accounts::resend_verification(&ctx.state, &p).await?;
+                Ok(Reply::ok(json!({})).message("a new verification link was sent"))
+            })
             .post("/api/v1/auth/refresh", |ctx| async move {
                 let input: RefreshInput = ctx.json()?;
                 Ok(Reply::ok(accounts::refresh(&ctx.state, input).await?))

@@ -1,9 +1,11 @@
-//! `/api/v1/credits/…` and `/api/v1/plans/`: balance, ledger, usage, plans.
+//! `/api/v1/credits/…`, `/api/v1/subscription` and `/api/v1/plans/`: balance,
+//! ledger, usage, plans; staff adjustments and upgrade approvals.
 
 use igny8::AppError;
 use igny8::auth::guard::{Access, require};
 use igny8::credits::{TxnFilter, TxnType};
 use igny8::envelope::Reply;
+use igny8::plans::PlanChange;
 use igny8::http::{Router, dispatch};
 use igny8::AppState;
 use lambda_http::{Body, Request, Response};
@@ -43,9 +45,16 @@ pub fn router() -> &'static Router {
                 let t = igny8::credits::adjust(&ctx.state, &p, ctx.param("account_id")?, input).await?;
                 Ok(Reply::created(t).message("credits adjusted"))
             })
+            .post("/api/v1/credits/accounts/{account_id}/approve-upgrade", |ctx| async move {
+                let p = require(&ctx, Access::AuthenticatedAndActive).await?;
+                p.check_staff()?;
+                let input: igny8::plans::ApproveUpgradeInput = ctx.json()?;
+                let sub = igny8::plans::approve_upgrade(&ctx.state, &p, ctx.param("account_id")?, input, ctx.source_ip.as_deref()).await?;
+                Ok(Reply::ok(sub).message("upgrade approved; the plan's limits apply now and its monthly credits from the next period"))
+            })
             .get("/api/v1/subscription", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
-                Ok(Reply::ok(igny8::credits::subscription(&ctx.state, &p.tenant()).await?))
+                Ok(Reply::ok(igny8::plans::subscription(&ctx.state, &p.tenant()).await?))
             })
             .patch("/api/v1/subscription", |ctx| async move {
                 let p = require(&ctx, Access::Owner).await?;
@@ -55,7 +64,10 @@ pub fn router() -> &'static Router {
                     plan: String,
                 }
                 let input: ChangePlan = ctx.json()?;
-                Ok(Reply::ok(igny8::credits::change_plan(&ctx.state, &p, &input.plan).await?).message("plan changed; its monthly credits start with the next period"))
+                Ok(match igny8::plans::request_change(&ctx.state, &p, &input.plan, ctx.source_ip.as_deref()).await? {
+                    PlanChange::Changed(sub) => Reply::ok(sub).message("plan changed"),
+                    PlanChange::Requested(sub) => Reply::accepted(sub).message("upgrade requested: it takes effect when IGNY8 staff approve it after payment"),
+                })
             })
             .access(Access::Owner)
             .get("/api/v1/plans", |ctx| async move {

@@ -121,6 +121,9 @@ pub async fn submit(state: &AppState, p: &Principal, f: &dyn AiFunction, input: 
 pub async fn submit_http(ctx: &crate::http::RequestCtx, function: &str, input: Value, dry_run: bool) -> AppResult<crate::envelope::Reply> {
     use crate::envelope::Reply;
     let p = crate::auth::guard::require(ctx, crate::auth::guard::Access::EditorOrAbove).await?;
+    if !dry_run {
+        crate::ratelimit::expensive(&ctx.state, &p.account_id).await?;
+    }
     let f = registry().get(function).ok_or_else(|| AppError::internal(format!("AI function {function} is not registered")))?;
     Ok(match submit(&ctx.state, &p, f.as_ref(), input, dry_run).await? {
         Submission::Queued(job) => Reply::accepted(job).message("queued; follow it at /api/v1/jobs/{id}/"),
@@ -170,13 +173,8 @@ impl JobCtx {
     pub async fn ask_json<T: DeserializeOwned>(&self, req: ChatRequest, check: impl Fn(&T) -> Result<(), String>) -> Result<T, JobError> {
         let mut request = req;
         for attempt in 0..2 {
-            let rpm = self.state.config.ai.provider_rpm;
-            let within = super::rate::acquire(&self.state, self.providers.chat.name(), rpm, std::time::Duration::from_secs(90))
-                .await
-                .map_err(|e| JobError::Retryable(format!("rate limiter: {e:?}")))?;
-            if !within {
-                return Err(JobError::Retryable(format!("the provider's limit of {rpm} requests per minute is reached")));
-            }
+            // The provider takes each request's slot of the per-minute budget
+            // itself (retries included): see `ai::rate::StoreGate`.
             let resp = self.providers.chat.chat(&request).await.map_err(|e| match e {
                 super::provider::ProviderError::Retryable { message, .. } => JobError::Retryable(message),
                 super::provider::ProviderError::Permanent(m) => JobError::Permanent(m),

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::provider::{
     ChatProvider, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse,
-    ProviderError, RetryPolicy, TokenUsage, http_client, send_with_retry,
+    ProviderError, RetryPolicy, TokenUsage, Gate, http_client, send_with_retry,
 };
 
 const PROVIDER: &str = "openai";
@@ -18,6 +18,7 @@ pub struct OpenAiChat {
     api_key: String,
     model: String,
     policy: RetryPolicy,
+    gate: Gate,
 }
 
 impl OpenAiChat {
@@ -30,6 +31,7 @@ impl OpenAiChat {
             api_key: api_key.to_string(),
             model: model.to_string(),
             policy,
+            gate: Gate::default(),
         }
     }
 
@@ -59,7 +61,7 @@ impl OpenAiChat {
 
     async fn run(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = self.body(req);
-        let ok = send_with_retry(PROVIDER, &self.policy, || {
+        let ok = send_with_retry(PROVIDER, &self.policy, &self.gate, || {
             self.client
                 .post(&self.url)
                 .bearer_auth(&self.api_key)
@@ -144,6 +146,7 @@ pub struct OpenAiImages {
     api_key: String,
     model: String,
     policy: RetryPolicy,
+    gate: Gate,
 }
 
 impl OpenAiImages {
@@ -156,6 +159,7 @@ impl OpenAiImages {
             api_key: api_key.to_string(),
             model: model.to_string(),
             policy,
+            gate: Gate::default(),
         }
     }
 
@@ -173,7 +177,7 @@ impl OpenAiImages {
             "n": 1,
             "response_format": "b64_json",
         });
-        let ok = send_with_retry(PROVIDER, &self.policy, || {
+        let ok = send_with_retry(PROVIDER, &self.policy, &self.gate, || {
             self.client
                 .post(&self.url)
                 .bearer_auth(&self.api_key)
@@ -224,6 +228,24 @@ pub fn strict_subset(schema: &Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.iter().map(strict_subset).collect()),
         other => other.clone(),
+    }
+}
+
+impl OpenAiChat {
+    /// Takes every request (retries included) through `gate`, the shared
+    /// requests-per-minute budget.
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = gate;
+        self
+    }
+}
+
+impl OpenAiImages {
+    /// Takes every request (retries included) through `gate`, the shared
+    /// requests-per-minute budget.
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = gate;
+        self
     }
 }
 

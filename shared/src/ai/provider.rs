@@ -2,6 +2,7 @@
 //! traits, their request/response types, the error split the job queue relies
 //! on (retryable vs permanent), and the retry policy shared by HTTP providers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -143,6 +144,32 @@ pub trait ImageProvider: Send + Sync {
     ) -> BoxFuture<'a, Result<ImageResponse, ProviderError>>;
 }
 
+/// Asked before every HTTP request to a provider, retries included: the
+/// provider's shared requests-per-minute budget ([`crate::ai::rate`]). An
+/// `Err` (the budget stays exhausted) fails the call as retryable.
+pub trait RateGate: Send + Sync {
+    fn acquire<'a>(&'a self, provider: &'a str) -> BoxFuture<'a, Result<(), ProviderError>>;
+}
+
+/// A provider's gate (none: unlimited, e.g. tests with fake servers).
+#[derive(Clone, Default)]
+pub struct Gate(pub Option<Arc<dyn RateGate>>);
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Gate(limited)" } else { "Gate(none)" })
+    }
+}
+
+impl Gate {
+    async fn acquire(&self, provider: &str) -> Result<(), ProviderError> {
+        match &self.0 {
+            Some(g) => g.acquire(provider).await,
+            None => Ok(()),
+        }
+    }
+}
+
 /// Retry policy shared by HTTP providers.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -256,6 +283,7 @@ pub(crate) struct HttpSuccess {
 pub(crate) async fn send_with_retry<F>(
     provider: &str,
     policy: &RetryPolicy,
+    gate: &Gate,
     build: F,
 ) -> Result<HttpSuccess, ProviderError>
 where
@@ -265,6 +293,8 @@ where
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        // Every request, the first and each retry, takes a slot of the budget.
+        gate.acquire(provider).await?;
         let (message, retry_after) = match build().timeout(policy.timeout).send().await {
             Ok(resp) => {
                 let status = resp.status();

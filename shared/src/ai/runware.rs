@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::provider::{
     ImageProvider, ImageRequest, ImageResponse, ProviderError, RetryPolicy, api_error_message,
-    http_client, send_with_retry,
+    Gate, http_client, send_with_retry,
 };
 
 const PROVIDER: &str = "runware";
@@ -18,6 +18,7 @@ pub struct RunwareImages {
     api_key: String,
     model: String,
     policy: RetryPolicy,
+    gate: Gate,
 }
 
 /// Whether Runware accepts a dimension: a multiple of 64 in 128..=2048.
@@ -35,6 +36,7 @@ impl RunwareImages {
             api_key: api_key.to_string(),
             model: model.to_string(),
             policy,
+            gate: Gate::default(),
         }
     }
 
@@ -65,7 +67,7 @@ impl RunwareImages {
             task["negativePrompt"] = json!(neg);
         }
         let body = json!([task]);
-        let ok = send_with_retry(PROVIDER, &self.policy, || {
+        let ok = send_with_retry(PROVIDER, &self.policy, &self.gate, || {
             self.client
                 .post(&self.url)
                 .bearer_auth(&self.api_key)
@@ -116,6 +118,15 @@ impl ImageProvider for RunwareImages {
         req: &'a ImageRequest,
     ) -> BoxFuture<'a, Result<ImageResponse, ProviderError>> {
         Box::pin(self.run(req))
+    }
+}
+
+impl RunwareImages {
+    /// Takes every request (retries included) through `gate`, the shared
+    /// requests-per-minute budget.
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = gate;
+        self
     }
 }
 
@@ -273,5 +284,31 @@ mod tests {
             assert!(matches!(err, ProviderError::Permanent(_)));
         }
         assert_eq!(server.received_requests().await.map(|r| r.len()), Some(0));
+    }
+
+    /// Counts the slots taken.
+    struct Counting(std::sync::atomic::AtomicUsize);
+    impl crate::ai::provider::RateGate for Counting {
+        fn acquire<'a>(&'a self, _provider: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn every_request_and_retry_goes_through_the_gate() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(503).set_body_json(json!({"errors": [{"message": "busy"}]})))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST")).and(path("/v1")).respond_with(Echo(b"png".to_vec())).mount(&server).await;
+        let gate = std::sync::Arc::new(Counting(std::sync::atomic::AtomicUsize::new(0)));
+        let images = provider(&server).with_gate(Gate(Some(gate.clone())));
+        images.generate(&req(512, 512)).await.expect("success after one retry");
+        assert_eq!(server.received_requests().await.unwrap_or_default().len(), 2);
+        assert_eq!(gate.0.load(std::sync::atomic::Ordering::SeqCst), 2, "one slot per HTTP request");
     }
 }

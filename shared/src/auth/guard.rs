@@ -7,12 +7,16 @@
 //! `require` verifies the bearer token, then loads the user and the account
 //! (in parallel) to check both are still active, that the token was issued
 //! after the user's last password change, and to take the user's *current*
-//! role — a demotion takes effect at once, not when the token expires.
+//! role — a demotion takes effect at once, not when the token expires. It
+//! also reads the token's sign-in family (a logout or a revoked family ends
+//! the access token within one request) and takes the account's and the
+//! caller's request budgets ([`crate::ratelimit`]), all in parallel.
 
 use super::token::TokenType;
 use crate::accounts::{Account, AccountStatus, User};
 use crate::error::{AppError, AppResult};
 use crate::http::RequestCtx;
+use crate::ratelimit::{self, Budget};
 use crate::store::keys::{self, Tenant};
 use serde::{Deserialize, Serialize};
 
@@ -100,8 +104,12 @@ impl Principal {
 
 /// The bearer token of a request, or 401.
 pub fn bearer(ctx: &RequestCtx) -> AppResult<&str> {
-    let value = ctx
-        .headers
+    bearer_headers(&ctx.headers)
+}
+
+/// The bearer token in `headers`, or 401.
+pub fn bearer_headers(headers: &http::HeaderMap) -> AppResult<&str> {
+    let value = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| AppError::Unauthorized("authentication required: send Authorization: Bearer <access token>".into()))?;
@@ -135,19 +143,42 @@ pub async fn authenticate(ctx: &RequestCtx) -> AppResult<Principal> {
     if !crate::ids::is_valid(&claims.account_id) || !crate::ids::is_valid(&claims.sub) {
         return Err(AppError::Unauthorized("the token is invalid".into()));
     }
+    if claims.fam.as_deref().is_some_and(|f| !crate::ids::is_valid(f)) {
+        return Err(AppError::Unauthorized("the token is invalid".into()));
+    }
     let tenant = Tenant::from_verified(&claims.account_id);
+    let state = &ctx.state;
     let (user_key, account_key) = (keys::user(&tenant, &claims.sub), keys::account(&tenant));
-    let (user, account) = tokio::join!(ctx.state.store.get::<User>(&user_key), ctx.state.store.get::<Account>(&account_key));
-    let (user, account) = (user?, account?);
+    // Everything the guard checks, in parallel: the user, the account, the
+    // sign-in family (logout and reuse revocation end access tokens at once)
+    // and the account's and caller's request budgets.
+    let family = async {
+        match claims.fam.as_deref() {
+            Some(f) => crate::accounts::family_live(state, &tenant, f).await,
+            None => Ok(true),
+        }
+    };
+    let limits = &state.config.limits;
+    let budgets = async {
+        tokio::try_join!(
+            ratelimit::take(state, Budget::account(limits), &claims.account_id),
+            ratelimit::take(state, Budget::ip(limits), ratelimit::ip_subject(ctx.source_ip.as_deref())),
+            async { if ctx.expensive { ratelimit::expensive(state, &claims.account_id).await } else { Ok(()) } },
+        )
+    };
+    let (user, account, family, budgets) =
+        tokio::join!(state.store.get::<User>(&user_key), state.store.get::<Account>(&account_key), family, budgets);
+    let (user, account, family_live) = (user?, account?, family?);
     let inactive = || AppError::Unauthorized("the user or account is not active".into());
     let user = user.ok_or_else(inactive)?;
     let account = account.ok_or_else(inactive)?;
     if !user.is_active || account.status != AccountStatus::Active {
         return Err(inactive());
     }
-    if claims.sv != user.session_version {
+    if claims.sv != user.session_version || !family_live {
         return Err(AppError::Unauthorized("the token was revoked; sign in again".into()));
     }
+    budgets?;
     tracing::Span::current().record("account", tracing::field::display(&claims.account_id));
     Ok(Principal { user_id: user.id, account_id: account.id, role: user.role, email: user.email, is_staff: user.is_staff })
 }

@@ -1,5 +1,7 @@
 //! The request path shared by every HTTP function:
-//! request id → span → body-size check → route → handler → envelope.
+//! request id → span → body-size check → route → per-IP budget (requests
+//! without a valid access token; the guard takes it for the others) →
+//! handler → envelope.
 //!
 //! Handlers receive a [`RequestCtx`] and return `AppResult<Reply>`; they never
 //! build responses themselves. A panic inside a handler becomes a 500 envelope
@@ -36,10 +38,14 @@ pub struct RequestCtx {
     pub query: HashMap<String, String>,
     pub params: Params,
     pub body: Bytes,
-    /// The caller's IP as API Gateway saw it (for the audit log).
+    /// The caller's IP as API Gateway saw it (for the audit log and the
+    /// per-IP request budget).
     pub source_ip: Option<String>,
     /// The caller, once verified (by the route's gate or a handler's `require`).
     pub principal: std::sync::OnceLock<crate::auth::guard::Principal>,
+    /// The route is expensive (imports): the guard takes the account's
+    /// `expensive` budget too.
+    pub expensive: bool,
 }
 
 impl RequestCtx {
@@ -195,8 +201,18 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
         _ => None,
     };
     let (parts, body) = req.into_parts();
+    // The per-IP budget: here for requests without a valid access token; the
+    // guard takes it (in parallel with its reads) for the others.
+    let signed_in = crate::auth::guard::bearer_headers(&parts.headers)
+        .ok()
+        .and_then(|t| state.tokens().ok().map(|k| k.verify(t, crate::auth::token::TokenType::Access).is_ok()))
+        .unwrap_or(false);
+    if !signed_in {
+        crate::ratelimit::take(&state, crate::ratelimit::Budget::ip(&state.config.limits), crate::ratelimit::ip_subject(source_ip.as_deref())).await?;
+    }
+    let expensive = router.is_expensive(&method, &path);
     let body = body_bytes(&body);
-    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body, source_ip, principal: Default::default() };
+    let ctx = RequestCtx { state, request_id, method, path, headers: parts.headers, query, params, body, source_ip, expensive, principal: Default::default() };
     // Who calls, before anything reads the body.
     if let Gate::Signed(access) = gate {
         crate::auth::guard::require(&ctx, access).await?;

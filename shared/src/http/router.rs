@@ -37,6 +37,8 @@ struct Route {
     upload: bool,
     /// Who may call it; `None`: the router's default for the method.
     gate: Option<Gate>,
+    /// Takes the account's `expensive` budget too (imports; uploads are).
+    expensive: bool,
 }
 
 /// Who may call a route. The request path checks it after routing and
@@ -90,7 +92,7 @@ impl Router {
             })
             .collect();
         let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, gate: None });
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, expensive: false, gate: None });
         self
     }
 
@@ -154,12 +156,30 @@ impl Router {
         self.route(Method::DELETE, pattern, f)
     }
 
-    /// Marks the route added last as a file upload (bigger body limit).
+    /// Marks the route added last as a file upload (bigger body limit). An
+    /// upload is an import: it is also [`Router::expensive`].
     pub fn uploads(mut self) -> Self {
         if let Some(r) = self.routes.last_mut() {
             r.upload = true;
+            r.expensive = true;
         }
         self
+    }
+
+    /// Marks the route added last as expensive: besides the per-account and
+    /// per-IP budgets it takes the account's `expensive` budget
+    /// ([`crate::ratelimit`]) when the guard authenticates the request.
+    pub fn expensive(mut self) -> Self {
+        if let Some(r) = self.routes.last_mut() {
+            r.expensive = true;
+        }
+        self
+    }
+
+    /// True when the request goes to an expensive route.
+    pub fn is_expensive(&self, method: &Method, path: &str) -> bool {
+        let parts: Vec<&str> = split(path).collect();
+        self.routes.iter().find(|r| r.method == *method && matches(&r.segments, &parts).is_some()).is_some_and(|r| r.expensive)
     }
 
     /// True when the request goes to an upload route.

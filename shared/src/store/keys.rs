@@ -23,7 +23,6 @@
 //! | login: user by email | table | `UNIQ#EMAIL#<email>` (guard holding `owner` = `<a>/<u>`) | `UNIQ` |
 //! | refresh-token family (revocation flag) | table | `ACCT#<a>` | `RFAM#<family>` (TTL) |
 //! | refresh token (single use) | table | `ACCT#<a>` | `RTOK#<jti>` (TTL) |
-//! | failed-login throttle per email | table | `THROTTLE#LOGIN#<sha256(email)>` | `THROTTLE` (TTL) |
 //! | audit log, newest first | table | `ACCT#<a>` | begins_with `AUDIT#` (ULID order) |
 //! | credit ledger, newest first / by date range | table | `ACCT#<a>` | `TXN#<ulid>` (between two ULIDs) |
 //! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
@@ -58,6 +57,10 @@
 //! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |
 //! | uniqueness guard (global, e.g. login email) | table | `UNIQ#<kind>#<value>` | `UNIQ` |
+//! | request budget (token bucket, GCRA `tat`) per name, rate and subject (account, IP, email hash for sign-in attempts, `all`) | table | `RL#<name>#<capacity>/<period s>#<subject>` | `RL` (TTL) |
+//! | email verification token of a user (hash of the secret) | table | `ACCT#<a>` | `EMAILVERIFY#<u>` (TTL) |
+//! | outbox: mail sent by the local mail sender | table | `ACCT#<a>` | begins_with `OUTBOX#` (TTL) |
+//! | failed sign-in for an unknown email (security log) | table | `SECLOG#LOGIN#<day>` | `<ulid>` (TTL) |
 //!
 //! Later modules add their rows here, next to their builders.
 
@@ -194,11 +197,6 @@ pub fn refresh_token(t: &Tenant, jti: &str) -> Key {
     Key::new(t.pk(), format!("RTOK#{jti}"))
 }
 
-/// Global: login throttling must work before we know (or reveal) the account.
-pub fn login_throttle(email_hash: &str) -> Key {
-    Key::new(format!("THROTTLE#LOGIN#{email_hash}"), "THROTTLE")
-}
-
 pub fn audit(t: &Tenant, entry_id: &str) -> Key {
     Key::new(t.pk(), format!("AUDIT#{entry_id}"))
 }
@@ -250,6 +248,26 @@ pub fn unique_in_tenant(t: &Tenant, kind: &str, value: &str) -> Key {
 /// owning ids.
 pub fn unique_global(kind: &str, value: &str) -> Key {
     Key::new(format!("UNIQ#{kind}#{value}"), "UNIQ")
+}
+
+/// Global: a token bucket (see `crate::ratelimit`). The rate is part of the
+/// key, so a changed limit starts a fresh bucket instead of misreading one.
+pub fn rate_bucket(name: &str, capacity: u32, period_secs: u32, subject: &str) -> Key {
+    Key::new(format!("RL#{name}#{capacity}/{period_secs}#{subject}"), "RL")
+}
+
+pub fn email_verification(t: &Tenant, user_id: &str) -> Key {
+    Key::new(t.pk(), format!("EMAILVERIFY#{user_id}"))
+}
+
+pub fn outbox(t: &Tenant, mail_id: &str) -> Key {
+    Key::new(t.pk(), format!("{OUTBOX_PREFIX}{mail_id}"))
+}
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
+/// Global: failed sign-ins for emails with no user have no account to log under.
+pub fn login_security_log(day: &str, id: &str) -> Key {
+    Key::new(format!("SECLOG#LOGIN#{day}"), id.to_string())
 }
 
 #[cfg(test)]

@@ -887,6 +887,100 @@ impl Store {
         }
         Err(AppError::internal(format!("{} items still unprocessed after {BATCH_ATTEMPTS} attempts", chunk.len())))
     }
+
+    /// Takes one token from the token bucket at `key` (the GCRA form of a
+    /// bucket: the item holds `tat`, the theoretical arrival time in epoch
+    /// milliseconds). The bucket holds `capacity` tokens and refills one every
+    /// `interval_ms`. One conditional update when the bucket is in use, two
+    /// when it was idle; never a read-modify-write race. The item expires (TTL)
+    /// once the bucket would be full again.
+    pub async fn bucket_take(&self, key: &Key, capacity: u32, interval_ms: i64, now_ms: i64) -> AppResult<BucketTake> {
+        let capacity = i64::from(capacity.max(1));
+        let interval_ms = interval_ms.max(1);
+        // Busy bucket: tat in [now, now + (capacity - 1) * interval] → tat += interval.
+        let lim = now_ms + (capacity - 1) * interval_ms;
+        let busy = self
+            .bucket_update(
+                key,
+                "SET tat = tat + :i, #ttl = :ttl",
+                "tat BETWEEN :now AND :lim",
+                HashMap::from([
+                    (":i".to_string(), AttributeValue::N(interval_ms.to_string())),
+                    (":now".to_string(), AttributeValue::N(now_ms.to_string())),
+                    (":lim".to_string(), AttributeValue::N(lim.to_string())),
+                    (":ttl".to_string(), AttributeValue::N(((lim + interval_ms) / 1000 + 1).to_string())),
+                ]),
+            )
+            .await?;
+        let old_tat = match busy {
+            Ok(()) => return Ok(BucketTake::Taken),
+            Err(old) => old,
+        };
+        if let Some(tat) = old_tat.filter(|t| *t >= now_ms) {
+            return Ok(BucketTake::Empty { retry_after_ms: (tat - lim).max(1) });
+        }
+        // Idle (or new) bucket: tat < now → tat = now + interval.
+        let idle = self
+            .bucket_update(
+                key,
+                "SET tat = :next, #ttl = :ttl",
+                "attribute_not_exists(tat) OR tat < :now",
+                HashMap::from([
+                    (":next".to_string(), AttributeValue::N((now_ms + interval_ms).to_string())),
+                    (":now".to_string(), AttributeValue::N(now_ms.to_string())),
+                    (":ttl".to_string(), AttributeValue::N(((now_ms + interval_ms) / 1000 + 1).to_string())),
+                ]),
+            )
+            .await?;
+        match idle {
+            Ok(()) => Ok(BucketTake::Taken),
+            // Someone else took from the idle bucket meanwhile: it is busy now.
+            Err(Some(tat)) if tat <= lim => Box::pin(self.bucket_take(key, capacity as u32, interval_ms, now_ms)).await,
+            Err(tat) => Ok(BucketTake::Empty { retry_after_ms: tat.map_or(interval_ms, |t| (t - lim).max(1)) }),
+        }
+    }
+
+    /// One conditional bucket update; on a failed condition, the stored `tat`.
+    async fn bucket_update(&self, key: &Key, update: &str, condition: &str, values: Attrs) -> AppResult<Result<(), Option<i64>>> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_names("#ttl", "ttl")
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            Err(e) if is_condition_failure(&e) => {
+                let old = match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                        c.item().and_then(|i| i.get("tat")).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok())
+                    }
+                    _ => None,
+                };
+                let old = match old {
+                    Some(t) => Some(t),
+                    // Without the old item in the error, read it.
+                    None => self.get::<serde_json::Value>(key).await?.and_then(|v| v["tat"].as_i64()),
+                };
+                Ok(Err(old))
+            }
+            Err(e) => Err(sdk_err("UpdateItem", e)),
+        }
+    }
+}
+
+/// Outcome of [`Store::bucket_take`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketTake {
+    Taken,
+    /// No token left; one is back in `retry_after_ms`.
+    Empty { retry_after_ms: i64 },
 }
 
 /// Exponential backoff with full jitter: up to 25 ms * 2^attempt, capped at 2 s.

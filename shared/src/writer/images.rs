@@ -403,13 +403,8 @@ impl AiFunction for GenerateImages {
                     }
                     Err(e) => return Err(gone(e)),
                 }
-                let rpm = state.config.ai.provider_rpm;
-                let within = crate::ai::rate::acquire(state, images.name(), rpm, Duration::from_secs(90))
-                    .await
-                    .map_err(|e| JobError::Retryable(format!("rate limiter: {e:?}")))?;
-                if !within {
-                    return Err(JobError::Retryable(format!("the provider's limit of {rpm} requests per minute is reached")));
-                }
+                // The provider takes each request's slot of the shared
+                // per-minute budget itself, retries included (`ai::rate::StoreGate`).
                 let (width, height) = size_for(images.name(), p.kind);
                 let req = ImageRequest { prompt: p.prompt.clone(), negative_prompt: Some(NEGATIVE_PROMPT.into()), width, height };
                 let drawn = match images.generate(&req).await {

@@ -2,7 +2,8 @@
 //!
 //! - `dev [--port N]`: the whole platform on 127.0.0.1 (emulator, gateway, queue worker).
 //! - `test`: every test (template lint, unit, end-to-end against the emulator).
-//! - `bench`: criterion benches, figures printed.
+//! - `bench`: criterion benches, figures printed; `bench --clustering`: auto-cluster
+//!   quality on the labelled set and the 10k/100k grouping timings.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 
@@ -11,13 +12,16 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench [--clustering [--show-misses]] | package [--x86-64] | lint-template>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("bench") if args.iter().any(|a| a == "--clustering") => {
+            xtask::bench_clustering::run(args.iter().any(|a| a == "--show-misses"))
+        }
         Some("bench") => bench(),
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),

@@ -94,6 +94,7 @@
 pub mod eval;
 pub mod intent;
 pub mod lexicon;
+pub mod refine;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -122,10 +122,10 @@ async fn refinement_applies_valid_proposals_after_a_malformed_answer_and_rejects
             {"groups": [{A}, {B}], "reason": "a machine and a maker are one article"},
             {"groups": [{B}, {C}], "reason": "contradicts the first merge"}
         ], "splits": [
+            {"group": {C}, "parts": [["zebra crossing rules"]], "reason": "not a member"},
             {"group": {C}, "parts": [["food for kittens", "kittens food"]], "reason": "worded for kittens"},
             {"group": {A}, "parts": [["espresso machines"]], "reason": "contradicts the merge of this group"},
-            {"group": 42, "parts": [["kitten food"]], "reason": "no such group"},
-            {"group": {C}, "parts": [["zebra crossing rules"]], "reason": "not a member"}
+            {"group": 42, "parts": [["kitten food"]], "reason": "no such group"}
         ]}"#;
     let (result, clusters, unclustered, seen) =
         run("cl-refine", vec!["Sure! Merge the espresso groups, they are the same.".into(), valid.into()]).await;
@@ -154,9 +154,9 @@ async fn refinement_applies_valid_proposals_after_a_malformed_answer_and_rejects
     let rejected: Vec<(&str, &str)> = r["rejected"].as_array().unwrap().iter().map(|a| (a["reason"].as_str().unwrap(), a["why"].as_str().unwrap())).collect();
     assert_eq!(rejected.len(), 4, "{r}");
     assert!(rejected[0].0 == "contradicts the first merge" && rejected[0].1.contains("already changed by an earlier proposal"), "{r}");
-    assert!(rejected[1].1.contains("already changed by an earlier proposal"), "{r}");
-    assert_eq!(rejected[2].1, "group 42 is not in the batch");
-    assert!(rejected[3].1.contains("\"zebra crossing rules\" is not a keyword of group"), "{r}");
+    assert!(rejected[1].1.contains("\"zebra crossing rules\" is not a keyword of group"), "{r}");
+    assert!(rejected[2].0 == "contradicts the merge of this group" && rejected[2].1.contains("already changed by an earlier proposal"), "{r}");
+    assert_eq!(rejected[3].1, "group 42 is not in the batch");
     assert_eq!(result["clusters_created"], 3);
     assert_eq!(result["unclustered"], 1);
 }

@@ -135,10 +135,10 @@ pub fn score(set: &LabelledSet, grouping: &Grouping) -> Score {
     let mut cells: HashMap<(&str, usize), u64> = HashMap::new();
     let mut rows: HashMap<&str, u64> = HashMap::new();
     let mut cols: HashMap<usize, u64> = HashMap::new();
-    for i in 0..n {
-        *cells.entry((truth[i], predicted[i])).or_default() += 1;
-        *rows.entry(truth[i]).or_default() += 1;
-        *cols.entry(predicted[i]).or_default() += 1;
+    for (&t, &p) in truth.iter().zip(&predicted) {
+        *cells.entry((t, p)).or_default() += 1;
+        *rows.entry(t).or_default() += 1;
+        *cols.entry(p).or_default() += 1;
     }
     let together: f64 = cells.values().map(|&c| pairs(c)).sum();
     let true_pairs: f64 = rows.values().map(|&c| pairs(c)).sum();

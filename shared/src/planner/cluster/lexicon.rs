@@ -58,10 +58,7 @@ pub fn lexicon() -> &'static Lexicon {
 
 impl Lexicon {
     /// The American spelling of `word` (itself when it has none).
-    pub fn american<'w>(&self, word: &'w str) -> &'w str
-    where
-        'static: 'w,
-    {
+    pub fn american<'w>(&'w self, word: &'w str) -> &'w str {
         self.spelling.get(word).copied().unwrap_or(word)
     }
 

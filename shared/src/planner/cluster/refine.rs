@@ -99,7 +99,7 @@ pub fn apply(grouping: Grouping, batches: &[(usize, usize, Proposals)], kw: &Loo
     let mut applied: Vec<Value> = Vec::new();
     let mut rejected: Vec<Value> = Vec::new();
     for (b, &(start, len, ref props)) in batches.iter().enumerate() {
-        let global = |n: usize| (n >= 1 && n <= len).then(|| start + n - 1);
+        let global = |n: usize| (1..=len).contains(&n).then(|| start + n - 1);
         for m in &props.merges {
             let reject = |why: String, rejected: &mut Vec<Value>| {
                 rejected.push(json!({"batch": b + 1, "kind": "merge", "groups": m.groups, "reason": m.reason, "why": why}))

@@ -4,7 +4,8 @@
 //! - `test`: every test (template lint, unit, end-to-end against the emulator).
 //! - `bench`: criterion benches, figures printed; `bench --scale [--quick]`:
 //!   imports, auto-cluster and lists at 100,000 keywords through the local
-//!   gateway on the emulator, with DynamoDB units per row.
+//!   gateway on the emulator, with DynamoDB units per row; `bench --clustering`:
+//!   auto-cluster quality on the labelled set and the 10k/100k grouping timings.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 
@@ -13,7 +14,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench [--scale [--quick]] | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +22,9 @@ fn main() -> Result<()> {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") if args.iter().any(|a| a == "--scale") => bench_scale(args.iter().any(|a| a == "--quick")),
+        Some("bench") if args.iter().any(|a| a == "--clustering") => {
+            xtask::bench_clustering::run(args.iter().any(|a| a == "--show-misses"))
+        }
         Some("bench") => bench(),
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),

@@ -8,11 +8,15 @@
 //! 2. **Group locally** ([`super::cluster::group_keywords`]): deterministic,
 //!    near-linear, no all-pairs comparison; each group is named after its
 //!    highest-volume keyword; Ahrefs parent keywords link keywords directly.
-//! 3. **Describe**: the provider writes a description for each group, in
+//! 3. **Refine** ([`super::cluster::refine`]): with a real provider, the
+//!    largest groups are reviewed in batches and valid merge/split proposals
+//!    are applied; the result's `refinement` lists what changed and what was
+//!    rejected (the offline provider skips this step).
+//! 4. **Describe**: the provider writes a description for each group, in
 //!    batches of [`DESCRIBE_BATCH`] groups per request (at most
 //!    [`MAX_DESCRIBED`] groups per run by volume; smaller ones get a local
 //!    description saying what they hold).
-//! 4. **Save**: one cluster per group, written once with its statistics
+//! 5. **Save**: one cluster per group, written once with its statistics
 //!    computed from its members, in `BatchWriteItem`s; then the keywords move
 //!    into their clusters in batches; the clusters they left are refreshed
 //!    once each. Keywords in no group stay (or, when re-clustering, become)
@@ -233,6 +237,10 @@ impl AiFunction for AutoCluster {
             let grouping = group_keywords(&inputs, &ClusterParams { threshold, ..ClusterParams::default() });
             let by_id: std::collections::HashMap<&str, &Keyword> = kws.iter().map(|k| (k.id.as_str(), k)).collect();
 
+            ctx.progress("Reviewing groups", 25).await;
+            let lookup: super::cluster::refine::Lookup = kws.iter().map(|k| (k.id.as_str(), (k.keyword.as_str(), k.volume.unwrap_or(0)))).collect();
+            let (grouping, refinement) = super::cluster::refine::refine(ctx, grouping, &lookup).await?;
+
             ctx.progress("Describing clusters", 35).await;
             let descriptions = describe(ctx, &grouping.groups, &by_id).await?;
 
@@ -305,6 +313,7 @@ impl AiFunction for AutoCluster {
                     "unclustered": grouping.unclustered.len(),
                     "unclustered_ids": unclustered_ids,
                     "threshold": threshold,
+                    "refinement": refinement,
                 }),
                 actual_cost: ctx.job.credits_estimate,
             })

@@ -12,6 +12,7 @@
 //!    the same output (with duplicate ids, "the same input" means the same
 //!    first occurrence per id).
 //! 2. **Text.** [`normalize_keyword`] (NFC, lower case, collapsed spaces);
+//!    Latin letters lose their diacritics ("cafetière" → "cafetiere");
 //!    apostrophes are dropped ("women's" → "womens") and every other
 //!    non-alphanumeric character splits tokens. A keyword whose normalised
 //!    text is empty is always unclustered (it is not even linked through its
@@ -90,16 +91,22 @@
 //! merges cost the size of the two centroids per merge attempt. Measured
 //! (release, 2 cores, `benches/clustering.rs`): see the README.
 
+pub mod eval;
+pub mod intent;
+pub mod lexicon;
+pub mod refine;
+
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::planner::normalize::normalize_keyword;
 
 /// Multiplier on word (whole-stem) features relative to character 3-grams:
 /// sharing a whole word counts for more than sharing a few letters.
-pub const WORD_BOOST: f32 = 2.0;
+pub const WORD_BOOST: f32 = 1.0;
 
 /// Tolerance on the threshold comparison so that identical vectors (cosine 1
 /// up to rounding) pass `threshold = 1.0`.
@@ -135,6 +142,10 @@ pub struct ClusterParams {
     /// Features present in more keywords than this generate no candidates;
     /// also the number of posting entries visited per keyword (default 2000).
     pub max_posting: usize,
+    /// A keyword left alone by the linkage joins the group of its best
+    /// same-intent neighbour when their cosine is at least this (default
+    /// 0.5; NaN or a value ≥ `threshold` turns it off).
+    pub attach: f32,
     /// Smallest component reported as a group (default 2; values below 2
     /// are treated as 2 — singletons are always unclustered).
     pub min_cluster_size: usize,
@@ -142,7 +153,13 @@ pub struct ClusterParams {
 
 impl Default for ClusterParams {
     fn default() -> Self {
-        ClusterParams { threshold: 0.5, top_k: 10, max_posting: 2000, min_cluster_size: 2 }
+        ClusterParams {
+            threshold: 0.75,
+            attach: 0.5,
+            top_k: 10,
+            max_posting: 2000,
+            min_cluster_size: 2,
+        }
     }
 }
 
@@ -234,7 +251,7 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Words that stay in the keyword text but take no part in similarity:
 /// function words and search-intent modifiers.
-fn is_stop_word(w: &str) -> bool {
+pub(crate) fn is_stop_word(w: &str) -> bool {
     matches!(
         w,
         "a" | "an"
@@ -292,7 +309,10 @@ fn tokenize(text: &str, out: &mut Vec<String>) {
     out.clear();
     let mut cur = String::new();
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_alphanumeric() && c > '\u{7f}' && c < '\u{250}' {
+            // Latin letters lose their diacritics: "cafetière" → "cafetiere"
+            cur.extend(std::iter::once(c).nfd().filter(|d| !unicode_normalization::char::is_combining_mark(*d)));
+        } else if c.is_alphanumeric() {
             cur.push(c);
         } else if c == '\'' || c == '\u{2019}' {
             // joined: "women's" → "womens"
@@ -420,6 +440,8 @@ struct Model {
     post_docs: Vec<u32>,
     post_weights: Vec<f32>,
     n_features: usize,
+    /// Intent class per keyword: only keywords of one class are linked.
+    intent: Vec<u8>,
 }
 
 impl Model {
@@ -438,7 +460,7 @@ fn gram_key(a: char, b: char, c: char) -> u64 {
 }
 
 /// Builds the model for `stems[i]` (content stems per keyword).
-fn build_model(stems: &[Vec<String>], max_posting: usize) -> Model {
+fn build_model(stems: &[Vec<(String, f32)>], max_posting: usize) -> Model {
     let n = stems.len();
     let mut word_ids: FxMap<String, u32> = FxMap::default();
     let mut feat_ids: FxMap<u64, u32> = FxMap::default();
@@ -448,8 +470,8 @@ fn build_model(stems: &[Vec<String>], max_posting: usize) -> Model {
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0usize);
     let mut feats: Vec<u32> = Vec::new();
-    let mut tfs: Vec<u32> = Vec::new();
-    let mut row: Vec<u32> = Vec::new();
+    let mut tfs: Vec<f32> = Vec::new();
+    let mut row: Vec<(u32, f32)> = Vec::new();
     let mut chars: Vec<char> = Vec::new();
 
     let mut intern = |key: u64, word: bool, df: &mut Vec<u32>, is_word: &mut Vec<bool>| -> u32 {
@@ -464,7 +486,8 @@ fn build_model(stems: &[Vec<String>], max_posting: usize) -> Model {
 
     for doc in stems {
         row.clear();
-        for s in doc {
+        for (s, weight) in doc {
+            let weight = *weight;
             let wid = match word_ids.get(s.as_str()) {
                 Some(&id) => id,
                 None => {
@@ -473,22 +496,22 @@ fn build_model(stems: &[Vec<String>], max_posting: usize) -> Model {
                     id
                 }
             };
-            row.push(intern(WORD_TAG | u64::from(wid), true, &mut df, &mut is_word));
+            row.push((intern(WORD_TAG | u64::from(wid), true, &mut df, &mut is_word), weight));
             chars.clear();
             chars.push('^');
             chars.extend(s.chars());
             chars.push('$');
             for g in chars.windows(3) {
-                row.push(intern(gram_key(g[0], g[1], g[2]), false, &mut df, &mut is_word));
+                row.push((intern(gram_key(g[0], g[1], g[2]), false, &mut df, &mut is_word), weight));
             }
         }
-        row.sort_unstable();
+        row.sort_unstable_by_key(|e| e.0);
         let mut k = 0;
         while k < row.len() {
-            let f = row[k];
-            let mut tf = 0u32;
-            while k < row.len() && row[k] == f {
-                tf += 1;
+            let f = row[k].0;
+            let mut tf = 0f32;
+            while k < row.len() && row[k].0 == f {
+                tf += row[k].1;
                 k += 1;
             }
             feats.push(f);
@@ -516,7 +539,8 @@ fn build_model(stems: &[Vec<String>], max_posting: usize) -> Model {
         let (a, b) = (offsets[i], offsets[i + 1]);
         let mut sq = 0f32;
         for k in a..b {
-            let w = (1.0 + (tfs[k] as f32).ln()) * idf[feats[k] as usize];
+            let tf = tfs[k];
+            let w = if tf >= 1.0 { 1.0 + tf.ln() } else { tf } * idf[feats[k] as usize];
             weights[k] = w;
             sq += w * w;
         }
@@ -550,7 +574,7 @@ fn build_model(stems: &[Vec<String>], max_posting: usize) -> Model {
         }
     }
 
-    Model { offsets, feats, weights, df, max_weight, post_offsets, post_docs, post_weights, n_features }
+    Model { offsets, feats, weights, df, max_weight, post_offsets, post_docs, post_weights, n_features, intent: vec![0; n] }
 }
 
 /// Per-thread scratch space of the candidate pass.
@@ -653,7 +677,7 @@ fn neighbour_edges(
         for &j in &s.touched {
             let partial = s.acc[j as usize];
             s.acc[j as usize] = 0.0;
-            if j as usize != i && partial + bound >= min_score {
+            if j as usize != i && partial + bound >= min_score && model.intent[j as usize] == model.intent[i] {
                 s.cands.push((partial, j));
             }
         }
@@ -734,6 +758,8 @@ struct Agglomeration<'m> {
     /// (their centroid is their row).
     sums: Vec<Option<Vec<(u32, f32)>>>,
     norm_sq: Vec<f32>,
+    /// Intent class per component root.
+    intent: Vec<u8>,
 }
 
 /// Dot product of two feature-sorted sparse vectors.
@@ -766,7 +792,7 @@ fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
 impl<'m> Agglomeration<'m> {
     fn new(model: &'m Model, n: usize) -> Self {
         let norm_sq = (0..n).map(|i| model.row(i).1.iter().map(|w| w * w).sum()).collect();
-        Agglomeration { uf: UnionFind::new(n), model, sums: vec![None; n], norm_sq }
+        Agglomeration { uf: UnionFind::new(n), model, sums: vec![None; n], norm_sq, intent: model.intent.clone() }
     }
 
     fn sum_of(&self, root: u32, buf: &mut Vec<(u32, f32)>) -> Option<usize> {
@@ -822,8 +848,10 @@ impl<'m> Agglomeration<'m> {
             }
         }
         let nsq = merged.iter().map(|e| e.1 * e.1).sum();
+        let intent = self.intent[ra as usize];
         self.uf.union(ra, rb);
         let root = self.uf.find(ra);
+        self.intent[root as usize] = intent;
         self.sums[root as usize] = Some(merged);
         self.norm_sq[root as usize] = nsq;
     }
@@ -832,7 +860,7 @@ impl<'m> Agglomeration<'m> {
     /// ≥ `min_score` (or unconditionally when `force`).
     fn link(&mut self, a: u32, b: u32, min_score: f32, force: bool, bufs: &mut [Vec<(u32, f32)>; 2]) {
         if let Some((ra, rb, cos)) = self.centroid_cosine(a, b, bufs)
-            && (force || cos >= min_score)
+            && (force || (cos >= min_score && self.intent[ra as usize] == self.intent[rb as usize]))
         {
             self.merge(ra, rb, bufs);
         }
@@ -862,19 +890,25 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
 
     let threshold = if params.threshold.is_nan() { ClusterParams::default().threshold } else { params.threshold };
     let top_k = params.top_k;
+    let attach = if params.attach.is_nan() { threshold } else { params.attach };
     let max_posting = params.max_posting;
 
     // 2–4. text, tokens, content stems
     let texts: Vec<String> = docs.iter().map(|d| normalize_keyword(&d.keyword)).collect();
     let active: Vec<bool> = texts.iter().map(|t| !t.is_empty()).collect();
     let mut tokens = Vec::new();
-    let stems: Vec<Vec<String>> = texts
+    let mut concepts = Vec::new();
+    let mut intents: Vec<u8> = Vec::with_capacity(n);
+    let stems: Vec<Vec<(String, f32)>> = texts
         .iter()
         .map(|t| {
             tokenize(t, &mut tokens);
+            intents.push(intent::classify(&tokens) as u8);
             let content: Vec<String> =
-                tokens.iter().filter(|w| !is_stop_word(w)).map(|w| stem(w)).collect();
-            if content.is_empty() { tokens.iter().map(|w| stem(w)).collect() } else { content }
+                tokens.iter().filter(|w| !is_stop_word(w) && !intent::is_marker(w)).cloned().collect();
+            let content = if content.is_empty() { tokens.clone() } else { content };
+            lexicon::conceptualize(&content, &mut concepts);
+            concepts.iter().map(|(c, w)| (stem(c), *w)).collect()
         })
         .collect();
 
@@ -908,7 +942,7 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
     }
 
     let mut uf = if top_k > 0 && threshold <= 1.0 + EPS {
-        similarity_components(&stems, &parent_links, threshold, top_k, max_posting)
+        similarity_components(&stems, &intents, &parent_links, threshold, attach, top_k, max_posting)
     } else {
         let mut uf = UnionFind::new(n);
         for &(a, b) in &parent_links {
@@ -922,15 +956,20 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
 
 /// Steps 5–8: the similarity phase, as components of a union-find.
 fn similarity_components(
-    stems: &[Vec<String>],
+    stems: &[Vec<(String, f32)>],
+    intents: &[u8],
     parent_links: &[(u32, u32)],
     threshold: f32,
+    attach: f32,
     top_k: usize,
     max_posting: usize,
 ) -> UnionFind {
     let n = stems.len();
     let min_score = threshold - EPS;
-    let model = build_model(stems, max_posting);
+    let search = threshold.min(attach);
+    let mut model = build_model(stems, max_posting);
+    model.intent = intents.to_vec();
+    let model = model;
     let mut agg = Agglomeration::new(&model, n);
     let mut bufs = [Vec::new(), Vec::new()];
 
@@ -944,9 +983,9 @@ fn similarity_components(
         if s.is_empty() {
             continue;
         }
-        let mut bag: Vec<&str> = s.iter().map(String::as_str).collect();
+        let mut bag: Vec<&str> = s.iter().map(|e| e.0.as_str()).collect();
         bag.sort_unstable();
-        let key = bag.join(" ");
+        let key = format!("{}|{}", intents[i], bag.join(" "));
         match by_bag.get(&key) {
             Some(&r) => agg.link(r, i as u32, min_score, true, &mut bufs),
             None => {
@@ -961,7 +1000,7 @@ fn similarity_components(
     let mut edges: Vec<Edge> = if threads == 1 {
         let mut edges = Vec::new();
         let mut scratch = Scratch::new(&model);
-        neighbour_edges(&model, &mut scratch, 0..n, threshold, top_k, max_posting, &mut edges);
+        neighbour_edges(&model, &mut scratch, 0..n, search, top_k, max_posting, &mut edges);
         edges
     } else {
         let block = 256usize;
@@ -975,7 +1014,7 @@ fn similarity_components(
                         let mut start = t * block;
                         while start < n {
                             let end = (start + block).min(n);
-                            neighbour_edges(model, &mut scratch, start..end, threshold, top_k, max_posting, &mut out);
+                            neighbour_edges(model, &mut scratch, start..end, search, top_k, max_posting, &mut out);
                             start += threads * block;
                         }
                         out
@@ -994,8 +1033,23 @@ fn similarity_components(
         }
     }
     edges.sort_unstable_by(|x, y| y.score.total_cmp(&x.score).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
-    for e in &edges {
+    for e in edges.iter().filter(|e| e.score >= min_score) {
         agg.link(e.a, e.b, min_score, false, &mut bufs);
+    }
+    // a keyword still alone joins the component of its best same-intent
+    // neighbour at cosine ≥ `attach` (it is closer to that topic than to
+    // none; this never merges two existing groups)
+    let min_attach = attach - EPS;
+    let mut attached = vec![false; n];
+    for e in edges.iter().filter(|e| e.score >= min_attach) {
+        for (x, y) in [(e.a, e.b), (e.b, e.a)] {
+            let rx = agg.uf.find(x);
+            if !attached[x as usize] && agg.uf.size[rx as usize] == 1 && agg.uf.find(y) != rx {
+                attached[x as usize] = true;
+                agg.link(x, y, min_score, true, &mut bufs);
+                break;
+            }
+        }
     }
     agg.uf
 }
@@ -1074,11 +1128,11 @@ mod tests {
         vec![
             kw("s1", "running shoes", 9000),
             kw("s2", "running shoe", 1200),
-            kw("s3", "best running shoes", 5000),
+            kw("s3", "shoes for running", 5000),
             kw("s4", "running shoes for women", 3000),
             kw("p1", "python tutorial", 4000),
             kw("p2", "python tutorials for beginners", 1500),
-            kw("p3", "learn python", 6000),
+            kw("p3", "learn python tutorial", 6000),
             kw("z1", "zebra", 100),
         ]
     }
@@ -1202,7 +1256,7 @@ mod tests {
         let mut ids = python.keyword_ids.clone();
         ids.sort();
         assert_eq!(ids, ["p1", "p2", "p3"]);
-        assert_eq!(python.name, "learn python");
+        assert_eq!(python.name, "learn python tutorial");
         assert_eq!(g.groups.len(), 2);
         assert_eq!(g.groups[0].name, "running shoes", "largest total volume first");
         assert_eq!(g.unclustered, ["z1"]);
@@ -1214,7 +1268,7 @@ mod tests {
         for params in [
             ClusterParams::default(),
             ClusterParams { threshold: 0.3, ..Default::default() },
-            ClusterParams { threshold: 0.99, top_k: 3, max_posting: 50, min_cluster_size: 5 },
+            ClusterParams { threshold: 0.99, attach: 0.99, top_k: 3, max_posting: 50, min_cluster_size: 5 },
         ] {
             let g = group_keywords(&items, &params);
             assert_partition(&items, &g);
@@ -1254,7 +1308,7 @@ mod tests {
     #[test]
     fn naming_and_order_are_deterministic() {
         let mut items = sample();
-        items.push(kw("s5", "running shoes sale", 9000)); // ties with s1 on volume
+        items.push(kw("s5", "running shoes uk", 9000)); // ties with s1 on volume
         items.push(kw("c1", "coffee grinder", 300));
         items.push(kw("c2", "coffee grinders", 300));
         let base = group_keywords(&items, &ClusterParams::default());
@@ -1288,6 +1342,46 @@ mod tests {
     }
 
     #[test]
+    fn intents_stay_apart_and_variants_meet() {
+        let items = vec![
+            kw("g1", "espresso machine", 900),
+            kw("g2", "espresso machines", 800),
+            kw("c1", "best espresso machine", 700),
+            kw("c2", "top espresso machines", 600),
+            kw("h1", "how to clean an espresso machine", 500),
+            kw("h2", "how to clean espresso machine", 400),
+            kw("v1", "espresso machine vs coffee maker", 300),
+            kw("v2", "coffee maker vs espresso machine", 200),
+            kw("t1", "tyre pressure", 100),
+            kw("t2", "tire pressure", 90),
+            kw("b1", "bicycle helmet", 80),
+            kw("b2", "bike helmets", 70),
+            kw("a1", "aubergine recipes", 60),
+            kw("a2", "eggplant recipes", 50),
+        ];
+        let g = group_keywords(&items, &ClusterParams::default());
+        assert_partition(&items, &g);
+        let mut groups: Vec<Vec<String>> = g
+            .groups
+            .iter()
+            .map(|gr| {
+                let mut ids = gr.keyword_ids.clone();
+                ids.sort();
+                ids
+            })
+            .collect();
+        groups.sort();
+        let expected: Vec<Vec<&str>> =
+            vec![vec!["a1", "a2"], vec!["b1", "b2"], vec!["c1", "c2"], vec!["g1", "g2"], vec!["h1", "h2"], vec!["t1", "t2"], vec!["v1", "v2"]];
+        assert_eq!(groups, expected, "{g:?}");
+        // a shared parent keyword is the data saying otherwise
+        let mut linked = items.clone();
+        linked[2].parent_keyword = Some("espresso machine".into());
+        let g = group_keywords(&linked, &ClusterParams::default());
+        assert!(group_of(&g, "c1").unwrap().keyword_ids.contains(&"g1".to_string()), "{g:?}");
+    }
+
+    #[test]
     fn duplicate_ids_keep_the_first_occurrence() {
         let items = vec![kw("x", "running shoes", 10), kw("x", "zebra", 99), kw("y", "running shoe", 5)];
         let g = group_keywords(&items, &ClusterParams::default());
@@ -1306,13 +1400,13 @@ mod tests {
             kw("4", "running shoes for flat feet", 70),
             kw("5", "running socks", 60),
             kw("6", "running shorts", 50),
-            kw("7", "best running shoes 2026", 40),
+            kw("7", "running shoes 2026", 40),
             kw("8", "cheap running shoes", 30),
             kw("9", "python tutorial", 20),
             kw("10", "python tutorials", 10),
         ];
         let clustered = |t: f32| {
-            let g = group_keywords(&items, &ClusterParams { threshold: t, ..Default::default() });
+            let g = group_keywords(&items, &ClusterParams { threshold: t, attach: f32::NAN, ..Default::default() });
             assert_partition(&items, &g);
             let largest = g.groups.iter().map(|gr| gr.keyword_ids.len()).max().unwrap_or(0);
             (items.len() - g.unclustered.len(), largest, g)
@@ -1326,6 +1420,12 @@ mod tests {
         assert!(group_of(&g99, "9").is_some_and(|gr| gr.keyword_ids.len() == 2));
         assert!(c50 > c99 && l50 > l99, "{g50:?}");
         assert!(c30 >= c50 && l30 > l50, "{g30:?}");
+        // attaching: at 0.99 with attach 0.5, the strays join their nearest
+        // group, but the two exact pairs stay two groups
+        let g = group_keywords(&items, &ClusterParams { threshold: 0.99, attach: 0.5, ..Default::default() });
+        assert_partition(&items, &g);
+        assert!(items.len() - g.unclustered.len() > c99, "{g:?}");
+        assert!(g.groups.len() <= 2 && group_of(&g, "9").is_some_and(|gr| !gr.keyword_ids.contains(&"1".to_string())), "{g:?}");
     }
 
     #[test]
@@ -1344,8 +1444,8 @@ mod tests {
         ];
         for params in [
             ClusterParams::default(),
-            ClusterParams { threshold: f32::NAN, top_k: 0, max_posting: 0, min_cluster_size: 0 },
-            ClusterParams { threshold: -1.0, top_k: usize::MAX, max_posting: usize::MAX, min_cluster_size: usize::MAX },
+            ClusterParams { threshold: f32::NAN, attach: f32::NAN, top_k: 0, max_posting: 0, min_cluster_size: 0 },
+            ClusterParams { threshold: -1.0, attach: -1.0, top_k: usize::MAX, max_posting: usize::MAX, min_cluster_size: usize::MAX },
             ClusterParams { threshold: 2.0, ..Default::default() },
             ClusterParams { threshold: f32::INFINITY, ..Default::default() },
             ClusterParams { threshold: f32::NEG_INFINITY, ..Default::default() },

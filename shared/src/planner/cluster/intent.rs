@@ -1,0 +1,191 @@
+//! Search intent from a keyword's modifiers: keywords of different intents
+//! are different articles ("best espresso machine", "how to clean an
+//! espresso machine", "espresso machine vs coffee maker" and the bare
+//! "espresso machine" are four), so the grouping never links them unless the
+//! data says otherwise (a shared parent keyword).
+//!
+//! The markers are the modifiers SEO tools classify intent by; they are
+//! grammar of search queries, not vocabulary, so they live here rather than
+//! in the lexicon. Marker words take no part in similarity.
+
+/// One search intent / article type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Intent {
+    /// No marker: the head term itself.
+    Generic = 0,
+    /// "a vs b", "difference between a and b", "a or b".
+    Compare = 1,
+    /// "near me", "nearby".
+    Local = 2,
+    /// "price", "cost", "fee", "how much … cost".
+    Price = 3,
+    /// "buy", "for sale", "deals", "discount", "coupon".
+    Buy = 4,
+    /// "what is", "meaning", "definition", "explained".
+    Define = 5,
+    /// "how to", "diy", "tutorial", "tips", "recipe", a leading or
+    /// compound gerund ("cleaning a …", "machine cleaning").
+    HowTo = 6,
+    /// "best", "top", "review(s)", "rated", "recommended".
+    Commercial = 7,
+    /// Yes/no and other questions: "can …", "is …", "why …", "when …",
+    /// "best time to …".
+    Question = 8,
+}
+
+/// Whether `w` is an intent marker (excluded from similarity features).
+pub fn is_marker(w: &str) -> bool {
+    matches!(
+        w,
+        "vs" | "versus"
+            | "v"
+            | "compared"
+            | "comparison"
+            | "difference"
+            | "differences"
+            | "between"
+            | "alternatives"
+            | "near"
+            | "nearby"
+            | "me"
+            | "price"
+            | "prices"
+            | "pricing"
+            | "cost"
+            | "costs"
+            | "fee"
+            | "fees"
+            | "buy"
+            | "sale"
+            | "deal"
+            | "deals"
+            | "discount"
+            | "coupon"
+            | "coupons"
+            | "meaning"
+            | "definition"
+            | "define"
+            | "explained"
+            | "whats"
+            | "how"
+            | "diy"
+            | "tutorial"
+            | "tutorials"
+            | "tips"
+            | "steps"
+            | "instructions"
+            | "recipe"
+            | "best"
+            | "top"
+            | "review"
+            | "reviews"
+            | "reviewed"
+            | "rated"
+            | "recommended"
+    )
+}
+
+/// Function words after which a leading gerund reads as an action
+/// ("cleaning a …", "learning to …").
+fn is_function_word(w: &str) -> bool {
+    matches!(w, "a" | "an" | "the" | "your" | "my" | "to" | "at" | "for" | "in" | "on" | "with" | "up" | "out" | "of" | "from")
+}
+
+/// Gerund-looking words that are nouns in keywords.
+fn is_gerund(w: &str) -> bool {
+    w.len() >= 6
+        && w.ends_with("ing")
+        && !matches!(
+            w,
+            "string" | "spring" | "ceiling" | "morning" | "evening" | "clothing" | "bedding" | "pudding" | "stuffing"
+                | "icing" | "frosting" | "thing" | "things" | "something" | "nothing" | "everything" | "wedding"
+                | "building" | "ring" | "king" | "wing" | "swing" | "sling" | "lightning" | "parking" | "housing"
+                | "filling" | "seasoning" | "dressing" | "topping" | "coating" | "railing" | "siding" | "flooring"
+                | "decking" | "fencing" | "roofing" | "plumbing" | "lighting" | "wiring" | "heating" | "painting"
+                | "setting" | "settings" | "listing" | "meeting" | "offering" | "earring" | "earrings"
+        )
+}
+
+/// Classifies a keyword from its tokens (normalised, apostrophes dropped).
+pub fn classify(tokens: &[String]) -> Intent {
+    let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let has = |w: &str| t.contains(&w);
+    let pair = |a: &str, b: &str| t.windows(2).any(|p| p[0] == a && p[1] == b);
+    let n = t.len();
+    let or_between = t.iter().enumerate().any(|(i, &w)| w == "or" && i > 0 && i + 1 < n);
+    if has("vs") || has("versus") || has("v") || has("compared") || has("comparison") || pair("difference", "between")
+        || pair("differences", "between") || has("alternatives") || or_between
+    {
+        return Intent::Compare;
+    }
+    if pair("near", "me") || has("nearby") {
+        return Intent::Local;
+    }
+    if ["price", "prices", "pricing", "cost", "costs", "fee", "fees"].iter().any(|w| has(w)) {
+        return Intent::Price;
+    }
+    if ["buy", "sale", "deal", "deals", "discount", "coupon", "coupons"].iter().any(|w| has(w))
+        || (n > 1 && t[0] == "order" && !is_function_word(t[1]))
+    {
+        return Intent::Buy;
+    }
+    let what_is = t.windows(2).any(|p| p[0] == "what" && matches!(p[1], "is" | "are" | "s" | "does" | "do" | "was"));
+    if what_is || ["whats", "meaning", "definition", "define", "explained"].iter().any(|w| has(w)) {
+        return Intent::Define;
+    }
+    let leading_gerund = n > 1 && is_gerund(t[0]) && is_function_word(t[1]);
+    let compound_gerund = n > 1 && is_gerund(t[n - 1]) && !is_function_word(t[n - 2]) && !crate::planner::cluster::is_stop_word(t[n - 2]);
+    if pair("best", "time") || pair("best", "way") {
+        return if pair("best", "way") { Intent::HowTo } else { Intent::Question };
+    }
+    if has("how") || ["diy", "tutorial", "tutorials", "tips", "steps", "instructions", "recipe"].iter().any(|w| has(w))
+        || pair("ways", "to") || leading_gerund || compound_gerund
+    {
+        return Intent::HowTo;
+    }
+    if ["best", "top", "review", "reviews", "reviewed", "rated", "recommended"].iter().any(|w| has(w)) {
+        return Intent::Commercial;
+    }
+    if matches!(t.first(), Some(&("can" | "is" | "are" | "does" | "do" | "should" | "will" | "why" | "when" | "where" | "which" | "who"))) {
+        return Intent::Question;
+    }
+    Intent::Generic
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(text: &str) -> Intent {
+        classify(&text.split(' ').map(str::to_string).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn modifiers_give_the_intent() {
+        for (kw, intent) in [
+            ("espresso machine", Intent::Generic),
+            ("running shoes", Intent::Generic),
+            ("best espresso machine", Intent::Commercial),
+            ("espresso machine reviews", Intent::Commercial),
+            ("how to clean an espresso machine", Intent::HowTo),
+            ("espresso machine cleaning", Intent::HowTo),
+            ("learning to ride a bike", Intent::HowTo),
+            ("espresso machine vs coffee maker", Intent::Compare),
+            ("difference between latte and cappuccino", Intent::Compare),
+            ("mac or pc", Intent::Compare),
+            ("what is cold brew", Intent::Define),
+            ("cold brew meaning", Intent::Define),
+            ("how much does botox cost", Intent::Price),
+            ("buy coffee beans online", Intent::Buy),
+            ("coffee beans for sale", Intent::Buy),
+            ("bike shop near me", Intent::Local),
+            ("can dogs eat grapes", Intent::Question),
+            ("best time to visit paris", Intent::Question),
+            ("trainers for running", Intent::Generic),
+            ("order of skincare products", Intent::Generic),
+        ] {
+            assert_eq!(of(kw), intent, "{kw}");
+        }
+    }
+}

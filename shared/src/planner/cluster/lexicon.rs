@@ -1,0 +1,160 @@
+//! Synonyms and spelling variants from real lexical resources, shipped as
+//! compact tables derived by `lexicon/derive.py` (licences next to them):
+//!
+//! - `lexicon/synonyms.tsv`, from **WordNet 3.0** (Princeton University;
+//!   WordNet 3.0 licence, `lexicon/LICENSE-WordNet`): a word whose most
+//!   frequent sense belongs to a synset "owned" by another lemma maps to the
+//!   owners of its one or two most frequent senses ("bike" → motorcycle,
+//!   bicycle; "nappy" → diaper; "aubergine" → eggplant). Multi-word lemmas
+//!   ("spring_onion", "house-train") are matched on two or three tokens.
+//! - `lexicon/spelling.tsv`, from the **SCOWL** word lists (Debian
+//!   `wbritish`/`wamerican`; licence in `lexicon/LICENSE-SCOWL`): British
+//!   spellings whose American form by the regular correspondences is an
+//!   American word ("tyre" → tire, "colour" → color, "moisturiser" →
+//!   moisturizer).
+//!
+//! Shipping the derived tables (≈ 470 KB of text, parsed once on first use)
+//! keeps builds and CI free of apt packages; rerun the script after
+//! `apt-get install wordnet-base wamerican wbritish` to regenerate them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const SYNONYMS: &str = include_str!("lexicon/synonyms.tsv");
+const SPELLING: &str = include_str!("lexicon/spelling.tsv");
+const MODIFIERS: &str = include_str!("lexicon/modifiers.txt");
+
+/// Weight of a modifier word (main part of speech adjective or adverb:
+/// "easy", "homemade", "crispy") relative to a noun or verb: "easy eggplant
+/// recipes" is the article "eggplant recipes", while "bike tyre pressure" is
+/// not "tyre pressure".
+pub const MODIFIER_WEIGHT: f32 = 0.4;
+
+/// Longest multi-word lemma matched, in tokens.
+pub const MAX_PHRASE: usize = 3;
+
+pub struct Lexicon {
+    synonyms: HashMap<&'static str, Vec<&'static str>>,
+    /// Multi-word concepts ("green_onion"), matched as one token.
+    phrases: std::collections::HashSet<&'static str>,
+    spelling: HashMap<&'static str, &'static str>,
+    modifiers: std::collections::HashSet<&'static str>,
+}
+
+fn rows(text: &'static str) -> impl Iterator<Item = (&'static str, &'static str)> {
+    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('\t'))
+}
+
+/// The tables, parsed on first use.
+pub fn lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(|| {
+        let synonyms: HashMap<&'static str, Vec<&'static str>> = rows(SYNONYMS).map(|(w, c)| (w, c.split(' ').collect())).collect();
+        let phrases = synonyms.values().flatten().copied().filter(|c| c.contains(['_', '-'])).collect();
+        let modifiers = MODIFIERS.lines().filter(|l| !l.starts_with('#')).collect();
+        Lexicon { synonyms, phrases, spelling: rows(SPELLING).collect(), modifiers }
+    })
+}
+
+impl Lexicon {
+    /// The American spelling of `word` (itself when it has none).
+    pub fn american<'w>(&'w self, word: &'w str) -> &'w str {
+        self.spelling.get(word).copied().unwrap_or(word)
+    }
+
+    /// The concepts of a word or `_`-joined phrase, trying the singular
+    /// ("bikes" → "bike") when the form itself is not listed.
+    pub fn concepts(&self, word: &str) -> Option<&[&'static str]> {
+        if let Some(c) = self.synonyms.get(word) {
+            return Some(c);
+        }
+        let singular = [
+            word.strip_suffix("ies").map(|s| format!("{s}y")),
+            word.strip_suffix("es").map(str::to_string),
+            word.strip_suffix('s').filter(|s| !s.ends_with('s')).map(str::to_string),
+        ];
+        singular.into_iter().flatten().filter(|s| s.len() >= 3).find_map(|s| self.synonyms.get(s.as_str()).map(Vec::as_slice))
+    }
+}
+
+/// Replaces content tokens by their concepts: spelling first, then the
+/// longest listed phrase (three, then two tokens, joined with `_` or `-`),
+/// then single words. Each output is `(concept, weight)`: a word with `m`
+/// concepts gives each the weight `1/m`, so an ambiguous word counts once.
+pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
+    let lex = lexicon();
+    out.clear();
+    let words: Vec<&str> = tokens.iter().map(|t| lex.american(t.as_str())).collect();
+    // the same words with an unambiguous synonym substituted, so that
+    // "nappy rash" meets the phrase "diaper_rash"
+    let mapped: Vec<&str> = words
+        .iter()
+        .map(|w| match lex.concepts(w) {
+            Some([one]) => *one,
+            _ => *w,
+        })
+        .collect();
+    let mut i = 0;
+    while i < words.len() {
+        let mut matched = false;
+        for len in (2..=MAX_PHRASE.min(words.len() - i)).rev() {
+            for (part, sep) in [(&words[i..i + len], "_"), (&words[i..i + len], "-"), (&mapped[i..i + len], "_")] {
+                let phrase = part.join(sep);
+                if let Some(c) = lex.concepts(&phrase) {
+                    let w = 1.0 / c.len() as f32;
+                    out.extend(c.iter().map(|c| (c.to_string(), w)));
+                    matched = true;
+                    break;
+                }
+                if lex.phrases.contains(phrase.as_str()) {
+                    out.push((phrase, 1.0));
+                    matched = true;
+                    break;
+                }
+            }
+            if matched {
+                i += len;
+                break;
+            }
+        }
+        if matched {
+            continue;
+        }
+        let base = if lex.modifiers.contains(words[i]) { MODIFIER_WEIGHT } else { 1.0 };
+        match lex.concepts(words[i]) {
+            Some(c) => {
+                let w = base / c.len() as f32;
+                out.extend(c.iter().map(|c| (c.to_string(), w)));
+            }
+            None => out.push((words[i].to_string(), base)),
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concepts(text: &str) -> Vec<(String, f32)> {
+        let tokens: Vec<String> = text.split(' ').map(str::to_string).collect();
+        let mut out = Vec::new();
+        conceptualize(&tokens, &mut out);
+        out
+    }
+
+    #[test]
+    fn real_synonyms_and_spellings_meet() {
+        assert_eq!(concepts("tyre pressure"), concepts("tire pressure"));
+        assert_eq!(concepts("colour"), concepts("color"));
+        assert_eq!(concepts("aubergine"), concepts("eggplant"));
+        assert_eq!(concepts("nappy rash"), concepts("diaper rash"));
+        assert_eq!(concepts("spring onion"), concepts("green onion"));
+        assert_eq!(concepts("house train"), concepts("housebreak"));
+        let bike = concepts("bikes");
+        assert!(bike.contains(&("bicycle".to_string(), 0.5)), "{bike:?}");
+        assert_eq!(concepts("bicycle"), vec![("bicycle".to_string(), 1.0)]);
+        assert_eq!(concepts("zebra"), vec![("zebra".to_string(), 1.0)], "unlisted words stay");
+        assert_eq!(concepts("easy"), vec![("easy".to_string(), MODIFIER_WEIGHT)], "modifiers weigh less");
+    }
+}

@@ -7,6 +7,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use std::collections::HashMap;
 
+/// The web app's origin locally (the template's `CorsAllowOrigin`).
+pub const LOCAL_ORIGIN: &str = "http://127.0.0.1:3000";
+
 /// Physical names of the deployed resources.
 #[derive(Debug, Clone)]
 pub struct Resources {
@@ -38,6 +41,7 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         .capabilities(Capability::CapabilityNamedIam)
         .capabilities(Capability::CapabilityAutoExpand)
         .parameters(Parameter::builder().parameter_key("AiProvider").parameter_value("offline").build())
+        .parameters(Parameter::builder().parameter_key("CorsAllowOrigin").parameter_value(LOCAL_ORIGIN).build())
         .send()
         .await
         .map_err(|e| anyhow!("CreateStack: {}", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;

@@ -9,6 +9,7 @@ pub mod functions;
 pub mod gateway;
 pub mod pytools;
 pub mod provision;
+pub mod rehearse;
 pub mod template;
 pub mod worker;
 

@@ -10,7 +10,11 @@ Steps (one summary line each; exit 0 only if all pass):
   3. translate to plain CloudFormation with samtranslator (stub managed
      policy loader: no AWS credentials, no network);
   4. cfn-lint on the translated CloudFormation, which is where most real
-     problems show up (cfn-lint barely checks AWS::Serverless::* resources).
+     problems show up (cfn-lint barely checks AWS::Serverless::* resources);
+  5. the deploy rules of infra/deploy_rules.py (IAM per function against each
+     crate's AWS_CALLS.md, alarms, logs, throttling, data, sizing, secrets,
+     CORS), then the same rules on broken copies of the template, each of
+     which must be caught (so no rule passes vacuously).
 
 Error-level findings (E*) fail a step; warnings (W*) and informational
 findings are printed (they fail only with --strict; the template is kept free
@@ -178,10 +182,13 @@ def load_sam(template_path: Path) -> dict | None:
     return json.loads(json.dumps(sam))
 
 
-def translate(sam: dict) -> dict | None:
+def translate(sam: dict, quiet: bool = False) -> dict | None:
     """SAM -> CloudFormation; None (after printing why) if it fails."""
     sam = copy.deepcopy(sam)
     _replace_local_uris(sam)
+    # samtranslator's metrics publisher warns on every translation.
+    import logging
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
     try:
         cfn = transform(sam, {}, StubManagedPolicyLoader())
     except InvalidDocumentException as exc:
@@ -193,8 +200,42 @@ def translate(sam: dict) -> dict | None:
         print(f"[FAILED] sam translate: {type(exc).__name__}: {exc}")
         return None
     n = len(cfn.get("Resources", {}))
+    if quiet:
+        return cfn
     print(f"[ok] sam translate: {len(sam.get('Resources', {}))} SAM resources -> {n} CloudFormation resources")
     return cfn
+
+
+def check_deploy_rules(sam: dict, cfn: dict) -> bool:
+    """Runs deploy_rules on the template, then proves each rule can fail."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import deploy_rules
+
+    ok = True
+    results = deploy_rules.run_rules(sam, cfn)
+    for name, items, _ in deploy_rules.RULES:
+        problems = results[name]
+        for p in problems:
+            print(f"    {p}")
+        status = "ok" if not problems else "FAILED"
+        print(f"[{status}] deploy rule {name} ({items}): {len(problems)} problem(s)")
+        ok = ok and not problems
+    rules = {name: fn for name, _, fn in deploy_rules.RULES}
+    missed = []
+    for name, what, mutate in deploy_rules.MUTATIONS:
+        broken = deploy_rules.mutated(sam, mutate)
+        broken_cfn = cfn
+        if name == "iam":
+            broken_cfn = translate(broken, quiet=True)
+            if broken_cfn is None:
+                continue  # the translation itself refused it: caught
+        if not rules[name](broken, broken_cfn):
+            missed.append(f"{name}: {what}")
+    for m in missed:
+        print(f"    rule missed a broken template: {m}")
+    status = "ok" if not missed else "FAILED"
+    print(f"[{status}] deploy rules catch {len(deploy_rules.MUTATIONS) - len(missed)}/{len(deploy_rules.MUTATIONS)} broken templates")
+    return ok and not missed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tmp) / "template.translated.json"
         out.write_text(json.dumps(cfn, indent=2) + "\n")
         ok = report("cfn-lint (translated CloudFormation)", run_cfn_lint(out), args.strict, show_lines=False) and ok
+
+    ok = check_deploy_rules(sam, cfn) and ok
 
     print("template lint: PASS" if ok else "template lint: FAIL")
     return 0 if ok else 1

@@ -10,6 +10,11 @@ use crate::store::keys::Tenant;
 use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
+/// The tag every object under a tenant's `imports/` carries: the bucket's
+/// lifecycle rule `expire-abandoned-imports` (infra/template.yaml) expires
+/// them, so a failed or cancelled import leaves nothing behind for long.
+pub const IMPORT_TAG: (&str, &str) = ("igny8-expire", "import");
+
 /// The full object key of `rest` in the tenant's prefix.
 pub fn object_key(t: &Tenant, rest: &str) -> String {
     format!("accounts/{}/{}", t.account_id(), rest.trim_start_matches('/'))
@@ -23,6 +28,15 @@ fn s3_err<E: std::error::Error + 'static>(op: &str, e: aws_sdk_s3::error::SdkErr
     AppError::internal(format!("s3 {op}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))
 }
 
+/// The object tagging (`k=v`) of `rest`: objects under `imports/` carry
+/// [`IMPORT_TAG`] so the bucket's lifecycle expires the ones left behind.
+fn tagging_of(rest: &str) -> Option<String> {
+    rest.trim_start_matches('/').starts_with(IMPORTS).then(|| format!("{}={}", IMPORT_TAG.0, IMPORT_TAG.1))
+}
+
+/// The folder of import blobs in a tenant's prefix.
+pub const IMPORTS: &str = "imports/";
+
 /// Stores bytes; returns the object key.
 pub async fn put(state: &AppState, t: &Tenant, rest: &str, bytes: Vec<u8>, content_type: &str) -> AppResult<String> {
     let key = object_key(t, rest);
@@ -32,6 +46,7 @@ pub async fn put(state: &AppState, t: &Tenant, rest: &str, bytes: Vec<u8>, conte
         .bucket(bucket(state)?)
         .key(&key)
         .content_type(content_type)
+        .set_tagging(tagging_of(rest))
         .body(ByteStream::from(bytes))
         .send()
         .await
@@ -78,6 +93,71 @@ pub async fn delete_prefix(state: &AppState, t: &Tenant, rest_prefix: &str) -> A
     }
 }
 
+/// A file the client uploads straight to the bucket (bodies through API
+/// Gateway are capped near 4.4 MB once base64-encoded): PUT `bytes` to `url`
+/// with exactly `headers`, then hand `object_key` to the route that reads it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Upload {
+    pub upload_url: String,
+    pub method: &'static str,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub object_key: String,
+    pub expires_in_secs: u64,
+    pub max_bytes: usize,
+}
+
+/// Presigns a PUT of a new object under the tenant's `imports/uploads/`
+/// (tagged for expiry: an upload never imported goes away by itself).
+pub async fn presigned_upload(state: &AppState, t: &Tenant, content_type: &str, ttl: Duration, max_bytes: usize) -> AppResult<Upload> {
+    let rest = format!("{IMPORTS}uploads/{}", crate::ids::new_id());
+    let key = object_key(t, &rest);
+    let tagging = tagging_of(&rest).unwrap_or_default();
+    let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl).map_err(|e| AppError::internal(format!("presigning: {e}")))?;
+    let req = state
+        .s3
+        .put_object()
+        .bucket(bucket(state)?)
+        .key(&key)
+        .content_type(content_type)
+        .tagging(&tagging)
+        .presigned(config)
+        .await
+        .map_err(|e| s3_err("presign PutObject", e))?;
+    let mut headers: std::collections::BTreeMap<String, String> =
+        req.headers().filter(|(k, _)| !k.eq_ignore_ascii_case("host")).map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect();
+    headers.insert("content-type".into(), content_type.into());
+    headers.insert("x-amz-tagging".into(), tagging);
+    Ok(Upload { upload_url: req.uri().to_string(), method: "PUT", headers, object_key: key, expires_in_secs: ttl.as_secs(), max_bytes })
+}
+
+/// The part after the tenant's prefix of an uploaded object's key, when the
+/// key is one [`presigned_upload`] could have returned to this tenant (so a
+/// caller can never read another tenant's or a non-upload object).
+pub fn own_upload(t: &Tenant, object_key_: &str) -> AppResult<String> {
+    let prefix = object_key(t, &format!("{IMPORTS}uploads/"));
+    match object_key_.strip_prefix(&prefix) {
+        Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(format!("{IMPORTS}uploads/{id}")),
+        _ => Err(AppError::field("object_key", "must be an object_key returned by bulk-import/upload-url/ for this account")),
+    }
+}
+
+/// Reads an uploaded object of at most `max_bytes`: `None` when it does not
+/// exist (never uploaded, or expired), a 413 when it is bigger.
+pub async fn get_capped(state: &AppState, t: &Tenant, rest: &str, max_bytes: usize) -> AppResult<Option<Vec<u8>>> {
+    let key = object_key(t, rest);
+    match state.s3.get_object().bucket(bucket(state)?).key(&key).send().await {
+        Ok(out) => {
+            if out.content_length().is_some_and(|n| n as u64 > max_bytes as u64) {
+                return Err(AppError::PayloadTooLarge { limit: max_bytes });
+            }
+            let data = out.body.collect().await.map_err(|e| AppError::internal(format!("s3 GetObject body: {e}")))?;
+            Ok(Some(data.into_bytes().to_vec()))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(s3_err("GetObject", e)),
+    }
+}
+
 /// A short-lived presigned GET URL for an object of the tenant.
 pub async fn presigned_get(state: &AppState, t: &Tenant, rest: &str, ttl: Duration) -> AppResult<String> {
     let key = object_key(t, rest);
@@ -95,5 +175,28 @@ mod tests {
         let t = Tenant::from_verified("01ACCOUNT");
         assert_eq!(object_key(&t, "imports/job.json"), "accounts/01ACCOUNT/imports/job.json");
         assert_eq!(object_key(&t, "/images/x.png"), "accounts/01ACCOUNT/images/x.png");
+    }
+
+    #[test]
+    fn only_import_blobs_are_tagged_for_expiry() {
+        assert_eq!(tagging_of("imports/job.json").as_deref(), Some("igny8-expire=import"));
+        assert_eq!(tagging_of("/imports/uploads/01X").as_deref(), Some("igny8-expire=import"));
+        assert_eq!(tagging_of("sites/S/images/I.png"), None);
+    }
+
+    #[test]
+    fn an_upload_key_must_be_the_tenants_own_upload() {
+        let t = Tenant::from_verified("01ACCOUNT");
+        assert_eq!(own_upload(&t, "accounts/01ACCOUNT/imports/uploads/01UPLOAD").unwrap(), "imports/uploads/01UPLOAD");
+        for bad in [
+            "accounts/01OTHER/imports/uploads/01UPLOAD",
+            "accounts/01ACCOUNT/sites/S/images/I.png",
+            "accounts/01ACCOUNT/imports/uploads/",
+            "accounts/01ACCOUNT/imports/uploads/../../01OTHER/x",
+            "accounts/01ACCOUNT/imports/01JOB.json",
+            "",
+        ] {
+            assert!(own_upload(&t, bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

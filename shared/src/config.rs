@@ -22,6 +22,12 @@ pub struct Config {
     pub table_name: String,
     pub bucket_name: Option<String>,
     pub ai_jobs_queue_url: Option<String>,
+    /// ARN of the `ai-jobs` dead-letter queue (`AI_JOBS_DLQ_ARN`): the worker
+    /// treats a record as a dead letter when its event source ARN is this one.
+    pub ai_jobs_dlq_arn: Option<String>,
+    /// Secrets Manager secret holding the provider keys as JSON
+    /// (`PROVIDER_SECRET_ARN`), read at the AI worker's cold start.
+    pub provider_secret_arn: Option<String>,
     /// Secret used to sign JWTs and pagination cursors. Locally from
     /// `JWT_SECRET`; in AWS from Secrets Manager (`JWT_SECRET_ARN`), resolved by
     /// [`crate::AppState::from_env`].
@@ -70,6 +76,37 @@ pub struct AiConfig {
 }
 
 impl AiConfig {
+    /// The key variables the chosen providers need and do not have.
+    pub fn missing_keys(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let openai = self.chat_provider == "openai" || self.image_provider == "openai";
+        if openai && self.openai_api_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+            missing.push("OPENAI_API_KEY");
+        }
+        if self.image_provider == "runware" && self.runware_api_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+            missing.push("RUNWARE_API_KEY");
+        }
+        missing
+    }
+
+    /// Takes the provider keys from the provider secret's JSON document
+    /// (`{"OPENAI_API_KEY": "...", "RUNWARE_API_KEY": "..."}`); keys set in the
+    /// environment win.
+    pub fn apply_secret(&mut self, json: &str) -> Result<(), ConfigError> {
+        let doc: HashMap<String, serde_json::Value> = serde_json::from_str(json).map_err(|e| ConfigError::Invalid {
+            name: "PROVIDER_SECRET_ARN",
+            message: format!("the secret is not a JSON object of keys: {e}"),
+        })?;
+        let key = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        if self.openai_api_key.is_none() {
+            self.openai_api_key = key("OPENAI_API_KEY");
+        }
+        if self.runware_api_key.is_none() {
+            self.runware_api_key = key("RUNWARE_API_KEY");
+        }
+        Ok(())
+    }
+
     pub fn offline() -> Self {
         Self {
             chat_provider: "offline".into(),
@@ -124,6 +161,8 @@ impl std::fmt::Debug for Config {
             .field("table_name", &self.table_name)
             .field("bucket_name", &self.bucket_name)
             .field("ai_jobs_queue_url", &self.ai_jobs_queue_url)
+            .field("ai_jobs_dlq_arn", &self.ai_jobs_dlq_arn)
+            .field("provider_secret_arn", &self.provider_secret_arn)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("jwt_secret_arn", &self.jwt_secret_arn)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -237,6 +276,8 @@ impl Config {
             table_name,
             bucket_name: get("BUCKET_NAME"),
             ai_jobs_queue_url: get("AI_JOBS_QUEUE_URL"),
+            ai_jobs_dlq_arn: get("AI_JOBS_DLQ_ARN"),
+            provider_secret_arn: get("PROVIDER_SECRET_ARN"),
             jwt_secret,
             jwt_secret_arn,
             max_body_bytes,
@@ -256,6 +297,8 @@ impl Config {
             table_name: table_name.into(),
             bucket_name: None,
             ai_jobs_queue_url: None,
+            ai_jobs_dlq_arn: None,
+            provider_secret_arn: None,
             jwt_secret: Some(jwt_secret.into()),
             jwt_secret_arn: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -312,6 +355,37 @@ mod tests {
         assert!(matches!(err, ConfigError::Invalid { name: "MAX_BODY_BYTES", .. }));
         let err = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")])).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { name: "JWT_SECRET", .. }));
+    }
+
+    #[test]
+    fn provider_keys_come_from_the_secret_and_missing_ones_are_named() {
+        let aws = |extra: &[(&str, &str)]| {
+            let mut v = vec![("TABLE_NAME", "t"), ("IGNY8_ENV", "aws"), ("JWT_SECRET_ARN", "arn:x"), ("AI_PROVIDER", "openai")];
+            v.extend_from_slice(extra);
+            Config::from_vars(&vars(&v)).unwrap()
+        };
+        let c = aws(&[("PROVIDER_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys")]);
+        assert_eq!(c.provider_secret_arn.as_deref(), Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:keys"));
+        assert_eq!(c.ai.missing_keys(), ["OPENAI_API_KEY"], "openai without a key is named, never an empty bearer token");
+        let mut ai = c.ai.clone();
+        ai.apply_secret(r#"{"OPENAI_API_KEY": "sk-from-secret", "RUNWARE_API_KEY": " "}"#).unwrap();
+        assert_eq!(ai.openai_api_key.as_deref(), Some("sk-from-secret"));
+        assert_eq!(ai.runware_api_key, None, "a blank key is no key");
+        assert!(ai.missing_keys().is_empty());
+        ai.image_provider = "runware".into();
+        assert_eq!(ai.missing_keys(), ["RUNWARE_API_KEY"]);
+        let err = c.ai.clone().apply_secret("sk-plain-string").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "PROVIDER_SECRET_ARN", .. }), "{err}");
+        let mut env_wins = aws(&[("OPENAI_API_KEY", "sk-env")]).ai;
+        env_wins.apply_secret(r#"{"OPENAI_API_KEY": "sk-secret"}"#).unwrap();
+        assert_eq!(env_wins.openai_api_key.as_deref(), Some("sk-env"));
+        assert!(AiConfig::offline().missing_keys().is_empty(), "offline needs no key");
+    }
+
+    #[test]
+    fn the_dead_letter_queue_arn_is_read() {
+        let c = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("AI_JOBS_DLQ_ARN", "arn:aws:sqs:us-east-1:1:dlq")])).unwrap();
+        assert_eq!(c.ai_jobs_dlq_arn.as_deref(), Some("arn:aws:sqs:us-east-1:1:dlq"));
     }
 
     #[test]

@@ -47,6 +47,42 @@ pub struct ClientHooks {
 pub enum Secrets {
     Required,
     NotNeeded,
+    /// No signing secret, but the AI provider keys: read from the provider
+    /// secret (`PROVIDER_SECRET_ARN`) when set; the cold start fails, with a
+    /// log line naming the missing key, when a chosen provider has none.
+    ProviderKeys,
+}
+
+/// Fills the provider keys from `PROVIDER_SECRET_ARN` (when set) and refuses
+/// a configuration whose chosen provider still has no key: the cold start
+/// fails with a clear log line instead of calling the provider with an empty
+/// bearer token.
+pub async fn resolve_provider_keys(config: &mut Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(arn) = config.provider_secret_arn.clone() {
+        let sdk = sdk_config(config).await;
+        let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+        let out = sm.get_secret_value().secret_id(&arn).send().await.map_err(|e| {
+            let msg = format!(
+                "refusing to start: the provider secret {arn} could not be read: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            );
+            tracing::error!("{msg}");
+            msg
+        })?;
+        config.ai.apply_secret(out.secret_string().unwrap_or_default())?;
+    }
+    let missing = config.ai.missing_keys();
+    if !missing.is_empty() {
+        let msg = format!(
+            "refusing to start: AI_PROVIDER={} / IMAGE_PROVIDER={} need {} (set it in the provider secret named by PROVIDER_SECRET_ARN)",
+            config.ai.chat_provider,
+            config.ai.image_provider,
+            missing.join(" and ")
+        );
+        tracing::error!(missing = ?missing, "{msg}");
+        return Err(msg.into());
+    }
+    Ok(())
 }
 
 impl AppState {
@@ -55,8 +91,13 @@ impl AppState {
     /// Refuses to start in AWS without it.
     pub async fn from_env(secrets: Secrets) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let mut config = Config::from_env()?;
-        if secrets == Secrets::NotNeeded {
-            return Ok(Self::new(config).await);
+        match secrets {
+            Secrets::NotNeeded => return Ok(Self::new(config).await),
+            Secrets::ProviderKeys => {
+                resolve_provider_keys(&mut config).await?;
+                return Ok(Self::new(config).await);
+            }
+            Secrets::Required => {}
         }
         if config.jwt_secret.is_none()
             && let Some(arn) = config.jwt_secret_arn.clone() {

@@ -12,6 +12,7 @@ pub mod pytools;
 pub mod provision;
 pub mod scale;
 pub mod bench_scale;
+pub mod rehearse;
 pub mod template;
 pub mod worker;
 

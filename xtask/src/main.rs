@@ -1,7 +1,9 @@
 //! `cargo xtask <command>`: the project's own tooling.
 //!
 //! - `dev [--port N]`: the whole platform on 127.0.0.1 (emulator, gateway, queue worker).
-//! - `test`: every test (template lint, unit, end-to-end against the emulator).
+//! - `test`: every test (template lint, deploy rehearsal, unit, end-to-end against the emulator).
+//! - `rehearse`: the deploy rehearsal alone (`sam build` as the README says, artifacts
+//!   checked, the built stack created on the emulator's CloudFormation).
 //! - `bench`: criterion benches, figures printed; `bench --scale [--quick]`:
 //!   imports, auto-cluster and lists at 100,000 keywords through the local
 //!   gateway on the emulator, with DynamoDB units per row; `bench --clustering`:
@@ -14,7 +16,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> Result<()> {
         Some("bench") => bench(),
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),
+        Some("rehearse") => xtask::rehearse::run(None),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2)
@@ -57,14 +60,20 @@ fn lint_template() -> Result<()> {
     run(c, "template lint (cfn-lint + samtranslator)")
 }
 
-/// Every test: template lint, then the whole workspace's tests against one
-/// emulator started for this run (each test binary deploys its own stack on it)
-/// and stopped at the end.
+/// Every test: template lint, the deploy rehearsal, then the whole
+/// workspace's tests against one emulator started for this run (each test
+/// binary deploys its own stack on it) and stopped at the end.
+/// `IGNY8_SKIP_REHEARSAL=1` skips the rehearsal (a local shortcut; CI never sets it).
 fn test(extra: &[String]) -> Result<()> {
     let started = std::time::Instant::now();
     lint_template()?;
     let emulator = Emulator::start()?;
     eprintln!("xtask: emulator for this run on {}", emulator.endpoint());
+    if std::env::var("IGNY8_SKIP_REHEARSAL").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: deploy rehearsal SKIPPED (IGNY8_SKIP_REHEARSAL=1)");
+    } else {
+        xtask::rehearse::run(Some(&emulator.endpoint()))?;
+    }
     let mut c = cargo();
     c.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
     c.env("IGNY8_TEST_AWS_ENDPOINT", emulator.endpoint());

@@ -7,6 +7,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use std::collections::HashMap;
 
+/// The web app's origin locally (the template's `CorsAllowOrigin`).
+pub const LOCAL_ORIGIN: &str = "http://127.0.0.1:3000";
+
 /// Physical names of the deployed resources.
 #[derive(Debug, Clone)]
 pub struct Resources {
@@ -15,6 +18,8 @@ pub struct Resources {
     pub bucket: String,
     pub ai_jobs_queue_url: String,
     pub ai_jobs_dlq_url: String,
+    /// The dead-letter queue's ARN (the worker's `AI_JOBS_DLQ_ARN`).
+    pub ai_jobs_dlq_arn: String,
     pub publish_queue_url: String,
 }
 
@@ -23,6 +28,7 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     let mut c = igny8::Config::local(endpoint, &res.table, jwt_secret);
     c.bucket_name = Some(res.bucket.clone());
     c.ai_jobs_queue_url = Some(res.ai_jobs_queue_url.clone());
+    c.ai_jobs_dlq_arn = Some(res.ai_jobs_dlq_arn.clone());
     c
 }
 
@@ -38,6 +44,7 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         .capabilities(Capability::CapabilityNamedIam)
         .capabilities(Capability::CapabilityAutoExpand)
         .parameters(Parameter::builder().parameter_key("AiProvider").parameter_value("offline").build())
+        .parameters(Parameter::builder().parameter_key("CorsAllowOrigin").parameter_value(LOCAL_ORIGIN).build())
         .send()
         .await
         .map_err(|e| anyhow!("CreateStack: {}", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
@@ -63,12 +70,15 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         .filter(|(l, p)| !l.is_empty() && !p.is_empty())
         .collect();
     let get = |id: &str| physical.get(id).cloned().ok_or_else(|| anyhow!("stack has no physical resource for {id}"));
+    let ai_jobs_dlq_url = get("AiJobsDeadLetterQueue")?;
+    let ai_jobs_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &ai_jobs_dlq_url).await?;
     let res = Resources {
         stack: stack_name.to_string(),
         table: get("Table")?,
         bucket: get("AssetsBucket")?,
         ai_jobs_queue_url: get("AiJobsQueue")?,
-        ai_jobs_dlq_url: get("AiJobsDeadLetterQueue")?,
+        ai_jobs_dlq_url,
+        ai_jobs_dlq_arn,
         publish_queue_url: get("PublishQueue")?,
     };
     // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
@@ -76,4 +86,19 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
     let state = igny8::AppState::new(config_for(endpoint, &res, "-")).await;
     state.store.enable_ttl().await.map_err(|e| anyhow!("enabling TTL: {e:?}"))?;
     Ok(res)
+}
+
+/// The ARN of a queue (`GetQueueAttributes QueueArn`).
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| anyhow!("GetQueueAttributes: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    out.attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or_else(|| anyhow!("queue {url} has no QueueArn"))
 }

@@ -1,4 +1,5 @@
-//! The project's Python tools (moto server, cfn-lint, aws-sam-translator),
+//! The project's Python tools (moto server, cfn-lint, aws-sam-translator,
+//! SAM CLI and cargo-lambda for the deploy rehearsal),
 //! pinned in `xtask/requirements.txt` and installed into a project-local
 //! virtualenv `.venv/` on first use. Nothing is assumed to be installed.
 

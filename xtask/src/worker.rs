@@ -32,7 +32,9 @@ pub async fn poll_once(state: &Arc<AppState>, registry: &Registry, queue_url: &s
     if messages.is_empty() {
         return Ok(0);
     }
-    let queue_arn = format!("arn:aws:sqs:us-east-1:000000000000:{}", queue_url.rsplit('/').next().unwrap_or("queue"));
+    // The queue's real ARN, as the event source mapping puts in each record
+    // (the worker tells its dead-letter queue apart by it).
+    let queue_arn = crate::provision::queue_arn(&state.sqs, queue_url).await?;
     let records: Vec<_> = messages
         .iter()
         .map(|m| {

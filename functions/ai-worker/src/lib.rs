@@ -13,6 +13,11 @@ use tracing::Instrument;
 
 pub const FUNCTION: &str = "ai-worker";
 
+/// Records of one batch run at once. The template's `BatchSize` is at most
+/// this (the template lint checks it), so a whole batch fits the timeout of
+/// one job.
+pub const PARALLEL_JOBS: usize = 4;
+
 /// The job kinds this worker runs. Modules add their registration here.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -45,8 +50,7 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                     return None;
                 };
                 let span = tracing::info_span!("job", function = FUNCTION, job_id = %msg.job_id, account = %msg.account_id, kind = %msg.kind);
-                // The dead-letter queue's physical name carries its logical id.
-                let dead = record.event_source_arn.as_deref().is_some_and(|arn| arn.contains("DeadLetter"));
+                let dead = is_dead_letter(&state.config, &record);
                 let delivery = DeliveryInfo {
                     message_id: id.clone(),
                     receive_count: record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1),
@@ -87,13 +91,23 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                 }
             }
         })
-        .buffer_unordered(4)
+        .buffer_unordered(PARALLEL_JOBS)
         .filter_map(|f| async move { f })
         .collect()
         .await;
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response
+}
+
+/// Whether a record comes from the `ai-jobs` dead-letter queue: its event
+/// source ARN is the configured `AI_JOBS_DLQ_ARN` (never a guess from the
+/// queue's name). Without the setting nothing is a dead letter.
+pub fn is_dead_letter(config: &igny8::Config, record: &SqsMessage) -> bool {
+    match (config.ai_jobs_dlq_arn.as_deref(), record.event_source_arn.as_deref()) {
+        (Some(dlq), Some(arn)) => dlq == arn,
+        _ => false,
+    }
 }
 
 /// Seconds until a message to retry is delivered again: 5 s after the first
@@ -128,6 +142,25 @@ async fn schedule_retry(state: &AppState, record: &SqsMessage, delay: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dead_letters_are_recognised_by_the_configured_arn_not_by_name() {
+        let dlq = "arn:aws:sqs:eu-west-1:123456789012:prod-AiJobsDeadLetterQueue-ABC";
+        let from = |arn: &str| {
+            let mut m = SqsMessage::default();
+            m.event_source_arn = Some(arn.into());
+            m
+        };
+        let mut config = igny8::Config::local("http://127.0.0.1:1", "t", "0123456789abcdef0123456789abcdef");
+        assert!(!is_dead_letter(&config, &from(dlq)), "no configured ARN: nothing is a dead letter");
+        config.ai_jobs_dlq_arn = Some(dlq.into());
+        assert!(is_dead_letter(&config, &from(dlq)));
+        // A main queue whose name happens to contain "DeadLetter", or another
+        // stack's dead-letter queue, is not this worker's dead-letter queue.
+        assert!(!is_dead_letter(&config, &from("arn:aws:sqs:eu-west-1:123456789012:DeadLetterReplays-jobs")));
+        assert!(!is_dead_letter(&config, &from("arn:aws:sqs:eu-west-1:123456789012:staging-AiJobsDeadLetterQueue-XYZ")));
+        assert!(!is_dead_letter(&config, &SqsMessage::default()));
+    }
 
     #[test]
     fn retry_delays_grow_fourfold_and_stop_at_fifteen_minutes() {

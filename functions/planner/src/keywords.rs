@@ -47,7 +47,26 @@ struct JsonImport {
     rows: Option<Vec<Value>>,
     #[serde(default)]
     csv: Option<String>,
+    /// A file uploaded through `bulk-import/upload-url/`.
+    #[serde(default)]
+    object_key: Option<String>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadRequest {
+    #[serde(default)]
+    site_id: Option<String>,
+    #[serde(default)]
+    sector_id: Option<String>,
+    #[serde(default)]
+    content_type: Option<String>,
+}
+
+/// Largest keyword file accepted through a presigned upload.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// How long a presigned upload URL stays valid.
+pub const UPLOAD_URL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 pub fn routes(r: Router) -> Router {
     r
@@ -82,12 +101,23 @@ pub fn routes(r: Router) -> Router {
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+            let mut uploaded = None;
             let (parsed, body_site, body_sector) = if is_json {
                 let input: JsonImport = ctx.json()?;
-                let parsed = match (input.rows, input.csv) {
-                    (Some(rows), None) => igny8::planner::import::parse_json_rows(&rows),
-                    (None, Some(csv)) => igny8::planner::import::parse_file(csv.as_bytes()).map_err(|e| AppError::field("csv", e.to_string()))?,
-                    _ => return Err(AppError::field("rows", "send either rows (JSON objects) or csv (text)")),
+                let parsed = match (input.rows, input.csv, input.object_key) {
+                    (Some(rows), None, None) => igny8::planner::import::parse_json_rows(&rows),
+                    (None, Some(csv), None) => igny8::planner::import::parse_file(csv.as_bytes()).map_err(|e| AppError::field("csv", e.to_string()))?,
+                    (None, None, Some(key)) => {
+                        // Only the caller's own uploads, and only once the caller is known.
+                        let p = require(&ctx, Access::EditorOrAbove).await?;
+                        let rest = igny8::blobs::own_upload(&p.tenant(), &key)?;
+                        let bytes = igny8::blobs::get_capped(&ctx.state, &p.tenant(), &rest, MAX_UPLOAD_BYTES)
+                            .await?
+                            .ok_or_else(|| AppError::NotFound("no uploaded file at object_key (never uploaded, or expired)".into()))?;
+                        uploaded = Some((p.tenant(), rest));
+                        igny8::planner::import::parse_file(&bytes).map_err(|e| AppError::field("object_key", e.to_string()))?
+                    }
+                    _ => return Err(AppError::field("rows", "send one of rows (JSON objects), csv (text) or object_key (an uploaded file)")),
                 };
                 (parsed, input.site_id, input.sector_id)
             } else {
@@ -96,12 +126,33 @@ pub fn routes(r: Router) -> Router {
                 (parsed, None, None)
             };
             let s = scope(&ctx, Access::EditorOrAbove, body_site.as_deref(), body_sector.as_deref()).await?;
-            Ok(match keywords::import(&ctx.state, &s, parsed).await? {
+            let imported = keywords::import(&ctx.state, &s, parsed).await?;
+            if let Some((tenant, rest)) = uploaded {
+                // Imported (or handed to a job with its own copy): the upload is done with.
+                // Should this fail, the bucket's lifecycle rule removes it.
+                if let Err(e) = igny8::blobs::delete(&ctx.state, &tenant, &rest).await {
+                    tracing::warn!(error = ?e, "could not delete an imported upload");
+                }
+            }
+            Ok(match imported {
                 keywords::Imported::Done(report) => Reply::ok(report),
                 queued @ keywords::Imported::Queued(_) => Reply::accepted(queued).message("a big file: importing as a job; follow it at /api/v1/jobs/{id}/"),
             })
         })
         .uploads()
+        .post("/api/v1/planner/keywords/bulk-import/upload-url", |ctx| async move {
+            let input: UploadRequest = ctx.json()?;
+            let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), input.sector_id.as_deref()).await?;
+            if s.sector.is_none() {
+                return Err(AppError::field("sector_id", "is required"));
+            }
+            let content_type = input.content_type.unwrap_or_else(|| "application/octet-stream".into());
+            if content_type.is_empty() || content_type.len() > 127 || !content_type.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+                return Err(AppError::field("content_type", "must be a media type such as text/csv"));
+            }
+            let upload = igny8::blobs::presigned_upload(&ctx.state, &s.tenant, &content_type, UPLOAD_URL_TTL, MAX_UPLOAD_BYTES).await?;
+            Ok(Reply::ok(upload).message("PUT the file to upload_url with these headers, then POST {object_key, site_id, sector_id} to bulk-import/"))
+        })
         .post("/api/v1/planner/keywords/bulk-update-status", |ctx| async move {
             let input: Bulk = ctx.json()?;
             let status = input.status.ok_or_else(|| AppError::field("status", "is required"))?;

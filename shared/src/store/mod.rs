@@ -892,9 +892,14 @@ impl Store {
     /// bucket: the item holds `tat`, the theoretical arrival time in epoch
     /// milliseconds). The bucket holds `capacity` tokens and refills one every
     /// `interval_ms`. One conditional update when the bucket is in use, two
-    /// when it was idle; never a read-modify-write race. The item expires (TTL)
-    /// once the bucket would be full again.
+    /// when it was idle; never a read-modify-write race (a lost race on an idle
+    /// bucket tries again, at most 5 times). The item expires (TTL) a minute
+    /// after the bucket would be full again.
     pub async fn bucket_take(&self, key: &Key, capacity: u32, interval_ms: i64, now_ms: i64) -> AppResult<BucketTake> {
+        self.bucket_take_attempt(key, capacity, interval_ms, now_ms, 0).await
+    }
+
+    async fn bucket_take_attempt(&self, key: &Key, capacity: u32, interval_ms: i64, now_ms: i64, attempt: u32) -> AppResult<BucketTake> {
         let capacity = i64::from(capacity.max(1));
         let interval_ms = interval_ms.max(1);
         // Busy bucket: tat in [now, now + (capacity - 1) * interval] → tat += interval.
@@ -908,7 +913,7 @@ impl Store {
                     (":i".to_string(), AttributeValue::N(interval_ms.to_string())),
                     (":now".to_string(), AttributeValue::N(now_ms.to_string())),
                     (":lim".to_string(), AttributeValue::N(lim.to_string())),
-                    (":ttl".to_string(), AttributeValue::N(((lim + interval_ms) / 1000 + 1).to_string())),
+                    (":ttl".to_string(), AttributeValue::N(((lim + interval_ms) / 1000 + 60).to_string())),
                 ]),
             )
             .await?;
@@ -928,14 +933,15 @@ impl Store {
                 HashMap::from([
                     (":next".to_string(), AttributeValue::N((now_ms + interval_ms).to_string())),
                     (":now".to_string(), AttributeValue::N(now_ms.to_string())),
-                    (":ttl".to_string(), AttributeValue::N(((now_ms + interval_ms) / 1000 + 1).to_string())),
+                    (":ttl".to_string(), AttributeValue::N(((now_ms + interval_ms) / 1000 + 60).to_string())),
                 ]),
             )
             .await?;
         match idle {
             Ok(()) => Ok(BucketTake::Taken),
-            // Someone else took from the idle bucket meanwhile: it is busy now.
-            Err(Some(tat)) if tat <= lim => Box::pin(self.bucket_take(key, capacity as u32, interval_ms, now_ms)).await,
+            Err(Some(tat)) if tat > lim => Ok(BucketTake::Empty { retry_after_ms: (tat - lim).max(1) }),
+            // Someone else took from the idle bucket meanwhile: it is busy now, try again.
+            Err(_) if attempt < 5 => Box::pin(self.bucket_take_attempt(key, capacity as u32, interval_ms, now_ms, attempt + 1)).await,
             Err(tat) => Ok(BucketTake::Empty { retry_after_ms: tat.map_or(interval_ms, |t| (t - lim).max(1)) }),
         }
     }

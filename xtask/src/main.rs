@@ -71,8 +71,10 @@ fn test(extra: &[String]) -> Result<()> {
     eprintln!("xtask: emulator for this run on {}", emulator.endpoint());
     if std::env::var("IGNY8_SKIP_REHEARSAL").is_ok_and(|v| v == "1") {
         eprintln!("xtask: deploy rehearsal SKIPPED (IGNY8_SKIP_REHEARSAL=1)");
-    } else {
+    } else if std::env::var("IGNY8_REHEARSAL_BUILD").is_ok_and(|v| v == "1") {
         xtask::rehearse::run(Some(&emulator.endpoint()))?;
+    } else {
+        xtask::rehearse::run_stand_in(&emulator.endpoint())?;
     }
     let mut c = cargo();
     c.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);

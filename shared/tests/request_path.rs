@@ -27,18 +27,28 @@ fn router() -> Router {
             }
             Ok(Reply::created(json!({"name": site.name})))
         })
+        // These tests are about the request path itself; sign-in is tested elsewhere.
+        .public()
+        .post("/api/v1/private", |ctx| async move {
+            let _: NewSite = ctx.json()?;
+            Ok(Reply::ok(()))
+        })
         .get("/api/v1/boom", |_ctx| async move {
             let v: Vec<u8> = Vec::new();
             #[allow(clippy::indexing_slicing)]
             let _ = v[3]; // an unexpected bug
             Ok(Reply::ok(()))
         })
+        .public()
         .get("/api/v1/oops", |_ctx| async move { Err(AppError::internal("connection refused by 10.1.2.3:8000")) })
+        .public()
 }
 
 async fn state() -> Arc<AppState> {
     let mut c = Config::local("http://127.0.0.1:9", "table", "unit-test-secret-unit-test-secret-0000");
     c.max_body_bytes = 64;
+    // No table behind this state: request budgets (which live in it) are off.
+    c.limits.enabled = false;
     Arc::new(AppState::new(c).await)
 }
 
@@ -135,4 +145,12 @@ async fn unknown_route_and_wrong_method() {
     assert_eq!((status, body["error_code"].as_str()), (404, Some("NOT_FOUND")), "{body}");
     let (status, body) = call(request("DELETE", "/api/v1/sites/", None, None)).await;
     assert_eq!((status, body["error_code"].as_str()), (405, Some("METHOD_NOT_ALLOWED")), "{body}");
+}
+
+#[tokio::test]
+async fn a_signed_in_route_refuses_a_caller_without_a_token_before_reading_the_body() {
+    // Sent: a malformed JSON body to a route that is not public, with no token.
+    let (status, body) = call(request("POST", "/api/v1/private", Some("application/json"), Some("{\"name\": "))).await;
+    // Back: 401, not the 400 a parse would give.
+    assert_eq!((status, body["error_code"].as_str()), (401, Some("UNAUTHORIZED")), "{body}");
 }

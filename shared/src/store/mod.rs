@@ -588,21 +588,7 @@ impl Store {
     /// of its own (e.g. the list of accounts for the monthly grant). Never used
     /// for API lists: it is not bound to a tenant.
     pub async fn query_platform<T: DeserializeOwned>(&self, index: Index, pk: &str, start: Option<Attrs>) -> AppResult<(Vec<T>, Option<Attrs>)> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .set_index_name(index.name().map(str::to_string))
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", index.pk_attr())
-            .expression_attribute_values(":pk", s(pk))
-            .limit(100)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_err("Query", e))?;
-        let items = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
-        Ok((items, out.last_evaluated_key.filter(|k| !k.is_empty())))
+        self.platform_page(index, pk, None, start).await
     }
 
     /// [`Store::query_platform`] limited to sort keys below `sk_below` (e.g.
@@ -614,21 +600,27 @@ impl Store {
         sk_below: &str,
         start: Option<Attrs>,
     ) -> AppResult<(Vec<T>, Option<Attrs>)> {
-        let out = self
+        self.platform_page(index, pk, Some(sk_below), start).await
+    }
+
+    async fn platform_page<T: DeserializeOwned>(&self, index: Index, pk: &str, sk_below: Option<&str>, start: Option<Attrs>) -> AppResult<(Vec<T>, Option<Attrs>)> {
+        let mut req = self
             .client
             .query()
             .table_name(&self.table)
             .set_index_name(index.name().map(str::to_string))
-            .key_condition_expression("#pk = :pk AND #sk < :below")
             .expression_attribute_names("#pk", index.pk_attr())
-            .expression_attribute_names("#sk", index.sk_attr())
             .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":below", s(sk_below))
             .limit(100)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_err("Query", e))?;
+            .set_exclusive_start_key(start);
+        req = match sk_below {
+            None => req.key_condition_expression("#pk = :pk"),
+            Some(below) => req
+                .key_condition_expression("#pk = :pk AND #sk < :below")
+                .expression_attribute_names("#sk", index.sk_attr())
+                .expression_attribute_values(":below", s(below)),
+        };
+        let out = req.send().await.map_err(|e| sdk_err("Query", e))?;
         let items = out.items.unwrap_or_default().into_iter().map(from_attrs).collect::<AppResult<Vec<T>>>()?;
         Ok((items, out.last_evaluated_key.filter(|k| !k.is_empty())))
     }

@@ -8,7 +8,7 @@
 //!    runs cargo-lambda in the workspace root for each function (a release
 //!    build, sharing `target/`, so a second run only relinks what changed).
 //! 2. Every function's artifact holds an executable x86-64 ELF `bootstrap`
-//!    under [`MAX_BOOTSTRAP_BYTES`].
+//!    under [`MAX_BOOTSTRAP_BYTES_X86_64`].
 //! 3. `infra/rehearse_deploy.py` uploads the artifacts to the emulator,
 //!    translates the built template and creates the stack on the emulator's
 //!    CloudFormation, then checks every resource it could create (each Lambda
@@ -24,8 +24,15 @@ use std::time::Instant;
 pub const SAM_BUILD: &[&str] = &["build", "--template-file", "infra/template.yaml"];
 /// What the rehearsal adds to it: CI builds for x86_64.
 pub const CI_OVERRIDES: &[&str] = &["--parameter-overrides", "Architecture=x86_64"];
-/// The project's limit for one bootstrap (Lambda's own is 250 MB unzipped).
+/// The project's limit for one bootstrap of the deployed architecture, arm64
+/// (Lambda's own is 250 MB unzipped): measured 8.5–13.0 MB, the writer largest.
 pub const MAX_BOOTSTRAP_BYTES: u64 = 15 * 1024 * 1024;
+/// The same functions compiled for x86_64 are about 25 % larger (measured
+/// 9.4–16.6 MB from the rehearsal's `sam build`; the planner, writer and
+/// worker link the spreadsheet reader, the HTML sanitiser and the lexicon), so
+/// the x86_64 build the rehearsal makes is held to a proportionally larger
+/// limit rather than the arm64 one.
+pub const MAX_BOOTSTRAP_BYTES_X86_64: u64 = 20 * 1024 * 1024;
 
 pub fn build_dir() -> PathBuf {
     crate::repo_root().join(".aws-sam").join("build")
@@ -74,8 +81,8 @@ pub fn check_artifacts() -> Result<Vec<(String, u64)>> {
                 if !elf {
                     problems.push(format!("{id}: bootstrap is not an x86-64 ELF executable"));
                 }
-                if size > MAX_BOOTSTRAP_BYTES {
-                    problems.push(format!("{id}: bootstrap is {size} bytes, over {MAX_BOOTSTRAP_BYTES}"));
+                if size > MAX_BOOTSTRAP_BYTES_X86_64 {
+                    problems.push(format!("{id}: bootstrap is {size} bytes, over {MAX_BOOTSTRAP_BYTES_X86_64}"));
                 }
                 sizes.push((id, size));
             }
@@ -122,9 +129,9 @@ pub fn run(endpoint: Option<&str>) -> Result<()> {
 /// The deploy half alone, on stand-in artifacts: a build directory laid out
 /// as `sam build` lays it out (the template with each function's `CodeUri`
 /// pointing at its own folder, a placeholder executable `bootstrap` in each),
-/// deployed to the emulator with every check of step 3. What `cargo xtask
-/// test` runs unless `IGNY8_REHEARSAL_BUILD=1` asks for the real `sam build`
-/// (a release build of every function: about 20 minutes more on 2 cores).
+/// deployed to the emulator with every check of step 3. A local shortcut:
+/// `cargo xtask test` runs it instead of [`run`] when `IGNY8_REHEARSAL_BUILD=0`
+/// (the real `sam build` is a release build of every function).
 pub fn run_stand_in(endpoint: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let started = Instant::now();
@@ -145,7 +152,7 @@ pub fn run_stand_in(endpoint: &str) -> Result<()> {
     }
     std::fs::write(dir.join("template.yaml"), text)?;
     deploy_dir_to_emulator(endpoint, &dir)?;
-    eprintln!("xtask: deploy rehearsal (stand-in artifacts; IGNY8_REHEARSAL_BUILD=1 builds them with sam) passed in {:.0?}", started.elapsed());
+    eprintln!("xtask: deploy rehearsal (stand-in artifacts, IGNY8_REHEARSAL_BUILD=0) passed in {:.0?}", started.elapsed());
     Ok(())
 }
 

@@ -41,7 +41,7 @@ pub struct Config {
     pub import_sync_max_rows: usize,
     /// Seconds a site or sector delete job works in one delivery before it
     /// pauses and continues in a fresh message (`DELETE_SLICE_SECS`; below the
-    /// worker's timeout).
+    /// worker's timeout). Each delivery does at least one batch (0: exactly one).
     pub delete_slice_secs: u64,
     /// The Lambda function name (or the local function name), for logs.
     pub function_name: String,

@@ -400,7 +400,8 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
     let t = &target.tenant;
     let phases = target.phases();
     let started = Instant::now();
-    let slice = Duration::from_secs(state.config.delete_slice_secs.max(1));
+    let slice = Duration::from_secs(state.config.delete_slice_secs);
+    let mut done_here = 0u64;
     let (mut ck, mut stored) = match state.store.get::<DeleteCheckpoint>(&checkpoint_key(t, &job.id)).await.map_err(retry)? {
         Some(c) => (c, true),
         None => (
@@ -424,7 +425,8 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
     // A batch recorded by an earlier delivery that may not have been deleted.
     apply(&state, &target, &ck).await.map_err(retry)?;
     while ck.phase < phases.len() {
-        if started.elapsed() >= slice {
+        // At least one batch per delivery, so every delivery makes progress.
+        if done_here > 0 && started.elapsed() >= slice {
             return Err(JobError::Continue(format!("paused after {} batches; continuing in a fresh delivery", ck.batches)));
         }
         let phase = phases[ck.phase];
@@ -451,8 +453,15 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
         stored = true;
         ck = next;
         apply(&state, &target, &ck).await.map_err(retry)?;
+        done_here += 1;
         let label = phases.get(ck.phase).map_or("Removing the parent", |p| p.label);
         crate::jobs::progress(&state, &job, &format!("Deleting {label}"), (ck.phase * 100 / (phases.len() + 1)) as u8).await;
+    }
+    if !ck.pending_keys.is_empty() || !ck.pending_objects.is_empty() {
+        // The last batch is done: the checkpoint keeps only the counts.
+        let mut last = DeleteCheckpoint { pending_keys: Vec::new(), pending_objects: Vec::new(), ..ck.clone() };
+        commit(&state, t, &mut last, stored, 0).await?;
+        ck = last;
     }
     // Every child is gone: the parent goes last.
     let parent_removed = match &target.sector_id {

@@ -253,41 +253,69 @@ async fn deleting_a_site_with_data_runs_as_a_job_and_leaves_nothing_behind() {
     assert_eq!(subscription(tok).await, (f.keywords_before_site, f.sites_before - 1));
 }
 
-/// (b) The same delete, interrupted: every BatchWriteItem deleting keywords
-/// after the first two (of the first keyword batch, whose quota the
-/// checkpoint already gave back) fails as DynamoDB throttling would. The
-/// delivery asks for a retry with part of the site gone and the site still
-/// there; the redelivery (faults gone) resumes from the checkpoint and ends
-/// in the same state as (a), with the quota given back exactly once.
+/// (b) The same delete, interrupted twice and taken over once:
+/// 1. every BatchWriteItem deleting keywords after the first two (of the
+///    first keyword batch, whose quota the checkpoint already gave back)
+///    fails as DynamoDB throttling would: the delivery asks for a retry, with
+///    the earlier phases gone and the site still there;
+/// 2. the redelivery resumes from the checkpoint (re-deleting the pending
+///    batch without giving its quota back again) and is stopped again when
+///    deleting clusters: by then every keyword is gone and the quota is
+///    exactly back;
+/// 3. the job is cancelled (it ended unfinished, as when the sweeper fails a
+///    job whose worker died); the site stays refused, and DELETE again starts
+///    a new job, which continues the same checkpoint to the end.
+/// The end state is the one of (a), with the quota given back exactly once.
 #[tokio::test]
 async fn a_site_delete_interrupted_after_some_batches_resumes_and_restores_quota_once() {
     let f = populated("del-retry").await;
     let tok = f.t.access.as_str();
     let state = env().state().await;
+    let t = Tk::from_verified(&f.t.account_id);
     let other_items = scan(&state, &format!("ACCT#{}#SITE#{}", f.t.account_id, f.other_site)).await.len();
     let (_, body) = api("DELETE", &format!("/api/v1/sites/{}/?confirm=true", f.site), Some(tok), None).await;
     let job_id = body["data"]["id"].as_str().unwrap().to_string();
+    let checkpoint = || async {
+        state.store.get::<igny8::sites::delete::DeleteCheckpoint>(&igny8::sites::delete::checkpoint_key(&t, &f.site, None)).await.unwrap().expect("a checkpoint")
+    };
 
+    // 1. Interrupted inside the first keyword batch.
     let faults = Faults::new().with(Rule::new("BatchWriteItem", Fault::Throttle).containing("\"KW#").after(2));
     let faulty = faults.state().await;
     assert!(deliver_once(&faulty, &f.t.account_id, &job_id, 0).await, "the interrupted delivery asks for a retry");
     assert!(faults.hits()[0] >= 1, "the fault hit");
     let job = stored_job(&state, &f.t.account_id, &job_id).await;
     assert_eq!(job.status.as_str(), "queued", "back in the queue: {job:?}");
-    let ck: igny8::sites::delete::DeleteCheckpoint =
-        state.store.get(&igny8::sites::delete::checkpoint_key(&Tk::from_verified(&f.t.account_id), &job_id)).await.unwrap().expect("a checkpoint");
+    let ck = checkpoint().await;
     assert_eq!((ck.keywords_released, ck.pending_keys.len()), (100, 100), "the first keyword batch is recorded, its quota given back: {ck:?}");
     let left = scan(&state, &format!("ACCT#{}#SITE#{}", f.t.account_id, f.site)).await;
     assert!(left.iter().any(|i| s(i, "SK").starts_with("KW#")), "keywords of the interrupted batch are still there");
     assert!(!left.iter().any(|i| s(i, "SK").starts_with("CONT#") || s(i, "SK").starts_with("VER#")), "earlier phases are done");
     assert_eq!(subscription(tok).await.0, f.keywords_before_site + KEYWORDS as u64 - 100, "the recorded batch's quota only");
-    assert!(state.store.get::<Value>(&igny8::store::keys::site(&Tk::from_verified(&f.t.account_id), &f.site)).await.unwrap().is_some(), "the parent stays until the end");
+    assert!(state.store.get::<Value>(&igny8::store::keys::site(&t, &f.site)).await.unwrap().is_some(), "the parent stays until the end");
 
-    // Redelivery: resumes, re-deletes the pending batch without giving its quota back again.
+    // 2. The redelivery resumes; stopped again at the clusters.
     faults.clear();
-    let (job, _) = run_to_end(&faulty, &f.t.account_id, &job_id).await;
+    let faults = Faults::new().with(Rule::new("BatchWriteItem", Fault::Throttle).containing("\"CL#"));
+    let faulty = faults.state().await;
+    assert!(deliver_once(&faulty, &f.t.account_id, &job_id, 1).await, "stopped again");
+    let left = scan(&state, &format!("ACCT#{}#SITE#{}", f.t.account_id, f.site)).await;
+    assert!(!left.iter().any(|i| s(i, "SK").starts_with("KW#")), "every keyword is gone");
+    assert!(left.iter().any(|i| s(i, "SK").starts_with("CL#")), "the cluster is not");
+    assert_eq!(subscription(tok).await.0, f.keywords_before_site, "the quota is exactly back, not more");
+    assert_eq!(checkpoint().await.keywords_released, KEYWORDS as u64);
+
+    // 3. The job ends unfinished; DELETE again takes over from the checkpoint.
+    let (status, body) = api("POST", &format!("/api/v1/jobs/{job_id}/cancel/"), Some(tok), None).await;
+    assert_eq!((status, body["data"]["status"].as_str()), (200, Some("cancelled")), "{body}");
+    let (status, body) = api("GET", &format!("/api/v1/sites/{}/", f.site), Some(tok), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("BEING_DELETED")), "still refused: {body}");
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{}/", f.site), Some(tok), None).await;
+    assert_eq!(status, 202, "no confirm needed to finish a delete: {body}");
+    let second = body["data"]["id"].as_str().unwrap().to_string();
+    assert_ne!(second, job_id, "a new job");
+    let (job, _) = run_to_end(&state, &f.t.account_id, &second).await;
     assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);
-    assert_eq!(job.attempts, 2);
     let r = job.result.unwrap();
     assert_eq!((r["keywords_released"].as_u64(), r["removed"]["keywords"].as_u64()), (Some(KEYWORDS as u64), Some(KEYWORDS as u64)), "{r}");
     assert_site_gone(&f, other_items, 1).await;
@@ -319,6 +347,8 @@ async fn a_sector_delete_removes_its_slug_guards_so_the_slug_can_be_used_again()
     assert_eq!(sectors["results"].as_array().unwrap().len(), 1, "the deleting sector is hidden: {sectors}");
     let (status, body) = api("POST", "/api/v1/planner/keywords/", Some(tok), Some(json!({"site_id": site, "sector_id": sector, "keyword": "late"}))).await;
     assert_eq!((status, body["error_code"].as_str()), (409, Some("BEING_DELETED")), "{body}");
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/?confirm=true"), Some(tok), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "the site waits for its sector's delete: {body}");
 
     let (job, _) = run_to_end(&state, a, &job_id).await;
     assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);

@@ -133,13 +133,16 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
         return Err(AppError::not_found("site"));
     }
     let site: Site = state.store.get(&keys::site(&t, site_id)).await?.ok_or_else(|| AppError::not_found("site"))?;
-    if let Some(job_id) = &site.deleting {
-        return Ok(Deletion::Queued(Box::new(crate::jobs::get(state, &t, job_id).await?)));
-    }
     let actor = Actor::principal(p, ip);
+    if let Some(running) = running_job(state, &t, site.deleting.as_deref()).await? {
+        return Ok(running);
+    }
+    if let Some(sector) = deleting_sector(state, &t, site_id).await? {
+        return Err(AppError::Conflict(format!("the site's sector {sector} is being deleted; delete the site when that job has finished")));
+    }
     let store = &state.store;
     let any = Query::new(&t, Index::Table, t.site_pk(site_id)).limit(1);
-    if store.query::<Value>(&any).await?.results.is_empty() {
+    if site.deleting.is_none() && store.query::<Value>(&any).await?.results.is_empty() {
         // Nothing in the table: an import blob or two at most.
         crate::blobs::delete_prefix(state, &t, &site_folder(site_id)).await?;
         let entry = audit::entry(&t, &actor, "site.delete", "site", site_id, json!({"name": site.name, "items_removed": 0}));
@@ -155,14 +158,14 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
             Err(TxError::Other(e)) => Err(e),
         };
     }
-    if !confirm {
+    if !confirm && site.deleting.is_none() {
         return Err(AppError::Conflict(
             "the site holds sectors, keywords, content or other items; repeat with ?confirm=true to delete them all (a job does it)".into(),
         ));
     }
     let job = new_job(&t, p, SITE_JOB, json!({"site_id": site_id, "name": site.name}));
     let entry = audit::entry(&t, &actor, "site.delete", "site", site_id, json!({"name": site.name, "job_id": job.id}));
-    start(state, job, &site.key(), site.version, entry).await
+    start(state, job, &site.key(), site.version, site.deleting.as_deref(), entry).await
 }
 
 /// Deletes a sector: at once when nothing belongs to it, else (with
@@ -174,11 +177,11 @@ pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, secto
         return Err(AppError::not_found("sector"));
     }
     let sector: Sector = state.store.get(&keys::sector(&t, site_id, sector_id)).await?.ok_or_else(|| AppError::not_found("sector"))?;
-    if let Some(job_id) = &sector.deleting {
-        return Ok(Deletion::Queued(Box::new(crate::jobs::get(state, &t, job_id).await?)));
+    if let Some(running) = running_job(state, &t, sector.deleting.as_deref()).await? {
+        return Ok(running);
     }
     let actor = Actor::principal(p, ip);
-    if !sector_has_data(state, &t, site_id, sector_id).await? {
+    if sector.deleting.is_none() && !sector_has_data(state, &t, site_id, sector_id).await? {
         let entry = audit::entry(&t, &actor, "sector.delete", "sector", sector_id, json!({"site_id": site_id, "name": sector.name, "items_removed": 0}));
         let store = &state.store;
         store.transact(vec![store.tx_delete_versioned(&sector.key(), sector.version)?, store.tx_create(&entry)?]).await.map_err(|e| match e {
@@ -187,14 +190,14 @@ pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, secto
         })?;
         return Ok(Deletion::Done(Deleted { id: sector_id.into(), items_removed: 0 }));
     }
-    if !confirm {
+    if !confirm && sector.deleting.is_none() {
         return Err(AppError::Conflict(
             "the sector holds keywords, clusters, ideas, tasks or content; repeat with ?confirm=true to delete them all (a job does it)".into(),
         ));
     }
     let job = new_job(&t, p, SECTOR_JOB, json!({"site_id": site_id, "sector_id": sector_id, "name": sector.name}));
     let entry = audit::entry(&t, &actor, "sector.delete", "sector", sector_id, json!({"site_id": site_id, "name": sector.name, "job_id": job.id}));
-    start(state, job, &sector.key(), sector.version, entry).await
+    start(state, job, &sector.key(), sector.version, sector.deleting.as_deref(), entry).await
 }
 
 /// Whether anything belongs to the sector, read in bounded steps: one item of
@@ -228,22 +231,48 @@ fn new_job(t: &Tenant, p: &Principal, kind: &str, input: Value) -> Job {
     job
 }
 
-/// Creates the job, marks the parent `deleting` (if still at `version`) and
+/// The delete job already under way for a parent marked with `job_id`: it
+/// is answered again. `None` when there is none, or it ended without
+/// finishing (failed: its worker died past its lease; cancelled while
+/// queued): a new job then takes over from the same checkpoint.
+async fn running_job(state: &AppState, t: &Tenant, job_id: Option<&str>) -> AppResult<Option<Deletion>> {
+    let Some(id) = job_id else { return Ok(None) };
+    match state.store.get::<Job>(&keys::job(t, id)).await? {
+        Some(job) if !job.status.is_final() || job.status == crate::jobs::JobStatus::Completed => Ok(Some(Deletion::Queued(Box::new(job)))),
+        _ => Ok(None),
+    }
+}
+
+/// A sector of the site that a job is deleting (a site delete waits for it:
+/// the two would share the sector's items and their quota).
+async fn deleting_sector(state: &AppState, t: &Tenant, site_id: &str) -> AppResult<Option<String>> {
+    let q = Query::new(t, Index::Table, t.site_pk(site_id))
+        .sk(SkCondition::BeginsWith(SECTORS.into()))
+        .filter("attribute_exists(deleting)", &[], vec![])
+        .limit(PAGE);
+    let found: Vec<Sector> = state.store.query_all(&q, 1).await?;
+    Ok(found.into_iter().next().map(|s| s.id))
+}
+
+/// Creates the job, marks the parent `deleting` (if still at `version`, and
+/// still marked with `replacing`, the job that ended unfinished, if any) and
 /// writes the audit entry in one transaction, then sends the job's message.
-async fn start(state: &AppState, job: Job, parent: &Key, version: u64, entry: audit::AuditEntry) -> AppResult<Deletion> {
+async fn start(state: &AppState, job: Job, parent: &Key, version: u64, replacing: Option<&str>, entry: audit::AuditEntry) -> AppResult<Deletion> {
     let store = &state.store;
-    let mark = store.tx_update(
-        parent,
-        "SET deleting = :job, updated_at = :ts, #v = #v + :one",
-        Some("attribute_exists(PK) AND attribute_not_exists(deleting) AND #v = :v"),
-        &[("#v", "version")],
-        HashMap::from([
-            (":job".to_string(), AttributeValue::S(job.id.clone())),
-            (":ts".to_string(), AttributeValue::S(crate::ids::now_rfc3339())),
-            (":one".to_string(), AttributeValue::N("1".into())),
-            (":v".to_string(), AttributeValue::N(version.to_string())),
-        ]),
-    )?;
+    let mut values = HashMap::from([
+        (":job".to_string(), AttributeValue::S(job.id.clone())),
+        (":ts".to_string(), AttributeValue::S(crate::ids::now_rfc3339())),
+        (":one".to_string(), AttributeValue::N("1".into())),
+        (":v".to_string(), AttributeValue::N(version.to_string())),
+    ]);
+    let condition = match replacing {
+        None => "attribute_exists(PK) AND attribute_not_exists(deleting) AND #v = :v",
+        Some(old) => {
+            values.insert(":old".to_string(), AttributeValue::S(old.to_string()));
+            "attribute_exists(PK) AND deleting = :old AND #v = :v"
+        }
+    };
+    let mark = store.tx_update(parent, "SET deleting = :job, updated_at = :ts, #v = #v + :one", Some(condition), &[("#v", "version")], values)?;
     match store.transact(vec![store.tx_create(&job)?, mark, store.tx_create(&entry)?]).await {
         Ok(()) => {}
         Err(TxError::ConditionFailed(_)) => return Err(AppError::Conflict("it changed (or another delete started) meanwhile; retry".into())),
@@ -268,11 +297,14 @@ pub fn site_folder(site_id: &str) -> String {
 
 // ------------------------------------------------------------------ the job
 
-/// Where a delete job stands: `ACCT#<a>` / `DELCKPT#<job>` (expires after a
-/// week). `pending_*` is the batch recorded but maybe not yet deleted.
+/// Where a delete stands ([`checkpoint_key`]; expires after a week). `pending_*` is the batch recorded but maybe not yet deleted.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DeleteCheckpoint {
     pub account_id: String,
+    pub site_id: String,
+    #[serde(default)]
+    pub sector_id: Option<String>,
+    /// The job that started it (a job started again after it continues it).
     pub job_id: String,
     /// The phase being worked on, and the cursor of its next page.
     pub phase: usize,
@@ -298,15 +330,21 @@ pub struct DeleteCheckpoint {
 impl Item for DeleteCheckpoint {
     const ENTITY: &'static str = "DeleteCheckpoint";
     fn key(&self) -> Key {
-        checkpoint_key(&Tenant::from_verified(&self.account_id), &self.job_id)
+        checkpoint_key(&Tenant::from_verified(&self.account_id), &self.site_id, self.sector_id.as_deref())
     }
     fn index_keys(&self) -> ItemKeys {
         ItemKeys { ttl: Some(self.expires_at), ..ItemKeys::default() }
     }
 }
 
-pub fn checkpoint_key(t: &Tenant, job_id: &str) -> Key {
-    Key::new(t.pk(), format!("DELCKPT#{job_id}"))
+/// `ACCT#<a>` / `DELCKPT#<site>[#<sector>]`: keyed by what is deleted, not
+/// by the job, so a job started again after one ended unfinished resumes
+/// the same checkpoint (and never gives a recorded batch's quota back twice).
+pub fn checkpoint_key(t: &Tenant, site_id: &str, sector_id: Option<&str>) -> Key {
+    match sector_id {
+        None => Key::new(t.pk(), format!("DELCKPT#{site_id}")),
+        Some(sector) => Key::new(t.pk(), format!("DELCKPT#{site_id}#{sector}")),
+    }
 }
 
 /// What a job deletes.
@@ -317,6 +355,13 @@ struct Target {
 }
 
 impl Target {
+    fn parent_key(&self) -> Key {
+        match &self.sector_id {
+            None => keys::site(&self.tenant, &self.site_id),
+            Some(sector) => keys::sector(&self.tenant, &self.site_id, sector),
+        }
+    }
+
     fn phases(&self) -> &'static [Phase] {
         if self.sector_id.is_some() { SECTOR_PHASES } else { SITE_PHASES }
     }
@@ -402,11 +447,13 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
     let started = Instant::now();
     let slice = Duration::from_secs(state.config.delete_slice_secs);
     let mut done_here = 0u64;
-    let (mut ck, mut stored) = match state.store.get::<DeleteCheckpoint>(&checkpoint_key(t, &job.id)).await.map_err(retry)? {
+    let (mut ck, mut stored) = match state.store.get::<DeleteCheckpoint>(&checkpoint_key(t, &target.site_id, target.sector_id.as_deref())).await.map_err(retry)? {
         Some(c) => (c, true),
         None => (
             DeleteCheckpoint {
                 account_id: t.account_id().to_string(),
+                site_id: target.site_id.clone(),
+                sector_id: target.sector_id.clone(),
                 job_id: job.id.clone(),
                 phase: 0,
                 cursor: None,
@@ -422,6 +469,10 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
             false,
         ),
     };
+    if !stored && state.store.get::<Value>(&target.parent_key()).await.map_err(retry)?.is_none() {
+        // A redelivery after the delete finished (its outcome was not recorded).
+        return Ok(json!({"site_id": target.site_id, "sector_id": target.sector_id, "already_deleted": true}));
+    }
     // A batch recorded by an earlier delivery that may not have been deleted.
     apply(&state, &target, &ck).await.map_err(retry)?;
     while ck.phase < phases.len() {
@@ -457,21 +508,12 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
         let label = phases.get(ck.phase).map_or("Removing the parent", |p| p.label);
         crate::jobs::progress(&state, &job, &format!("Deleting {label}"), (ck.phase * 100 / (phases.len() + 1)) as u8).await;
     }
-    if !ck.pending_keys.is_empty() || !ck.pending_objects.is_empty() {
-        // The last batch is done: the checkpoint keeps only the counts.
-        let mut last = DeleteCheckpoint { pending_keys: Vec::new(), pending_objects: Vec::new(), ..ck.clone() };
-        commit(&state, t, &mut last, stored, 0).await?;
-        ck = last;
-    }
     // Every child is gone: the parent goes last.
-    let parent_removed = match &target.sector_id {
-        None => {
-            let objects = crate::blobs::delete_prefix(&state, t, &site_folder(&target.site_id)).await.map_err(retry)?;
-            ck.objects_removed += objects as u64;
-            remove_site(&state, t, &target.site_id).await.map_err(retry)?
-        }
-        Some(sector) => state.store.delete(&keys::sector(t, &target.site_id, sector)).await.map_err(retry)?,
-    };
+    if target.sector_id.is_none() {
+        let objects = crate::blobs::delete_prefix(&state, t, &site_folder(&target.site_id)).await.map_err(retry)?;
+        ck.objects_removed += objects as u64;
+    }
+    let parent_removed = remove_parent(&state, &target).await.map_err(retry)?;
     Ok(json!({
         "site_id": target.site_id,
         "sector_id": target.sector_id,
@@ -526,18 +568,35 @@ async fn apply(state: &AppState, target: &Target, ck: &DeleteCheckpoint) -> AppR
     Ok(())
 }
 
-/// Deletes the site item and takes it off the account's count, together:
-/// `false` when an earlier delivery did (nothing is counted twice).
-async fn remove_site(state: &AppState, t: &Tenant, site_id: &str) -> AppResult<bool> {
+/// Deletes the parent (the site item with one off the account's site count,
+/// or the sector item) and the checkpoint, together: `false` when an earlier
+/// delivery did (nothing is counted twice).
+async fn remove_parent(state: &AppState, target: &Target) -> AppResult<bool> {
     let store = &state.store;
-    let key = keys::site(t, site_id);
-    let gone = || store.tx_delete_existing(&key);
-    match store.transact(vec![gone()?, uncount_site(state, t)?]).await {
+    let t = &target.tenant;
+    let ckpt = checkpoint_key(t, &target.site_id, target.sector_id.as_deref());
+    let parent = target.parent_key();
+    let with = |uncount: bool| -> AppResult<_> {
+        let mut ops = vec![store.tx_delete_existing(&parent)?, store.tx_delete(&ckpt)?];
+        if uncount {
+            ops.push(uncount_site(state, t)?);
+        }
+        Ok(ops)
+    };
+    let is_site = target.sector_id.is_none();
+    match store.transact(with(is_site)?).await {
         Ok(()) => Ok(true),
-        Err(TxError::ConditionFailed(f)) if f.contains(&0) => Ok(false),
-        Err(TxError::ConditionFailed(_)) => match store.transact(vec![gone()?]).await {
+        Err(TxError::ConditionFailed(f)) if f.contains(&0) => {
+            store.delete(&ckpt).await?;
+            Ok(false)
+        }
+        // The site count was already zero (an account from before the counter).
+        Err(TxError::ConditionFailed(_)) => match store.transact(with(false)?).await {
             Ok(()) => Ok(true),
-            Err(TxError::ConditionFailed(_)) => Ok(false),
+            Err(TxError::ConditionFailed(_)) => {
+                store.delete(&ckpt).await?;
+                Ok(false)
+            }
             Err(TxError::Other(e)) => Err(e),
         },
         Err(TxError::Other(e)) => Err(e),

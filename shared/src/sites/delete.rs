@@ -28,6 +28,11 @@
 //! comes back exactly once per batch, and exactly as many keywords as were
 //! deleted. After [`crate::config::Config::delete_slice_secs`] a delivery
 //! pauses ([`JobError::Continue`]) and the job continues in a fresh message.
+//!
+//! The checkpoint is keyed by what is deleted, not by the job: a job that
+//! ended unfinished (cancelled while queued, failed by the sweeper after its
+//! worker died) leaves the site/sector marked, and DELETE again starts a new
+//! job that continues it. It goes in the same transaction as the parent.
 
 use super::{Sector, Site, counter_values};
 use crate::audit::{self, Actor};

@@ -100,6 +100,11 @@ pub async fn run(endpoint: &str, quick: bool) -> Result<()> {
     let token = reg["data"]["tokens"]["access"].as_str().context("register")?.to_string();
     let account_id = reg["data"]["account"]["id"].as_str().context("account id")?.to_string();
     let tenant = igny8::store::keys::Tenant::from_verified(&account_id);
+    // Verified, so the account has its free credits (auto-cluster costs some).
+    let mails = igny8::mail::outbox(&state, &tenant).await?;
+    let verify = mails.iter().find_map(igny8::mail::verification_token).context("a verification mail")?;
+    let verified = http.post(format!("{base}/api/v1/auth/verify-email/")).json(&json!({"token": verify})).send().await?.status();
+    anyhow::ensure!(verified.is_success(), "verify email answered {verified}");
     let mut account: igny8::accounts::Account = state.store.get(&igny8::store::keys::account(&tenant)).await?.context("account")?;
     account.plan = "scale".into();
     state.store.update_versioned(&mut account).await?;

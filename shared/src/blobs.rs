@@ -10,7 +10,8 @@ use crate::store::keys::Tenant;
 use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
-/// The tag every object under a tenant's `imports/` carries: the bucket's
+/// The tag every object under a tenant's `imports/` (and a site's
+/// `sites/<s>/imports/`) carries: the bucket's
 /// lifecycle rule `expire-abandoned-imports` (infra/template.yaml) expires
 /// them, so a failed or cancelled import leaves nothing behind for long.
 pub const IMPORT_TAG: (&str, &str) = ("igny8-expire", "import");
@@ -31,7 +32,9 @@ fn s3_err<E: std::error::Error + 'static>(op: &str, e: aws_sdk_s3::error::SdkErr
 /// The object tagging (`k=v`) of `rest`: objects under `imports/` carry
 /// [`IMPORT_TAG`] so the bucket's lifecycle expires the ones left behind.
 fn tagging_of(rest: &str) -> Option<String> {
-    rest.trim_start_matches('/').starts_with(IMPORTS).then(|| format!("{}={}", IMPORT_TAG.0, IMPORT_TAG.1))
+    let rest = rest.trim_start_matches('/');
+    let site_import = rest.strip_prefix("sites/").and_then(|r| r.split_once('/')).is_some_and(|(_, r)| r.starts_with(IMPORTS));
+    (rest.starts_with(IMPORTS) || site_import).then(|| format!("{}={}", IMPORT_TAG.0, IMPORT_TAG.1))
 }
 
 /// The folder of import blobs in a tenant's prefix.
@@ -72,6 +75,25 @@ pub async fn delete(state: &AppState, t: &Tenant, rest: &str) -> AppResult<()> {
     let key = object_key(t, rest);
     state.s3.delete_object().bucket(bucket(state)?).key(&key).send().await.map_err(|e| s3_err("DeleteObject", e))?;
     Ok(())
+}
+
+/// Deletes the tenant's objects `rests` (parts after the tenant's prefix) with
+/// DeleteObjects, up to 1000 per call; deleting a missing object is fine.
+pub async fn delete_many(state: &AppState, t: &Tenant, rests: &[String]) -> AppResult<usize> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let bucket = bucket(state)?;
+    for chunk in rests.chunks(1000) {
+        let ids = chunk
+            .iter()
+            .map(|r| ObjectIdentifier::builder().key(object_key(t, r)).build().map_err(|e| AppError::internal(format!("s3 object id: {e}"))))
+            .collect::<AppResult<Vec<_>>>()?;
+        let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| AppError::internal(format!("s3 delete request: {e}")))?;
+        let out = state.s3.delete_objects().bucket(bucket).delete(delete).send().await.map_err(|e| s3_err("DeleteObjects", e))?;
+        if let Some(e) = out.errors().first() {
+            return Err(AppError::internal(format!("s3 DeleteObjects: {} of {} not deleted, e.g. {:?}: {:?}", out.errors().len(), chunk.len(), e.key(), e.message())));
+        }
+    }
+    Ok(rests.len())
 }
 
 /// Deletes every object under `rest_prefix` in the tenant's prefix (e.g. a
@@ -181,7 +203,9 @@ mod tests {
     fn only_import_blobs_are_tagged_for_expiry() {
         assert_eq!(tagging_of("imports/job.json").as_deref(), Some("igny8-expire=import"));
         assert_eq!(tagging_of("/imports/uploads/01X").as_deref(), Some("igny8-expire=import"));
+        assert_eq!(tagging_of("sites/S/imports/job.json").as_deref(), Some("igny8-expire=import"), "a site's import blobs (swept with the site)");
         assert_eq!(tagging_of("sites/S/images/I.png"), None);
+        assert_eq!(tagging_of("sites/S/images/imports/I.png"), None);
     }
 
     #[test]

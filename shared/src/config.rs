@@ -39,6 +39,10 @@ pub struct Config {
     /// (`IMPORT_SYNC_MAX_ROWS`); below it the measured per-row cost decides
     /// (see `planner::keywords::fits_in_request`).
     pub import_sync_max_rows: usize,
+    /// Seconds a site or sector delete job works in one delivery before it
+    /// pauses and continues in a fresh message (`DELETE_SLICE_SECS`; below the
+    /// worker's timeout). Each delivery does at least one batch (0: exactly one).
+    pub delete_slice_secs: u64,
     /// The Lambda function name (or the local function name), for logs.
     pub function_name: String,
     /// AI providers and credit costs.
@@ -167,6 +171,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret_arn", &self.jwt_secret_arn)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("import_sync_max_rows", &self.import_sync_max_rows)
+            .field("delete_slice_secs", &self.delete_slice_secs)
             .field("function_name", &self.function_name)
             .finish()
     }
@@ -182,6 +187,10 @@ pub enum ConfigError {
 
 /// Keyword rows imported within the request; bigger files import as a job.
 pub const DEFAULT_IMPORT_SYNC_MAX_ROWS: usize = 50_000;
+
+/// A delete job's time slice: well below the AI worker's 300 s timeout, with
+/// room for the batch in flight.
+pub const DEFAULT_DELETE_SLICE_SECS: u64 = 200;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -282,6 +291,7 @@ impl Config {
             jwt_secret_arn,
             max_body_bytes,
             import_sync_max_rows: get("IMPORT_SYNC_MAX_ROWS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_IMPORT_SYNC_MAX_ROWS),
+            delete_slice_secs: get("DELETE_SLICE_SECS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_DELETE_SLICE_SECS),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
             limits: crate::ratelimit::LimitsConfig::from_vars(vars)?,
         })
@@ -303,6 +313,7 @@ impl Config {
             jwt_secret_arn: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             import_sync_max_rows: DEFAULT_IMPORT_SYNC_MAX_ROWS,
+            delete_slice_secs: DEFAULT_DELETE_SLICE_SECS,
             function_name: "local".into(),
             ai: AiConfig::offline(),
             costs: CreditCosts::default(),

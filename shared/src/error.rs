@@ -36,6 +36,10 @@ pub enum AppError {
     MethodNotAllowed { method: String, allowed: Vec<String> },
     #[error("{0}")]
     Conflict(String),
+    /// The site or sector is being deleted (a delete job runs): it takes no
+    /// reads or writes any more.
+    #[error("{0}")]
+    BeingDeleted(String),
     #[error("{0}")]
     InsufficientCredits(String),
     #[error("request body is larger than the limit of {limit} bytes")]
@@ -86,7 +90,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::PlanLimit(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::BeingDeleted(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -105,6 +109,7 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             AppError::Conflict(_) => "CONFLICT",
+            AppError::BeingDeleted(_) => "BEING_DELETED",
             AppError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             AppError::RateLimited { .. } => "RATE_LIMITED",
@@ -142,6 +147,7 @@ mod tests {
             (AppError::not_found("site"), 404, "NOT_FOUND"),
             (AppError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET".into()] }, 405, "METHOD_NOT_ALLOWED"),
             (AppError::Conflict("x".into()), 409, "CONFLICT"),
+            (AppError::BeingDeleted("x".into()), 409, "BEING_DELETED"),
             (AppError::PayloadTooLarge { limit: 10 }, 413, "PAYLOAD_TOO_LARGE"),
             (AppError::UnsupportedMediaType("x".into()), 415, "UNSUPPORTED_MEDIA_TYPE"),
             (AppError::RateLimited { message: "x".into(), retry_after_secs: 3 }, 429, "RATE_LIMITED"),

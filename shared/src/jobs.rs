@@ -184,6 +184,11 @@ pub enum JobError {
     Retryable(String),
     /// Will never succeed (bad input, malformed output after repair): the job fails now.
     Permanent(String),
+    /// Made progress and stopped within its time slice (a long delete): the
+    /// job goes back to `queued` and continues from its checkpoint in a fresh
+    /// message, so a long job never outlives the worker's timeout nor uses up
+    /// the message's receives.
+    Continue(String),
 }
 
 /// A store or service error inside a job: an internal error (the table or
@@ -368,9 +373,10 @@ pub enum Delivery {
     Skipped(&'static str),
     /// Try again later: the message must go back to the queue.
     Retry(String),
-    /// Not started: the account's running-job slots are all taken. The
-    /// caller sends a fresh message with a delay ([`defer`]) and acknowledges
-    /// this one, so waiting never uses up receives or attempts.
+    /// Not started: the account's running-job slots are all taken (or the
+    /// job paused after its time slice, [`JobError::Continue`]). The caller
+    /// sends a fresh message with a delay ([`defer`]) and acknowledges this
+    /// one, so waiting never uses up receives.
     Deferred(String),
 }
 
@@ -425,11 +431,12 @@ async fn finish(state: &AppState, mut job: Job, status: JobStatus, result: Optio
     state.store.update_versioned(&mut job).await
 }
 
-/// Puts a claimed job back to `queued` so the next delivery can run it.
-async fn release(state: &AppState, mut job: Job, reason: &str) -> AppResult<()> {
+/// Puts a claimed job back to `queued` so the next delivery can run it
+/// (`reason`: why it failed this time; none when it only paused).
+async fn release(state: &AppState, mut job: Job, reason: Option<&String>) -> AppResult<()> {
     job.status = JobStatus::Queued;
     job.sweep_after = Some(crate::ids::now_epoch() + QUEUED_RESEND_SECS);
-    job.error = Some(reason.to_string());
+    job.error = reason.cloned();
     job.lease_until = None;
     job.updated_at = crate::ids::now_rfc3339();
     state.store.update_versioned(&mut job).await
@@ -521,6 +528,7 @@ async fn process_claimed(state: Arc<AppState>, registry: &Registry, msg: &JobMes
         (Ok(_), Ok(true)) => Delivery::Completed,
         (Err(JobError::Permanent(r)), Ok(true)) => Delivery::Failed(r),
         (Err(JobError::Retryable(r)), Ok(true)) => Delivery::Retry(r),
+        (Err(JobError::Continue(r)), Ok(true)) => Delivery::Deferred(r),
     }
 }
 
@@ -547,7 +555,8 @@ async fn record_outcome(state: &AppState, job: &Job, outcome: &Result<Value, Job
         let written = match outcome {
             Ok(result) => finish(state, current, JobStatus::Completed, Some(result.clone()), None).await,
             Err(JobError::Permanent(reason)) => finish(state, current, JobStatus::Failed, None, Some(reason.clone())).await,
-            Err(JobError::Retryable(reason)) => release(state, current, reason).await,
+            Err(JobError::Retryable(reason)) => release(state, current, Some(reason)).await,
+            Err(JobError::Continue(_)) => release(state, current, None).await,
         };
         match written {
             Ok(()) => return Ok(true),

@@ -12,6 +12,9 @@ use crate::store::{Item, Page, Query, SkCondition};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+pub mod delete;
+pub use delete::{Deleted, Deletion, delete_sector, delete_site};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     pub id: String,
@@ -24,6 +27,10 @@ pub struct Site {
     #[serde(default)]
     pub industry: Option<String>,
     pub is_active: bool,
+    /// The job deleting the site, once one was started: the site is then
+    /// hidden from lists and refused by [`scope`] (409 `BEING_DELETED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -45,6 +52,9 @@ pub struct Sector {
     #[serde(default)]
     pub description: String,
     pub is_active: bool,
+    /// The job deleting the sector, once one was started (see [`Site::deleting`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -97,11 +107,17 @@ pub async fn scope(state: &AppState, p: &Principal, site_id: &str, sector_id: Op
         return Err(AppError::not_found("site"));
     }
     let site: Site = state.store.get(&keys::site(&tenant, site_id)).await?.ok_or_else(|| AppError::not_found("site"))?;
+    if let Some(job) = &site.deleting {
+        return Err(AppError::BeingDeleted(format!("the site is being deleted (job {job})")));
+    }
     let sector = match sector_id {
         None => None,
         Some(id) if !crate::ids::is_valid(id) => return Err(AppError::not_found("sector")),
         Some(id) => Some(state.store.get::<Sector>(&keys::sector(&tenant, site_id, id)).await?.ok_or_else(|| AppError::not_found("sector"))?),
     };
+    if let Some(job) = sector.as_ref().and_then(|s| s.deleting.as_ref()) {
+        return Err(AppError::BeingDeleted(format!("the sector is being deleted (job {job})")));
+    }
     Ok(Scope { tenant, site, sector })
 }
 
@@ -184,7 +200,11 @@ fn check_version(client: Option<u64>, stored: u64) -> AppResult<()> {
 
 pub async fn list_sites(state: &AppState, p: &Principal, limit: i32, cursor: Option<String>) -> AppResult<Page<Site>> {
     let tenant = p.tenant();
-    let q = Query::new(&tenant, Index::Table, tenant.pk()).sk(SkCondition::BeginsWith(keys::SITE_PREFIX.into())).limit(limit).cursor(cursor);
+    let q = Query::new(&tenant, Index::Table, tenant.pk())
+        .sk(SkCondition::BeginsWith(keys::SITE_PREFIX.into()))
+        .filter("attribute_not_exists(deleting)", &[], vec![])
+        .limit(limit)
+        .cursor(cursor);
     state.store.query(&q).await
 }
 
@@ -211,6 +231,7 @@ pub async fn create_site(state: &AppState, p: &Principal, input: SiteInput, ip: 
         description,
         industry: input.industry.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         is_active: input.is_active.unwrap_or(true),
+        deleting: None,
         created_at: now.clone(),
         updated_at: now,
         version: 1,
@@ -262,53 +283,13 @@ pub async fn update_site(state: &AppState, p: &Principal, site_id: &str, input: 
     Ok(site)
 }
 
-/// What a delete removed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Deleted {
-    pub id: String,
-    pub items_removed: usize,
-}
-
-/// Deletes a site and everything in its partition. A site holding data needs
-/// `confirm` (409 otherwise, saying how much would go).
-pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm: bool, ip: Option<&str>) -> AppResult<Deleted> {
-    let scope = scope(state, p, site_id, None).await?;
-    let q = Query::new(&scope.tenant, Index::Table, scope.site_pk());
-    let items: Vec<serde_json::Value> = state.store.query_all(&q, usize::MAX).await?;
-    if !items.is_empty() && !confirm {
-        return Err(AppError::Conflict(format!(
-            "the site holds {} items (sectors, keywords, content, ...); repeat with ?confirm=true to delete them all",
-            items.len()
-        )));
-    }
-    let keys: Vec<Key> = items
-        .iter()
-        .filter_map(|i| Some(Key::new(i["PK"].as_str()?, i["SK"].as_str()?)))
-        .filter(|k| k.pk == scope.site_pk())
-        .collect();
-    // Children first: if anything fails half-way, the site is still there to retry the delete.
-    state.store.batch_delete(&keys).await?;
-    let store = &state.store;
-    let uncount = store.tx_update(
-        &keys::account(&scope.tenant),
-        "SET site_count = site_count - :one",
-        Some("site_count > :zero"),
-        &[],
-        counter_values(None),
-    )?;
-    store.transact(vec![store.tx_delete(&scope.site.key())?, uncount]).await.map_err(AppError::from)?;
-    crate::planner::quota::release(state, &scope.tenant, keys.iter().filter(|k| k.sk.starts_with("KW#")).count()).await;
-    crate::blobs::delete_prefix(state, &scope.tenant, &format!("sites/{site_id}/")).await?;
-    audit::record(state, &scope.tenant, &Actor::principal(p, ip), "site.delete", "site", site_id, json!({"name": scope.site.name, "items_removed": keys.len()})).await?;
-    Ok(Deleted { id: site_id.to_string(), items_removed: keys.len() })
-}
-
 // ------------------------------------------------------------------ sectors
 
 pub async fn list_sectors(state: &AppState, p: &Principal, site_id: &str, limit: i32, cursor: Option<String>) -> AppResult<Page<Sector>> {
     let scope = scope(state, p, site_id, None).await?;
     let q = Query::new(&scope.tenant, Index::Table, scope.site_pk())
         .sk(SkCondition::BeginsWith(keys::SECTOR_PREFIX.into()))
+        .filter("attribute_not_exists(deleting)", &[], vec![])
         .limit(limit)
         .cursor(cursor);
     state.store.query(&q).await
@@ -336,6 +317,7 @@ pub async fn create_sector(state: &AppState, p: &Principal, site_id: &str, input
         name,
         description,
         is_active: input.is_active.unwrap_or(true),
+        deleting: None,
         created_at: now.clone(),
         updated_at: now,
         version: 1,
@@ -367,37 +349,6 @@ pub async fn update_sector(state: &AppState, p: &Principal, site_id: &str, secto
     sector.updated_at = crate::ids::now_rfc3339();
     state.store.update_versioned(&mut sector).await?;
     Ok(sector)
-}
-
-/// Deletes a sector and everything of it (keywords and their uniqueness
-/// guards, clusters, ideas, tasks, content: every item of the site partition
-/// whose `sector_id` is this sector). A sector holding data needs `confirm`.
-pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, sector_id: &str, confirm: bool) -> AppResult<Deleted> {
-    use aws_sdk_dynamodb::types::AttributeValue::S;
-    let sector = get_sector(state, p, site_id, sector_id).await?;
-    let tenant = p.tenant();
-    let q = Query::new(&tenant, Index::Table, tenant.site_pk(site_id)).filter(
-        "sector_id = :sector OR begins_with(SK, :guards)",
-        &[],
-        vec![(":sector", S(sector.id.clone())), (":guards", S(format!("UNIQ#KW#{}#", sector.id)))],
-    );
-    let items: Vec<serde_json::Value> = state.store.query_all(&q, usize::MAX).await?;
-    if !items.is_empty() && !confirm {
-        return Err(AppError::Conflict(format!(
-            "the sector holds {} items (keywords, clusters, ideas, ...); repeat with ?confirm=true to delete them all",
-            items.len()
-        )));
-    }
-    let keys: Vec<Key> = items
-        .iter()
-        .filter_map(|i| Some(Key::new(i["PK"].as_str()?, i["SK"].as_str()?)))
-        .filter(|k| k.pk == tenant.site_pk(site_id) && k.sk != sector.key().sk)
-        .collect();
-    crate::writer::images::delete_objects_of_items(state, &tenant, &items).await?;
-    state.store.batch_delete(&keys).await?;
-    crate::planner::quota::release(state, &tenant, keys.iter().filter(|k| k.sk.starts_with("KW#")).count()).await;
-    state.store.delete(&sector.key()).await?;
-    Ok(Deleted { id: sector.id, items_removed: keys.len() + 1 })
 }
 
 crate::versioned!(Site, Sector);

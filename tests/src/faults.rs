@@ -49,13 +49,15 @@ pub struct Rule {
     pub fault: Fault,
     pub every: usize,
     pub limit: usize,
+    /// Matching calls let through before the rule starts hitting.
+    pub skip: usize,
     seen: AtomicUsize,
     hit: AtomicUsize,
 }
 
 impl Rule {
     pub fn new(operation: &str, fault: Fault) -> Self {
-        Self { operation: operation.into(), body_contains: Vec::new(), fault, every: 1, limit: usize::MAX, seen: AtomicUsize::new(0), hit: AtomicUsize::new(0) }
+        Self { operation: operation.into(), body_contains: Vec::new(), fault, every: 1, limit: usize::MAX, skip: 0, seen: AtomicUsize::new(0), hit: AtomicUsize::new(0) }
     }
     /// Only calls whose JSON body contains `needle` (and every other one given).
     pub fn containing(mut self, needle: &str) -> Self {
@@ -65,6 +67,11 @@ impl Rule {
     /// Hit one matching call in `n` (the 1st, the (n+1)th, …).
     pub fn every(mut self, n: usize) -> Self {
         self.every = n.max(1);
+        self
+    }
+    /// Let the first `n` matching calls through (e.g. fail after N batches).
+    pub fn after(mut self, n: usize) -> Self {
+        self.skip = n;
         self
     }
     /// Hit at most `n` calls.
@@ -77,6 +84,7 @@ impl Rule {
             return false;
         }
         let n = self.seen.fetch_add(1, Ordering::SeqCst);
+        let Some(n) = n.checked_sub(self.skip) else { return false };
         if !n.is_multiple_of(self.every) {
             return false;
         }

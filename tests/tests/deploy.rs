@@ -131,8 +131,8 @@ async fn a_file_too_big_for_the_api_imports_through_the_bucket_as_a_job() {
     let job = body["data"]["id"].as_str().expect("a job id").to_string();
     assert_eq!(body["data"]["input"]["rows"].as_u64(), Some(rows as u64), "{body}");
     assert!(!exists(&state, &key).await, "the upload is deleted once the job holds its rows");
-    // The job's rows wait in the bucket under imports/, tagged for expiry.
-    let job_blob = format!("accounts/{}/imports/{job}.json", t.account_id);
+    // The job's rows wait in the bucket in the site's imports/ folder, tagged for expiry.
+    let job_blob = format!("accounts/{}/sites/{site}/imports/{job}.json", t.account_id);
     assert_eq!(tags_of(&state, &job_blob).await, [("igny8-expire".to_string(), "import".to_string())]);
 }
 

@@ -223,8 +223,11 @@ async fn the_plans_keyword_limit_holds_and_deleting_a_sector_sweeps_its_keywords
     let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/"), tok, None).await;
     assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
     let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/?confirm=true"), tok, None).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["items_removed"].as_u64(), Some(3), "two keywords (their keys are their guards) and the sector: {body}");
+    assert_eq!((status, body["data"]["kind"].as_str()), (202, Some("delete_sector")), "a sector with data is deleted by a job: {body}");
+    let state = igny8_e2e::env().state().await;
+    let job = body["data"]["id"].as_str().unwrap();
+    let done = igny8_e2e::ai_support::deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, job, 1).await;
+    assert_eq!(done.result.as_ref().map(|r| r["items_removed"].clone()), Some(json!(3)), "two keywords (their keys are their guards) and the sector: {done:?}");
     let (_, sub) = api("GET", "/api/v1/subscription/", tok, None).await;
     assert_eq!(sub["data"]["keywords_used"].as_u64(), Some(498), "the sector's two keywords were given back: {sub}");
     let (_, again) = api("POST", &format!("/api/v1/sites/{site}/sectors/"), tok, Some(json!({"name": "Sector"}))).await;

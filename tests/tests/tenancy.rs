@@ -120,11 +120,15 @@ async fn deleting_a_site_with_data_needs_confirmation_and_leaves_no_orphans() {
     assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
     assert!(body["error"].as_str().unwrap().contains("confirm=true"), "{body}");
     assert_eq!(api("GET", &format!("/api/v1/sites/{site}/sectors/{sector}/"), Some(&t.access), None).await.0, 200, "nothing deleted");
+    // With data (here a sector) the delete is a job (202); the worker runs it.
     let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/?confirm=true"), Some(&t.access), None).await;
-    assert_eq!((status, body["data"]["items_removed"].as_u64()), (200, Some(1)), "{body}");
+    assert_eq!((status, body["data"]["kind"].as_str()), (202, Some("delete_site")), "{body}");
+    let job = body["data"]["id"].as_str().unwrap().to_string();
+    let state = env().state().await;
+    let done = igny8_e2e::ai_support::deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, &job, 1).await;
+    assert_eq!(done.result.as_ref().map(|r| r["items_removed"].clone()), Some(json!(2)), "the sector and the site: {done:?}");
     assert_eq!(api("GET", &format!("/api/v1/sites/{site}/"), Some(&t.access), None).await.0, 404);
     // No orphans: the site's partition is empty.
-    let state = env().state().await;
     let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
     let q = igny8::store::Query::new(&tenant, igny8::store::keys::Index::Table, tenant.site_pk(&site));
     assert!(state.store.query_all::<Value>(&q, 100).await.unwrap().is_empty());

@@ -467,7 +467,10 @@ async fn deleting_content_or_its_sector_takes_prompts_images_and_objects_with_it
     let cid = content(&t, &site, &sector).await;
     let url = one_image(&t, &site, &cid).await;
     let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/?confirm=true"), tok, None).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 202, "a job deletes a sector with data: {body}");
+    let state = env().state().await;
+    let done = deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, body["data"]["id"].as_str().unwrap(), 1).await;
+    assert_eq!(done.status.as_str(), "completed", "{:?}", done.error);
     assert_ne!(fetch(&url).await.0, 200, "the object is gone with the sector");
     let (status, _) = api("GET", &format!("/api/v1/writer/content/{cid}/?site_id={site}"), tok, None).await;
     assert_eq!(status, 404);

@@ -100,6 +100,11 @@ pub async fn run(endpoint: &str, quick: bool) -> Result<()> {
     let token = reg["data"]["tokens"]["access"].as_str().context("register")?.to_string();
     let account_id = reg["data"]["account"]["id"].as_str().context("account id")?.to_string();
     let tenant = igny8::store::keys::Tenant::from_verified(&account_id);
+    // Verified, so the account has its free credits (auto-cluster costs some).
+    let mails = igny8::mail::outbox(&state, &tenant).await?;
+    let verify = mails.iter().find_map(igny8::mail::verification_token).context("a verification mail")?;
+    let verified = http.post(format!("{base}/api/v1/auth/verify-email/")).json(&json!({"token": verify})).send().await?.status();
+    anyhow::ensure!(verified.is_success(), "verify email answered {verified}");
     let mut account: igny8::accounts::Account = state.store.get(&igny8::store::keys::account(&tenant)).await?.context("account")?;
     account.plan = "scale".into();
     state.store.update_versioned(&mut account).await?;
@@ -210,6 +215,24 @@ pub async fn run(endpoint: &str, quick: bool) -> Result<()> {
     }
     times.sort();
     println!("TransactWriteItems (2 items) with the table at its final size: median {:.1} ms", times[10].as_secs_f64() * 1e3);
+    // 7. delete the whole site (every keyword, cluster and sector) as a job,
+    // end to end: pages of 100, quota given back per batch.
+    let before = state.store.get::<igny8::accounts::Account>(&igny8::store::keys::account(&tenant)).await?.context("account")?.keyword_count;
+    let (m0, t0) = (metrics::snapshot(), Instant::now());
+    let (status, body) = api.call(reqwest::Method::DELETE, &format!("/api/v1/sites/{site}/?confirm=true"), None).await?;
+    anyhow::ensure!(status == 202, "site delete answered {status}: {body}");
+    let result = api.finish(body["data"]["id"].as_str().context("job id")?).await?;
+    let items = result["items_removed"].as_u64().unwrap_or(0) as usize;
+    line(format!("delete the site: {items} items as a job (end to end)"), t0.elapsed(), items, &metrics::snapshot().since(&m0));
+    let after = state.store.get::<igny8::accounts::Account>(&igny8::store::keys::account(&tenant)).await?.context("account")?.keyword_count;
+    let left: Vec<Value> = state.store.query_all(&igny8::store::Query::new(&tenant, igny8::store::keys::Index::Table, tenant.site_pk(&site)), 10).await?;
+    println!(
+        "  {} batches; keywords released {} of {before} (count now {after}); {} items left {}",
+        result["batches"],
+        result["keywords_released"],
+        left.len(),
+        if after == 0 && left.is_empty() && result["keywords_released"].as_u64() == Some(before as u64) { "(exact)" } else { "MISMATCH" }
+    );
     server.abort();
     worker.abort();
     Ok(())

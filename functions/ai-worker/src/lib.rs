@@ -22,7 +22,10 @@ pub const PARALLEL_JOBS: usize = 4;
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let jobs = Registry::new().register(igny8::planner::keywords::IMPORT_JOB, igny8::planner::keywords::run_import_job);
+        let jobs = Registry::new()
+            .register(igny8::planner::keywords::IMPORT_JOB, igny8::planner::keywords::run_import_job)
+            .register(igny8::sites::delete::SITE_JOB, igny8::sites::delete::run)
+            .register(igny8::sites::delete::SECTOR_JOB, igny8::sites::delete::run);
         igny8::ai::function::registry().keys().fold(jobs, |r, name| {
             r.register(name, |state: Arc<AppState>, job: igny8::jobs::Job| async move {
                 let providers = state.providers();

@@ -37,8 +37,8 @@ pub fn router() -> &'static Router {
             .delete("/api/v1/sites/{site_id}", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
                 let confirm = ctx.query_flag("confirm");
-                let deleted = sites::delete_site(&ctx.state, &p, ctx.param("site_id")?, confirm, ctx.source_ip.as_deref()).await?;
-                Ok(Reply::ok(deleted).message("site deleted"))
+                let deletion = sites::delete_site(&ctx.state, &p, ctx.param("site_id")?, confirm, ctx.source_ip.as_deref()).await?;
+                Ok(deleted_reply(deletion, "site"))
             })
             .get("/api/v1/sites/{site_id}/sectors", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
@@ -61,9 +61,22 @@ pub fn router() -> &'static Router {
             })
             .delete("/api/v1/sites/{site_id}/sectors/{sector_id}", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
-                Ok(Reply::ok(sites::delete_sector(&ctx.state, &p, ctx.param("site_id")?, ctx.param("sector_id")?, ctx.query_flag("confirm")).await?))
+                let (site, sector) = (ctx.param("site_id")?, ctx.param("sector_id")?);
+                let deletion = sites::delete_sector(&ctx.state, &p, site, sector, ctx.query_flag("confirm"), ctx.source_ip.as_deref()).await?;
+                Ok(deleted_reply(deletion, "sector"))
             })
     })
+}
+
+/// 200 for a delete done within the request, 202 with the job for one
+/// that runs as a job.
+fn deleted_reply(deletion: sites::Deletion, what: &str) -> Reply {
+    match deletion {
+        sites::Deletion::Done(d) => Reply::ok(d).message(format!("{what} deleted")),
+        queued @ sites::Deletion::Queued(_) => {
+            Reply::accepted(queued).message(format!("the {what} is being deleted by a job; follow it at /api/v1/jobs/{{id}}/"))
+        }
+    }
 }
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {

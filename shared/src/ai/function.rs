@@ -268,6 +268,7 @@ pub async fn run_with(state: Arc<AppState>, job: Job, providers: Providers, f: &
             Err(JobError::Permanent(format!("gave up after {} attempts: {reason}", ctx.job.attempts)))
         }
         Err(JobError::Retryable(reason)) => Err(JobError::Retryable(reason)),
+        Err(JobError::Continue(reason)) => Err(JobError::Continue(reason)),
         Err(JobError::Permanent(reason)) => {
             crate::credits::release(&state, &tenant, &ctx.job.id, f.name(), held, &reason).await.map_err(map_credit_err)?;
             record(0.0).await;

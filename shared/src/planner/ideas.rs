@@ -619,7 +619,13 @@ impl AiFunction for GenerateIdeas {
             let (state, t) = (&ctx.state, ctx.tenant());
 
             ctx.progress("Processing", 20).await;
-            let site: Site = state.store.get(&keys::site(&t, &site_id)).await.map_err(gone)?.ok_or_else(|| JobError::Permanent("the site was deleted".into()))?;
+            let site: Site = state
+                .store
+                .get::<Site>(&keys::site(&t, &site_id))
+                .await
+                .map_err(gone)?
+                .filter(|s| s.deleting.is_none())
+                .ok_or_else(|| JobError::Permanent("the site was deleted".into()))?;
             let scope = Scope { tenant: t.clone(), site, sector: None };
             let cluster = clusters::get(state, &scope, &cluster_id).await.map_err(gone)?;
             let mut members = clusters::members(state, &t, &cluster).await.map_err(gone)?;

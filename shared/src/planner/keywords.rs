@@ -623,14 +623,16 @@ pub async fn import(state: &AppState, scope: &Scope, parsed: ParsedFile) -> AppR
     let input = serde_json::json!({"site_id": scope.site.id, "sector_id": sector.id, "rows": parsed.rows.len(), "format": parsed.format});
     let job = crate::jobs::Job::new(&scope.tenant, IMPORT_JOB, input);
     let bytes = serde_json::to_vec(&parsed).map_err(AppError::internal)?;
-    crate::blobs::put(state, &scope.tenant, &import_object(&job.id), bytes, "application/json").await?;
+    crate::blobs::put(state, &scope.tenant, &import_object(&scope.site.id, &job.id), bytes, "application/json").await?;
     state.store.create(&job).await?;
     crate::jobs::send(state, &job).await?;
     Ok(Imported::Queued(Box::new(job)))
 }
 
-fn import_object(job_id: &str) -> String {
-    format!("imports/{job_id}.json")
+/// Where an import job's rows wait: in the site's folder (so deleting the
+/// site sweeps them), under `imports/` (tagged for expiry, see `blobs`).
+pub fn import_object(site_id: &str, job_id: &str) -> String {
+    format!("sites/{site_id}/imports/{job_id}.json")
 }
 
 /// Where an import job stands: written after each finished chunk, read when
@@ -669,11 +671,16 @@ pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::J
     let t = Tenant::from_verified(&job.account_id);
     let field = |k: &str| job.input[k].as_str().map(str::to_string).ok_or_else(|| JobError::Permanent(format!("job input lacks {k}")));
     let (site_id, sector_id) = (field("site_id")?, field("sector_id")?);
-    let site: crate::sites::Site = state.store.get(&keys::site(&t, &site_id)).await.map_err(retry)?.ok_or_else(|| JobError::Permanent("the site was deleted".into()))?;
-    let sector: crate::sites::Sector =
-        state.store.get(&keys::sector(&t, &site_id, &sector_id)).await.map_err(retry)?.ok_or_else(|| JobError::Permanent("the sector was deleted".into()))?;
+    let blob = import_object(&site_id, &job.id);
+    let site = state.store.get::<crate::sites::Site>(&keys::site(&t, &site_id)).await.map_err(retry)?.filter(|s| s.deleting.is_none());
+    let sector = state.store.get::<crate::sites::Sector>(&keys::sector(&t, &site_id, &sector_id)).await.map_err(retry)?.filter(|s| s.deleting.is_none());
+    let (Some(site), Some(sector)) = (site, sector) else {
+        // Nothing will import these rows any more: they go now, not at expiry.
+        crate::blobs::delete(&state, &t, &blob).await.map_err(retry)?;
+        return Err(JobError::Permanent("the site or sector was deleted".into()));
+    };
     let scope = Scope { tenant: t.clone(), site, sector: Some(sector) };
-    let bytes = crate::blobs::get(&state, &t, &import_object(&job.id))
+    let bytes = crate::blobs::get(&state, &t, &blob)
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Permanent("the uploaded rows are gone (the import ran already or expired)".into()))?;
@@ -702,7 +709,7 @@ pub async fn run_import_job(state: std::sync::Arc<AppState>, job: crate::jobs::J
     refresh_clusters(&state, &t, &site_id, ckpt.touched.iter().cloned()).await.map_err(retry)?;
     let mut report = ckpt.report;
     report.errors.sort_by_key(|e| e.row);
-    crate::blobs::delete(&state, &t, &import_object(&job.id)).await.map_err(retry)?;
+    crate::blobs::delete(&state, &t, &blob).await.map_err(retry)?;
     serde_json::to_value(&report).map_err(|e| JobError::Permanent(e.to_string()))
 }
 

@@ -181,7 +181,7 @@ pub fn tasks_by_sector(t: &Tenant, site_id: &str, sector_id: &str) -> String {
 }
 
 /// The guard making one task per idea.
-fn idea_guard(t: &Tenant, site_id: &str, idea_id: &str) -> Key {
+pub fn idea_guard(t: &Tenant, site_id: &str, idea_id: &str) -> Key {
     keys::unique_in_site(t, site_id, "IDEATASK", idea_id)
 }
 

@@ -28,6 +28,7 @@
 //! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
 //! | accounts (monthly grant sweep) | GSI1 | `ACCOUNTS` | `<a>` |
 //! | running-job slot of an account (lease) | table | `ACCT#<a>` | `SLOT#<n>` |
+//! | site/sector delete checkpoint (pending batch, cursor, counts; TTL; removed with the site/sector) | table | `ACCT#<a>` | `DELCKPT#<s>[#<sector>]` |
 //! | open jobs due for the sweeper (sparse: queued/running only; 8 shards by job id) | GSI2 | `JOBS#OPEN#<shard>` | `<due epoch, 12 digits>#<a>#<job>` (query `< now`) |
 //! | provider request counter per minute (global quota) | table | `RATE#<provider>` | `<minute>` (TTL) |
 //! | site by id | table | `ACCT#<a>` | `SITE#<s>` |
@@ -53,7 +54,7 @@
 //! | image (metadata; bytes in S3 at `accounts/<a>/sites/<s>/images/<id>.<ext>`) by id | table | `ACCT#<a>#SITE#<s>` | `IMG#<id>` |
 //! | images of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `IMG#` |
 //! | images of a content item | GSI1 | `ACCT#<a>#SITE#<s>#CONT#<c>#IMG` | `<id time part>#<position, 2 digits>#<id>` |
-//! | everything of a site (delete sweep) | table | `ACCT#<a>#SITE#<s>` | any |
+//! | everything of a site (delete job: one prefix per phase, children first, 100 per page) | table | `ACCT#<a>#SITE#<s>` | begins_with `IMG#`, `IMGP#`, `VER#`, `UNIQ#`, `CONT#`, … |
 //! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |
 //! | uniqueness guard (global, e.g. login email) | table | `UNIQ#<kind>#<value>` | `UNIQ` |

@@ -739,6 +739,18 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(del).build())
     }
 
+    /// A transaction step: delete an item that must exist (a second delete
+    /// of it fails its condition, so what goes with it is done once).
+    pub fn tx_delete_existing(&self, key: &Key) -> AppResult<TransactWriteItem> {
+        let del = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(AppError::internal)?;
+        Ok(TransactWriteItem::builder().delete(del).build())
+    }
+
     /// A transaction step: delete an item if it is still at `version`.
     pub fn tx_delete_versioned(&self, key: &Key, version: u64) -> AppResult<TransactWriteItem> {
         let del = Delete::builder()

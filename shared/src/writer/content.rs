@@ -709,20 +709,27 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: ContentInp
 
 // ------------------------------------------------------------------ delete
 
-/// Deletes a content item, its slug guard and every version.
+/// Deletes a content item with everything of it, children first: its images
+/// (objects, then items) and image prompts, its versions, then the item and
+/// its slug guard together. An interrupted delete leaves the item in place
+/// to delete again; an edit that lands meanwhile (a new version) fails the
+/// item's version check, and its children are swept again. Returns the
+/// children removed.
 pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<usize> {
-    let c = get(state, scope, id).await?;
+    let mut c = get(state, scope, id).await?;
     let store = &state.store;
     let t = &scope.tenant;
-    store.transact(vec![store.tx_delete_versioned(&c.key(), c.version)?, store.tx_delete(&slug_guard(t, &c.site_id, &c.slug))?]).await.map_err(
-        |e| match e {
-            TxError::ConditionFailed(_) => AppError::Conflict("the content was changed while deleting it; reload and retry".into()),
-            TxError::Other(e) => e,
-        },
-    )?;
-    let version_keys = versions::all_keys(state, t, &c.site_id, &c.id).await?;
-    let removed = store.batch_delete(&version_keys).await?;
-    Ok(removed + super::images::sweep_content(state, t, &c.site_id, &c.id).await?)
+    let mut removed = 0;
+    for _ in 0..3 {
+        removed += super::images::sweep_content(state, t, &c.site_id, &c.id).await?;
+        removed += store.batch_delete(&versions::all_keys(state, t, &c.site_id, &c.id).await?).await?;
+        match store.transact(vec![store.tx_delete_versioned(&c.key(), c.version)?, store.tx_delete(&slug_guard(t, &c.site_id, &c.slug))?]).await {
+            Ok(()) => return Ok(removed),
+            Err(TxError::ConditionFailed(_)) => c = get(state, scope, id).await?,
+            Err(TxError::Other(e)) => return Err(e),
+        }
+    }
+    Err(AppError::Conflict("the content kept changing while deleting it; reload and retry".into()))
 }
 
 // ------------------------------------------------------------------ list

@@ -746,7 +746,7 @@ async fn regenerate_section(ctx: &JobCtx, brief: &Brief, c: &Content, i: usize, 
 
 /// Moves the task to `generated` (through `in_progress` from `queued`).
 async fn mark_task_generated(state: &AppState, t: &Tenant, site_id: &str, task_id: &str) -> AppResult<()> {
-    let Some(site) = state.store.get::<crate::sites::Site>(&keys::site(t, site_id)).await? else { return Ok(()) };
+    let Some(site) = state.store.get::<crate::sites::Site>(&keys::site(t, site_id)).await?.filter(|s| s.deleting.is_none()) else { return Ok(()) };
     let scope = Scope { tenant: t.clone(), site, sector: None };
     let task = match tasks::get(state, &scope, task_id).await {
         Ok(task) => task,

@@ -26,6 +26,7 @@
 //! | audit log, newest first | table | `ACCT#<a>` | begins_with `AUDIT#` (ULID order) |
 //! | credit ledger, newest first / by date range | table | `ACCT#<a>` | `TXN#<ulid>` (between two ULIDs) |
 //! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
+//! | credit usage per month and AI function (aggregate, added to in each ledger line's transaction), newest month first | table | `ACCT#<a>` | `USAGE#<YYYY-MM>#<function>` (begins_with `USAGE#`) |
 //! | accounts (monthly grant sweep) | GSI1 | `ACCOUNTS` | `<a>` |
 //! | running-job slot of an account (lease) | table | `ACCT#<a>` | `SLOT#<n>` |
 //! | open jobs due for the sweeper (sparse: queued/running only; 8 shards by job id) | GSI2 | `JOBS#OPEN#<shard>` | `<due epoch, 12 digits>#<a>#<job>` (query `< now`) |
@@ -210,6 +211,12 @@ pub const CREDIT_TXN_PREFIX: &str = "TXN#";
 pub fn credit_guard(t: &Tenant, idempotency_key: &str) -> Key {
     Key::new(t.pk(), format!("TXNKEY#{idempotency_key}"))
 }
+
+/// The usage aggregate of one AI function in one month (`YYYY-MM`).
+pub fn credit_usage(t: &Tenant, month: &str, function: &str) -> Key {
+    Key::new(t.pk(), format!("{CREDIT_USAGE_PREFIX}{month}#{function}"))
+}
+pub const CREDIT_USAGE_PREFIX: &str = "USAGE#";
 
 pub fn job_slot(t: &Tenant, n: u32) -> Key {
     Key::new(t.pk(), format!("SLOT#{n}"))

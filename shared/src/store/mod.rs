@@ -775,6 +775,35 @@ impl Store {
         Ok(TransactWriteItem::builder().update(b.build().map_err(AppError::internal)?).build())
     }
 
+    /// A transaction step: adds to numeric attributes of an item (created
+    /// when absent, counters starting at zero) and sets plain string
+    /// attributes beside them (e.g. what an aggregate item is about).
+    pub fn tx_add(&self, key: &Key, set: &[(&str, &str)], add: &[(&str, f64)]) -> AppResult<TransactWriteItem> {
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut values: Attrs = HashMap::new();
+        let mut sets = Vec::new();
+        for (i, (name, value)) in set.iter().enumerate() {
+            sets.push(format!("#s{i} = :s{i}"));
+            names.push((format!("#s{i}"), (*name).to_string()));
+            values.insert(format!(":s{i}"), s(*value));
+        }
+        let mut adds = Vec::new();
+        for (i, (name, value)) in add.iter().enumerate() {
+            adds.push(format!("#a{i} :a{i}"));
+            names.push((format!("#a{i}"), (*name).to_string()));
+            values.insert(format!(":a{i}"), AttributeValue::N(value.to_string()));
+        }
+        let mut expr = String::new();
+        if !sets.is_empty() {
+            expr.push_str(&format!("SET {}", sets.join(", ")));
+        }
+        if !adds.is_empty() {
+            expr.push_str(&format!(" ADD {}", adds.join(", ")));
+        }
+        let name_refs: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        self.tx_update(key, expr.trim(), None, &name_refs, values)
+    }
+
     /// Writes many items: chunks of 25, up to 4 chunks in flight, unprocessed
     /// items retried with exponential backoff and jitter.
     pub async fn batch_put<T: Item>(&self, items: &[T]) -> AppResult<usize> {

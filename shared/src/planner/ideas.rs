@@ -551,7 +551,7 @@ pub fn check_generated(out: &GeneratedIdeas) -> Result<Vec<GeneratedIdea>, Strin
     }
 }
 
-fn prompt(site: &Site, cluster: &Cluster, keywords: &[super::keywords::Keyword], existing: &[Idea], count: usize) -> ChatRequest {
+fn prompt(site: &Site, cluster: &Cluster, keywords: &[super::keywords::KeywordBrief], existing: &[Idea], count: usize) -> ChatRequest {
     let system = format!(
         "You are an SEO content strategist. Propose content ideas that together cover one keyword cluster without competing with \
          each other. Each idea has a title, a content type ({}), a structure ({}), one primary keyword taken from the cluster, \
@@ -602,7 +602,7 @@ impl AiFunction for GenerateIdeas {
             };
             let scope = crate::sites::scope(state, p, site_id, None).await?;
             let cluster = clusters::get(state, &scope, cluster_id).await?;
-            let members = clusters::members(state, &scope.tenant, &cluster).await?;
+            let members = clusters::member_briefs(state, &scope.tenant, &cluster.site_id, &cluster.id).await?;
             if members.is_empty() {
                 return Err(AppError::field("cluster_id", "the cluster has no keywords; add keywords before generating ideas"));
             }
@@ -627,7 +627,7 @@ impl AiFunction for GenerateIdeas {
             let site: Site = state.store.get(&keys::site(&t, &site_id)).await.map_err(gone)?.ok_or_else(|| JobError::Permanent("the site was deleted".into()))?;
             let scope = Scope { tenant: t.clone(), site, sector: None };
             let cluster = clusters::get(state, &scope, &cluster_id).await.map_err(gone)?;
-            let mut members = clusters::members(state, &t, &cluster).await.map_err(gone)?;
+            let mut members = clusters::member_briefs(state, &t, &cluster.site_id, &cluster.id).await.map_err(gone)?;
             if members.is_empty() {
                 return Err(JobError::Permanent("the cluster has no keywords".into()));
             }

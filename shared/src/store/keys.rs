@@ -54,6 +54,11 @@
 //! | image (metadata; bytes in S3 at `accounts/<a>/sites/<s>/images/<id>.<ext>`) by id | table | `ACCT#<a>#SITE#<s>` | `IMG#<id>` |
 //! | images of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `IMG#` |
 //! | images of a content item | GSI1 | `ACCT#<a>#SITE#<s>#CONT#<c>#IMG` | `<id time part>#<position, 2 digits>#<id>` |
+//! | keywords of a cluster | GSI1 | `ACCT#<a>#SITE#<s>#CL#<c>#KW` | `<id>` |
+//! | unclustered keywords of a sector (what auto-cluster reads) | GSI1 | `ACCT#<a>#SITE#<s>#SEC#<x>#KW#UNCL` | `<created_at>#<id>` |
+//! | keywords of a sector, in creation order | GSI2 | `ACCT#<a>#SITE#<s>#SEC#<x>#KW` | `<created_at>#<id>` |
+//! | cannibalization index: works of a sector by normalised primary keyword (written with the idea/task/content item) | table | `ACCT#<a>#SITE#<s>` | begins_with `CANN#<x>#KW#<sha256(keyword), 24 hex>#` (`…#<work id>`) |
+//! | cannibalization index: works of a sector by title signature (a token subset; see `planner::cannibalization`) | table | `ACCT#<a>#SITE#<s>` | begins_with `CANN#<x>#TS#<sha256(tokens), 24 hex>#` (`…#<work id>`) |
 //! | everything of a site (delete sweep) | table | `ACCT#<a>#SITE#<s>` | any |
 //! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |

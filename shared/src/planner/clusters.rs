@@ -434,6 +434,6 @@ mod tests {
         assert_eq!((count, volume), (4, 1500));
         assert_eq!(avg, Some(30.3));
         assert_eq!(dominant, Some(Intent::Commercial));
-        assert_eq!(stats(&[]), (0, 0, None, None));
+        assert_eq!(stats::<Keyword>(&[]), (0, 0, None, None));
     }
 }

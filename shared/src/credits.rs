@@ -213,6 +213,11 @@ pub async fn apply_with(
         )?;
         let mut ops = vec![update, store.tx_guard(&guard, &txn.id)?, store.tx_create(&txn)?];
         ops.extend(extra(&txn)?);
+        // The usage report's aggregate: in the same transaction as the
+        // guard, so a movement applied twice is counted once.
+        if let Some(op) = usage_op(state, tenant, &txn)? {
+            ops.push(op);
+        }
         match store.transact(ops).await {
             Ok(()) => return Ok(Applied::Done(Box::new(txn))),
             Err(TxError::ConditionFailed(failed)) => {
@@ -482,26 +487,54 @@ fn ulid_floor(s: &str) -> AppResult<String> {
     Ok(ulid::Ulid::from_parts(ms, 0).to_string())
 }
 
-/// Usage by function and month, from the ledger (settled charges).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// Usage of one AI function in one month. Kept as an aggregate item per
+/// (month, function) that every ledger line of a job adds to in the line's own
+/// transaction ([`usage_op`]), so the report reads a handful of items however
+/// long the ledger grows.
+///
+/// - `jobs`, `credits`: settled jobs and what they were charged;
+/// - `reserved`: credits taken by the function's lines that month (reservations);
+/// - `returned`: credits given back by them (releases, and the unused part of
+///   a reservation at settlement).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UsageRow {
     pub month: String,
     pub function: String,
+    #[serde(default)]
     pub jobs: u64,
+    #[serde(default)]
     pub credits: f64,
+    #[serde(default)]
+    pub reserved: f64,
+    #[serde(default)]
+    pub returned: f64,
 }
 
+/// What a ledger line adds to its month's usage of its function (`None` for
+/// lines of no function: grants, adjustments, purchases).
+fn usage_op(state: &AppState, tenant: &Tenant, txn: &CreditTransaction) -> AppResult<Option<aws_sdk_dynamodb::types::TransactWriteItem>> {
+    let Some(function) = txn.function.as_deref().filter(|f| !f.is_empty()) else { return Ok(None) };
+    let month = period_of(&txn.created_at);
+    let settled = txn.kind == TxnType::Settle;
+    let add = [
+        ("jobs", if settled { 1.0 } else { 0.0 }),
+        ("credits", if settled { txn.charged.unwrap_or(0.0) } else { 0.0 }),
+        ("reserved", (-txn.amount).max(0.0)),
+        ("returned", txn.amount.max(0.0)),
+    ];
+    let key = keys::credit_usage(tenant, &month, function);
+    Ok(Some(state.store.tx_add(&key, &[("entity", "CreditUsage"), ("month", &month), ("function", function)], &add)?))
+}
+
+/// Usage by month (newest first) and function: the aggregate items only.
 pub async fn usage(state: &AppState, tenant: &Tenant) -> AppResult<Vec<UsageRow>> {
-    let q = Query::new(tenant, Index::Table, tenant.pk()).sk(SkCondition::BeginsWith(keys::CREDIT_TXN_PREFIX.into()));
-    let all: Vec<CreditTransaction> = state.store.query_all(&q, 100_000).await?;
-    let mut rows: std::collections::BTreeMap<(String, String), (u64, f64)> = Default::default();
-    for t in all.iter().filter(|t| t.kind == TxnType::Settle) {
-        let month = t.created_at.get(..7).unwrap_or("").to_string();
-        let e = rows.entry((month, t.function.clone().unwrap_or_default())).or_default();
-        e.0 += 1;
-        e.1 = round(e.1 + t.charged.unwrap_or(0.0));
-    }
-    Ok(rows.into_iter().rev().map(|((month, function), (jobs, credits))| UsageRow { month, function, jobs, credits }).collect())
+    let q = Query::new(tenant, Index::Table, tenant.pk()).sk(SkCondition::BeginsWith(keys::CREDIT_USAGE_PREFIX.into())).newest_first(true);
+    // Twenty years of every AI function, far beyond any real account.
+    let rows: Vec<UsageRow> = state.store.query_all(&q, 2_400).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| UsageRow { credits: round(r.credits), reserved: round(r.reserved), returned: round(r.returned), ..r })
+        .collect())
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
 pub struct ClientHooks {
     pub dynamodb: Vec<aws_sdk_dynamodb::config::SharedInterceptor>,
     pub sqs: Vec<aws_sdk_sqs::config::SharedInterceptor>,
+    /// On the Secrets Manager client a cold start reads its secrets with.
+    pub secretsmanager: Vec<aws_sdk_secretsmanager::config::SharedInterceptor>,
 }
 
 /// Whether a function needs the signing secret (tokens, cursors). Functions
@@ -58,9 +60,12 @@ pub enum Secrets {
 /// fails with a clear log line instead of calling the provider with an empty
 /// bearer token.
 pub async fn resolve_provider_keys(config: &mut Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let sdk = sdk_config(config).await;
+    resolve_provider_keys_with(config, &aws_sdk_secretsmanager::Client::new(&sdk)).await
+}
+
+async fn resolve_provider_keys_with(config: &mut Config, sm: &aws_sdk_secretsmanager::Client) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if let Some(arn) = config.provider_secret_arn.clone() {
-        let sdk = sdk_config(config).await;
-        let sm = aws_sdk_secretsmanager::Client::new(&sdk);
         let out = sm.get_secret_value().secret_id(&arn).send().await.map_err(|e| {
             let msg = format!(
                 "refusing to start: the provider secret {arn} could not be read: {}",
@@ -86,30 +91,43 @@ pub async fn resolve_provider_keys(config: &mut Config) -> Result<(), Box<dyn st
 }
 
 impl AppState {
-    /// Cold start in Lambda: read the environment and, when the function needs
-    /// it, resolve the JWT secret from Secrets Manager (`JWT_SECRET_ARN`).
-    /// Refuses to start in AWS without it.
+    /// Cold start in Lambda: read the environment, then [`AppState::boot`].
     pub async fn from_env(secrets: Secrets) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let mut config = Config::from_env()?;
+        Self::boot(Config::from_env()?, secrets, ClientHooks::default()).await
+    }
+
+    /// A cold start from a configuration: resolves the secrets the function
+    /// needs — the JWT signing secret from Secrets Manager (`JWT_SECRET_ARN`)
+    /// for [`Secrets::Required`], the provider keys for
+    /// [`Secrets::ProviderKeys`] — with one `GetSecretValue` call each, once
+    /// per cold start (the state, and so the secret, then serves every
+    /// invocation of the instance), and builds the clients on one SDK
+    /// configuration. Refuses to start in AWS without the signing secret.
+    pub async fn boot(mut config: Config, secrets: Secrets, hooks: ClientHooks) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let sdk = sdk_config(&config).await;
+        let secrets_manager = || {
+            let mut conf = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+            for i in hooks.secretsmanager.iter().cloned() {
+                conf.push_interceptor(i);
+            }
+            aws_sdk_secretsmanager::Client::from_conf(conf.build())
+        };
         match secrets {
-            Secrets::NotNeeded => return Ok(Self::new(config).await),
-            Secrets::ProviderKeys => {
-                resolve_provider_keys(&mut config).await?;
-                return Ok(Self::new(config).await);
+            Secrets::NotNeeded => {}
+            Secrets::ProviderKeys => resolve_provider_keys_with(&mut config, &secrets_manager()).await?,
+            Secrets::Required => {
+                if config.jwt_secret.is_none()
+                    && let Some(arn) = config.jwt_secret_arn.clone()
+                {
+                    let out = secrets_manager().get_secret_value().secret_id(arn).send().await?;
+                    config.jwt_secret = out.secret_string().map(str::to_string);
+                }
+                if config.environment == Environment::Aws && config.jwt_secret.as_deref().is_none_or(str::is_empty) {
+                    return Err("refusing to start: the JWT secret could not be resolved".into());
+                }
             }
-            Secrets::Required => {}
         }
-        if config.jwt_secret.is_none()
-            && let Some(arn) = config.jwt_secret_arn.clone() {
-                let sdk = sdk_config(&config).await;
-                let sm = aws_sdk_secretsmanager::Client::new(&sdk);
-                let out = sm.get_secret_value().secret_id(arn).send().await?;
-                config.jwt_secret = out.secret_string().map(str::to_string);
-            }
-        if config.environment == Environment::Aws && config.jwt_secret.as_deref().is_none_or(str::is_empty) {
-            return Err("refusing to start: the JWT secret could not be resolved".into());
-        }
-        Ok(Self::new(config).await)
+        Ok(Self::with_sdk(config, hooks, &sdk))
     }
 
     pub async fn new(config: Config) -> Self {
@@ -121,6 +139,11 @@ impl AppState {
     /// does (transaction conflicts, throttling, a lost response after a write).
     pub async fn with_hooks(config: Config, hooks: ClientHooks) -> Self {
         let sdk = sdk_config(&config).await;
+        Self::with_sdk(config, hooks, &sdk)
+    }
+
+    fn with_sdk(config: Config, hooks: ClientHooks, sdk: &aws_config::SdkConfig) -> Self {
+        let sdk = sdk.clone();
         let mut dynamo_conf = aws_sdk_dynamodb::config::Builder::from(&sdk);
         for i in hooks.dynamodb {
             dynamo_conf.push_interceptor(i);

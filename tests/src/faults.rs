@@ -116,7 +116,7 @@ impl Faults {
     }
     /// The hooks to build an `AppState` with.
     pub fn hooks(&self) -> igny8::state::ClientHooks {
-        igny8::state::ClientHooks { dynamodb: vec![SharedInterceptor::new(self.clone())], sqs: Vec::new() }
+        igny8::state::ClientHooks { dynamodb: vec![SharedInterceptor::new(self.clone())], ..Default::default() }
     }
     /// An `AppState` on the test environment's stack whose DynamoDB calls go through this plan.
     pub async fn state(&self) -> Arc<igny8::AppState> {

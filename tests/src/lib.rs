@@ -9,6 +9,7 @@
 //! HTTP, and build their own `AppState` for direct store access.
 
 pub mod ai_support;
+pub mod calls;
 pub mod faults;
 
 use igny8::AppState;

@@ -166,3 +166,71 @@ async fn upgrades_wait_for_staff_approval_and_grant_nothing_before() {
     let (status, resp) = api("PATCH", "/api/v1/subscription/", Some(&customer.access), Some(json!({"plan": "starter"}))).await;
     assert_eq!((status, resp["data"]["plan"]["id"].as_str()), (200, Some("starter")), "{resp}");
 }
+
+/// The usage report is kept as aggregate items written with each ledger line:
+/// after spends, refunds, a settlement and retried (duplicate) movements it
+/// equals the sum of the ledger, and producing it reads only the aggregates.
+#[tokio::test]
+async fn the_usage_report_equals_the_ledger_and_reads_only_its_aggregates() {
+    use igny8::credits::Reservation;
+    let state = env().state().await;
+    let a = register("usage-agg").await;
+    let t = Tenant::from_verified(&a.account_id);
+    let (j1, j2, j3) = (igny8::ids::new_id(), igny8::ids::new_id(), igny8::ids::new_id());
+    // A content job: 5 reserved, 3 charged, 2 returned.
+    let r1 = igny8::credits::reserve(&state, &t, &j1, "generate_content", 5.0).await.unwrap();
+    // The reservation retried (its answer lost): the same reservation, nothing added.
+    assert_eq!(igny8::credits::reserve(&state, &t, &j1, "generate_content", 5.0).await.unwrap(), r1);
+    assert!(matches!(igny8::credits::settle(&state, &t, &j1, "generate_content", r1, 3.0).await.unwrap(), Applied::Done(_)));
+    // A settlement delivered twice lands once.
+    assert_eq!(igny8::credits::settle(&state, &t, &j1, "generate_content", r1, 3.0).await.unwrap(), Applied::AlreadyApplied);
+    // A clustering job that fails: 10 reserved, 10 returned.
+    let r2 = igny8::credits::reserve(&state, &t, &j2, "auto_cluster", 10.0).await.unwrap();
+    assert!(matches!(igny8::credits::release(&state, &t, &j2, "auto_cluster", r2, "provider down").await.unwrap(), Applied::Done(_)));
+    assert_eq!(igny8::credits::release(&state, &t, &j2, "auto_cluster", r2, "provider down").await.unwrap(), Applied::AlreadyApplied);
+    // Another content job charged in full, and a staff adjustment (no function: not usage).
+    let r3 = igny8::credits::reserve(&state, &t, &j3, "generate_content", 2.0).await.unwrap();
+    igny8::credits::settle(&state, &t, &j3, "generate_content", r3, 2.0).await.unwrap();
+    let adjust = Movement { kind: TxnType::Adjust, change: Change::Spend(1.0), idempotency_key: "usage-adjust".into(), job_id: None, function: None, charged: None, reason: Some("test".into()) };
+    igny8::credits::apply(&state, &t, &adjust).await.unwrap();
+    assert_eq!(igny8::credits::apply(&state, &t, &adjust).await.unwrap(), Applied::AlreadyApplied);
+    assert_eq!(r3, Reservation { plan: 2.0, bonus: 0.0 });
+
+    // The ledger, summed by month and function.
+    let q = Query::new(&t, Index::Table, t.pk()).sk(SkCondition::BeginsWith("TXN#".into()));
+    let ledger: Vec<CreditTransaction> = state.store.query_all(&q, 1000).await.unwrap();
+    let mut expected: std::collections::BTreeMap<(String, String), (u64, f64, f64, f64)> = Default::default();
+    for l in ledger.iter().filter(|l| l.function.is_some()) {
+        let e = expected.entry((igny8::credits::period_of(&l.created_at), l.function.clone().unwrap())).or_default();
+        if l.kind == TxnType::Settle {
+            e.0 += 1;
+            e.1 += l.charged.unwrap();
+        }
+        e.2 += (-l.amount).max(0.0);
+        e.3 += l.amount.max(0.0);
+    }
+    let month = igny8::credits::period_of(&igny8::ids::now_rfc3339());
+    assert_eq!(
+        expected.get(&(month.clone(), "generate_content".into())).copied(),
+        Some((2, 5.0, 7.0, 2.0)),
+        "the ledger itself: 2 settled jobs charged 5, 7 reserved, 2 returned"
+    );
+
+    let calls = igny8_e2e::calls::Calls::new();
+    let counted = calls.state().await;
+    let report = igny8::credits::usage(&counted, &t).await.unwrap();
+    let got: std::collections::BTreeMap<(String, String), (u64, f64, f64, f64)> =
+        report.iter().map(|r| ((r.month.clone(), r.function.clone()), (r.jobs, r.credits, r.reserved, r.returned))).collect();
+    assert_eq!(got, expected, "the report is the ledger's sum: {report:?}");
+    assert_eq!(report.len(), 2, "{report:?}");
+    let reads = calls.reads();
+    assert_eq!(reads.len(), 1, "one query: {reads:?}");
+    assert_eq!(reads[0].request["ExpressionAttributeValues"][":sk"]["S"].as_str(), Some("USAGE#"), "{:?}", reads[0].request);
+    assert_eq!(reads[0].items, 2, "only the two aggregate items are read, not the {} ledger lines", ledger.len());
+
+    // The API serves the same report.
+    let (status, body) = igny8_e2e::api("GET", "/api/v1/credits/usage/", Some(&a.access), None).await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["data"]["results"].as_array().unwrap();
+    assert_eq!((rows.len(), rows[0]["function"].as_str(), rows[0]["credits"].as_f64()), (2, Some("generate_content"), Some(5.0)), "{body}");
+}

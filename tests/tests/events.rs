@@ -140,3 +140,53 @@ async fn scheduler_event_records_an_execution_for_the_rule() {
     bad.account_id = "../../etc".into();
     assert!(igny8_automation_runner::handle(state.clone(), bad).await.is_err());
 }
+
+/// A cold start of a function that signs or verifies tokens reads the
+/// signing secret from Secrets Manager exactly once, and never again for its
+/// invocations; a function that needs no secret never calls Secrets Manager.
+#[tokio::test]
+async fn a_cold_start_reads_the_signing_secret_once_and_only_when_it_needs_it() {
+    use igny8::state::{AppState, ClientHooks, Secrets};
+    let e = env();
+    let sm = aws_sdk_secretsmanager::Client::new(&igny8::state::sdk_config(&e.config()).await);
+    let created = sm.create_secret().name(format!("jwt-{}", igny8::ids::new_id())).secret_string(igny8_e2e::JWT_SECRET).send().await.unwrap();
+    let mut config = e.config();
+    config.environment = igny8::config::Environment::Aws;
+    config.jwt_secret = None;
+    config.jwt_secret_arn = Some(created.arn().unwrap().to_string());
+    let boot = |secrets: Secrets, config: igny8::Config| async move {
+        let calls = igny8_e2e::calls::Calls::new();
+        let hooks = ClientHooks { secretsmanager: vec![aws_sdk_secretsmanager::config::SharedInterceptor::new(calls.clone())], ..Default::default() };
+        (AppState::boot(config, secrets, hooks).await, calls)
+    };
+
+    let (state, calls) = boot(Secrets::Required, config.clone()).await;
+    let state = Arc::new(state.expect("boots with the secret"));
+    let gets = |c: &igny8_e2e::calls::Calls| c.all().iter().filter(|c| c.operation == "GetSecretValue").count();
+    assert_eq!(gets(&calls), 1, "one Secrets Manager call for the cold start");
+    // Invocations of the warm instance verify tokens with the secret read once.
+    let user = igny8_e2e::register("cold-secret").await;
+    for _ in 0..3 {
+        let mut req: lambda_http::request::LambdaRequest = serde_json::from_str(&event("apigw-http-health.json")).unwrap();
+        if let lambda_http::request::LambdaRequest::ApiGatewayV2(r) = &mut req {
+            r.raw_path = Some("/api/v1/auth/me/".into());
+            r.route_key = Some("GET /api/v1/auth/{proxy+}".into());
+            r.request_context.http.path = Some("/api/v1/auth/me/".into());
+            r.headers.insert("authorization", format!("Bearer {}", user.access).parse().unwrap());
+        }
+        let resp = igny8_auth::handle(state.clone(), req.into()).await;
+        assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.body());
+    }
+    assert_eq!(gets(&calls), 1, "still one call after three invocations");
+
+    let (state, calls) = boot(Secrets::NotNeeded, config.clone()).await;
+    assert!(state.expect("boots").tokens().is_err(), "no secret, no signer");
+    assert_eq!(calls.all().len(), 0, "a function without secrets never calls Secrets Manager");
+
+    // In AWS a function that needs the secret refuses to start without it.
+    let mut missing = config.clone();
+    missing.jwt_secret_arn = Some(format!("{}-gone", created.arn().unwrap()));
+    let (state, calls) = boot(Secrets::Required, missing).await;
+    assert!(state.is_err(), "refuses to start");
+    assert!(gets(&calls) <= 1 + 3, "the SDK's own retries at most");
+}

@@ -289,3 +289,111 @@ async fn cluster_roles_and_tenant_isolation() {
     let (_, body) = api("GET", &format!("/api/v1/planner/clusters/{id}/?site_id={site}"), Some(&a.access), None).await;
     assert_eq!(body["data"]["name"], "Mine", "A's cluster untouched");
 }
+
+/// Auto-cluster reads only what it clusters: the sector's unclustered list
+/// (never its clustered keywords), in pages, as a projection without the
+/// keywords' heavy attributes; only the keywords that move are then read
+/// whole. Cluster statistics are recomputed from the same projection.
+#[tokio::test]
+async fn auto_cluster_reads_the_unclustered_keywords_in_pages_as_a_projection() {
+    use igny8::planner::keywords::{self, Keyword, KeywordStatus};
+    let (t, site, sector) = igny8_e2e::workspace("cl-reads").await;
+    let tok = Some(t.access.as_str());
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    let state = env().state().await;
+    // 300 keywords already in a cluster, made over HTTP.
+    let (_, body) = api("POST", "/api/v1/planner/clusters/", tok, Some(json!({"site_id": site, "sector_id": sector, "name": "Kept"}))).await;
+    let kept = body["data"]["id"].as_str().unwrap().to_string();
+    let heads = ["running shoes", "coffee grinder", "city break", "yoga mat", "road bike", "tent", "espresso machine", "hiking boots", "sofa bed", "rice cooker"];
+    let mods = ["best", "cheap", "review", "for women", "for men", "2026", "deals", "sale", "uk", "online", "vs", "near me", "small", "large", "black"];
+    let now = igny8::ids::now_rfc3339();
+    let keyword = |text: String, cluster: Option<&str>| {
+        let normalized = text.clone();
+        Keyword {
+            id: keywords::keyword_id(&sector, &normalized),
+            account_id: t.account_id.clone(),
+            site_id: site.clone(),
+            sector_id: sector.clone(),
+            keyword: text,
+            normalized,
+            volume: Some(100),
+            volume_range: None,
+            difficulty: Some(20),
+            cpc: Some(1.5),
+            currency: Some("USD".into()),
+            intent: None,
+            serp_features: vec!["featured snippet".into(), "people also ask".into(), "image pack".into(), "video".into()],
+            trend: vec![0.5; 24],
+            country: Some("us".into()),
+            language: Some("en".into()),
+            source: "test".into(),
+            status: if cluster.is_some() { KeywordStatus::Clustered } else { KeywordStatus::New },
+            cluster_id: cluster.map(str::to_string),
+            parent_keyword: None,
+            import_job: None,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            version: 1,
+        }
+    };
+    let mut seeded: Vec<Keyword> = Vec::new();
+    for (i, h) in heads.iter().enumerate() {
+        for (j, m) in mods.iter().enumerate() {
+            for n in 0..10 {
+                let text = format!("{m} {h} {}", ["", "a", "b", "c", "d", "e", "f", "g", "h", "i"][n]).trim().to_string();
+                let clustered = (i * mods.len() + j) % 5 == 0;
+                seeded.push(keyword(text, clustered.then_some(kept.as_str())));
+            }
+        }
+    }
+    let (in_kept, free): (Vec<&Keyword>, Vec<&Keyword>) = seeded.iter().partition(|k| k.cluster_id.is_some());
+    assert_eq!((in_kept.len(), free.len()), (300, 1200));
+    state.store.batch_put(&seeded).await.unwrap();
+    igny8::planner::clusters::refresh(&state, &tenant, &site, &kept).await.unwrap();
+
+    let (status, body) = api("POST", "/api/v1/planner/clusters/auto-cluster/", tok, Some(json!({"site_id": site, "sector_id": sector}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job_id = body["data"]["id"].as_str().unwrap().to_string();
+    let calls = igny8_e2e::calls::Calls::new();
+    let counted = calls.state().await;
+    let job = deliver_by_id(&counted, &production_registry(offline()), &t.account_id, &job_id, 1).await;
+    assert_eq!(job.status.as_str(), "completed", "{:?}", job.error);
+
+    let unclustered_pk = keywords::keys_unclustered(&tenant, &site, &sector);
+    let reads = calls.reads();
+    let pages: Vec<_> = reads.iter().filter(|c| c.operation == "Query" && c.request["ExpressionAttributeValues"][":pk"]["S"].as_str() == Some(unclustered_pk.as_str())).collect();
+    assert!(pages.len() >= 2, "read in pages: {} pages", pages.len());
+    for p in &pages {
+        assert!(p.request["Limit"].as_i64().unwrap() <= 1000, "{:?}", p.request);
+        let projection = p.request["ProjectionExpression"].as_str().expect("a projection");
+        let names: Vec<&str> = projection.split(", ").map(|n| p.request["ExpressionAttributeNames"][n].as_str().unwrap()).collect();
+        assert!(!names.contains(&"trend") && !names.contains(&"serp_features") && names.contains(&"keyword"), "{names:?}");
+    }
+    assert_eq!(pages.iter().map(|p| p.items).sum::<usize>(), 1200, "exactly the unclustered keywords are read");
+    // Nothing reads the sector's whole keyword list or the kept cluster's members.
+    let sector_pk = keywords::keys_by_sector(&tenant, &site, &sector);
+    let kept_pk = keywords::keys_by_cluster(&tenant, &site, &kept);
+    for r in &reads {
+        let pk = r.request["ExpressionAttributeValues"][":pk"]["S"].as_str().unwrap_or_default();
+        assert!(pk != sector_pk && pk != kept_pk, "read {pk}");
+    }
+    // Whole keywords are read only for the ones that moved, by key.
+    let whole: usize = reads.iter().filter(|c| c.operation == "BatchGetItem").map(|c| c.items).sum();
+    let result = &job.result.clone().unwrap_or_default();
+    let moved = 1200 - result["unclustered"].as_u64().unwrap() as usize;
+    assert_eq!(whole, moved, "{result}");
+
+    // Every keyword is in exactly one cluster or unclustered; the kept cluster is untouched.
+    let cs = clusters(&t.access, &site, &sector).await;
+    let total: u64 = cs.iter().map(|c| c["keyword_count"].as_u64().unwrap()).sum();
+    assert_eq!(total + result["unclustered"].as_u64().unwrap(), 1500, "{result}");
+    let kept_now = cs.iter().find(|c| c["id"] == kept.as_str()).unwrap();
+    assert_eq!(kept_now["keyword_count"].as_u64(), Some(300));
+
+    // Statistics are recomputed from the projection.
+    calls.reset();
+    let c = igny8::planner::clusters::refresh(&counted, &tenant, &site, &kept).await.unwrap().unwrap();
+    assert_eq!((c.keyword_count, c.total_volume, c.avg_difficulty), (300, 30_000, Some(20.0)));
+    let q: Vec<_> = calls.reads().into_iter().filter(|c| c.operation == "Query").collect();
+    assert!(!q.is_empty() && q.iter().all(|c| c.request["ProjectionExpression"].is_string()), "{q:?}");
+}

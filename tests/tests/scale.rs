@@ -149,3 +149,99 @@ async fn bulk_delete_gives_quota_back_once_and_refreshes_each_cluster_once_with_
     assert_eq!((c["data"]["keyword_count"].as_u64(), c["data"]["total_volume"].as_u64()), (Some(3), Some(30)), "{c}");
     assert_eq!(all_keywords(&t.access, &site, &sector).await.len(), 5);
 }
+
+/// The cannibalization guard reads its index, not the sector: a check at
+/// 3,000 content items (each with a ~2 KB body) makes the same reads as at
+/// one, returns a handful of small entries, and still finds the conflict.
+#[tokio::test]
+async fn a_cannibalization_check_reads_the_same_few_keys_at_one_and_at_three_thousand_content_items() {
+    use igny8::planner::cannibalization::{self, ConflictReason, ENTRIES_PER_KEY};
+    use igny8::writer::content::Content;
+    let state = env().state().await;
+    let content = |site: &str, sector: &str, title: &str, kw: &str| {
+        json!({"site_id": site, "sector_id": sector, "title": title, "focus_keyword": kw, "body_html": "<h2>Why</h2><p>Shoes.</p>"})
+    };
+    // N = 1: one content item, written through the API.
+    let (small, small_site, small_sector) = igny8_e2e::workspace("cann-1").await;
+    let (status, one) = api("POST", "/api/v1/writer/content/", Some(&small.access), Some(content(&small_site, &small_sector, "Best Trail Running Shoes in Paris 1", "trail running shoes paris 1"))).await;
+    assert_eq!(status, 201, "{one}");
+    // N = 3,000: the near-duplicate written through the API, 2,999 more
+    // through the store with the index entries the write path files.
+    let (big, site, sector) = igny8_e2e::workspace("cann-3000").await;
+    let (status, dup) = api("POST", "/api/v1/writer/content/", Some(&big.access), Some(content(&site, &sector, "Best Trail Running Shoes for Flat Feet (2026)", "trail running shoes for flat feet"))).await;
+    assert_eq!(status, 201, "{dup}");
+    let dup_id = dup["data"]["id"].as_str().unwrap().to_string();
+    let tb = Tenant::from_verified(&big.account_id);
+    let template: Content = state.store.get(&igny8::writer::content::content_key(&tb, &site, &dup_id)).await.unwrap().unwrap();
+    let body = format!("<h2>Section</h2>{}", "<p>Trail running shoes need grip, cushioning and a secure fit on rough ground.</p>".repeat(26));
+    let cities = ["Paris", "Lisbon", "Denver", "Oslo", "Kyoto", "Austin", "Leeds", "Turin", "Perth", "Quebec"];
+    let mut items = Vec::new();
+    let mut entries = Vec::new();
+    for i in 0..2_999usize {
+        let mut c = template.clone();
+        c.id = igny8::ids::new_id();
+        c.title = format!("Best Trail Running Shoes in {} {i}", cities[i % cities.len()]);
+        c.focus_keyword = Some(format!("trail running shoes {} {i}", cities[i % cities.len()]));
+        c.slug = format!("seeded-{i}");
+        c.body_html = body.clone();
+        entries.extend(c.guard_entries());
+        items.push(c);
+    }
+    assert!(body.len() > 2_000);
+    state.store.batch_put(&items).await.unwrap();
+    state.store.batch_put(&entries).await.unwrap();
+
+    let title = "The best trail running shoes for flat feet";
+    let check = |tenant: Tenant, site: String, sector: String, kw: &'static str| async move {
+        let calls = igny8_e2e::calls::Calls::new();
+        let counted = calls.state().await;
+        let verdict = cannibalization::check(&counted, &tenant, &site, &sector, "NEWIDEA", title, kw).await.unwrap();
+        (verdict, calls.reads())
+    };
+    let (v1, reads1) = check(Tenant::from_verified(&small.account_id), small_site.clone(), small_sector.clone(), "flat feet running").await;
+    let (v3000, reads3000) = check(tb.clone(), site.clone(), sector.clone(), "flat feet running").await;
+    assert!(v1.is_none(), "{v1:?}");
+    let v = v3000.expect("the near-duplicate title is found among 3,000 items");
+    assert_eq!((v.reason, v.conflicts_with.id.as_str()), (ConflictReason::SimilarTitle, dup_id.as_str()), "{v:?}");
+    // Bounded: the same reads at N = 1 and N = 3,000, only index keys, few items.
+    assert_eq!(reads1.len(), reads3000.len(), "reads per check do not grow with the sector");
+    assert!(reads3000.len() <= 32, "{} reads", reads3000.len());
+    for r in &reads3000 {
+        assert_eq!(r.operation, "Query");
+        let prefix = r.request["ExpressionAttributeValues"][":sk"]["S"].as_str().unwrap();
+        assert!(prefix.starts_with(&format!("CANN#{sector}#")), "only index entries are read: {prefix}");
+        assert!(r.request["Limit"].as_i64() == Some(i64::from(ENTRIES_PER_KEY)), "{:?}", r.request);
+    }
+    let returned: usize = reads3000.iter().map(|r| r.items).sum();
+    assert!(returned <= 10, "{returned} entries read for a check among 3,000 items");
+    eprintln!(
+        "cannibalization check: {} reads at N=1 ({} items), {} reads at N=3000 ({} items)",
+        reads1.len(),
+        reads1.iter().map(|r| r.items).sum::<usize>(),
+        reads3000.len(),
+        returned
+    );
+    // The same keyword wins over the similar title, with the same reads.
+    let (kw, reads_kw) = check(tb.clone(), site.clone(), sector.clone(), "Trail  Running Shoes for flat feet").await;
+    assert_eq!(kw.map(|k| k.reason), Some(ConflictReason::SamePrimaryKeyword));
+    assert_eq!(reads_kw.len(), reads3000.len());
+
+    // Over HTTP: an idea on that title is flagged; a renamed content item
+    // leaves its old keys, and a deleted one leaves the index.
+    let (status, idea) = api("POST", "/api/v1/planner/ideas/", Some(&big.access), Some(json!({"site_id": site, "sector_id": sector, "title": title, "primary_keyword": "flat feet running"}))).await;
+    assert_eq!((status, idea["data"]["cannibalization"]["conflicts_with"]["id"].as_str()), (201, Some(dup_id.as_str())), "{idea}");
+    let (status, renamed) = api("PATCH", &format!("/api/v1/writer/content/{dup_id}/?site_id={site}"), Some(&big.access), Some(json!({"title": "Waterproof hiking boots reviewed", "focus_keyword": "hiking boots", "version": dup["data"]["version"]}))).await;
+    assert_eq!(status, 200, "{renamed}");
+    let old = cannibalization::check(&state, &tb, &site, &sector, "X", title, "flat feet").await.unwrap();
+    assert_eq!(old.map(|c| c.conflicts_with.kind), Some(cannibalization::WorkKind::Idea), "only the idea holds the old title now");
+    let moved = cannibalization::check(&state, &tb, &site, &sector, "X", "Hiking boots: waterproof, reviewed", "other").await.unwrap();
+    assert_eq!(moved.map(|m| m.conflicts_with.id), Some(dup_id.clone()), "the new title is filed");
+    let (status, _) = api("DELETE", &format!("/api/v1/writer/content/{dup_id}/?site_id={site}"), Some(&big.access), None).await;
+    assert_eq!(status, 200);
+    assert!(cannibalization::check(&state, &tb, &site, &sector, "X", "Waterproof hiking boots reviewed", "hiking boots").await.unwrap().is_none());
+    let q = igny8::store::Query::new(&tb, igny8::store::keys::Index::Table, tb.site_pk(&site))
+        .sk(igny8::store::SkCondition::BeginsWith(format!("{}", cannibalization::sector_prefix(&sector))))
+        .filter("id = :id", &[], vec![(":id", aws_sdk_dynamodb::types::AttributeValue::S(dup_id.clone()))]);
+    let left: Vec<Value> = state.store.query_all(&q, 100_000).await.unwrap();
+    assert!(left.is_empty(), "no entry of the deleted item is left: {left:?}");
+}

@@ -4,6 +4,7 @@
 //! worker and scheduler.
 
 pub mod bench_clustering;
+pub mod cold_start;
 pub mod demo;
 pub mod emulator;
 pub mod functions;

@@ -7,7 +7,9 @@
 //! - `bench`: criterion benches, figures printed; `bench --scale [--quick]`:
 //!   imports, auto-cluster and lists at 100,000 keywords through the local
 //!   gateway on the emulator, with DynamoDB units per row; `bench --clustering`:
-//!   auto-cluster quality on the labelled set and the 10k/100k grouping timings.
+//!   auto-cluster quality on the labelled set and the 10k/100k grouping timings;
+//!   `bench --cold-start`: every function's release bootstrap, spawn to first
+//!   response under a local Lambda Runtime API, median of 10.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 
@@ -16,7 +18,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +26,7 @@ fn main() -> Result<()> {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") if args.iter().any(|a| a == "--scale") => bench_scale(args.iter().any(|a| a == "--quick")),
+        Some("bench") if args.iter().any(|a| a == "--cold-start") => bench_cold_start(),
         Some("bench") if args.iter().any(|a| a == "--clustering") => {
             xtask::bench_clustering::run(args.iter().any(|a| a == "--show-misses"))
         }
@@ -112,6 +115,18 @@ fn bench_scale(quick: bool) -> Result<()> {
     let emulator = Emulator::start()?;
     let rt = tokio::runtime::Runtime::new()?;
     let result = rt.block_on(xtask::bench_scale::run(&emulator.endpoint(), quick));
+    drop(rt);
+    drop(emulator);
+    result
+}
+
+/// Cold start of every function's release bootstrap under a local Lambda
+/// Runtime API (see `xtask/src/cold_start.rs`).
+fn bench_cold_start() -> Result<()> {
+    xtask::cold_start::build()?;
+    let emulator = Emulator::start()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let result = rt.block_on(xtask::cold_start::run(&emulator.endpoint()));
     drop(rt);
     drop(emulator);
     result

@@ -29,7 +29,7 @@
 
 use super::cluster::{ClusterInput as GroupInput, ClusterParams, Group, group_keywords};
 use super::clusters::{self, Cluster};
-use super::keywords::{self, Keyword};
+use super::keywords::{self, Keyword, KeywordBrief};
 use crate::ai::function::{AiFunction, JobCtx, Outcome, Prepared};
 use crate::ai::provider::ChatRequest;
 use crate::auth::guard::Principal;
@@ -93,35 +93,31 @@ async fn scope_of(state: &AppState, p: &Principal, input: &AutoClusterInput) -> 
     crate::sites::scope(state, p, site, input.sector_id.as_deref()).await
 }
 
-/// Keywords of a sector with no cluster (archived ones excluded), up to `max`.
-async fn unclustered(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str, max: usize) -> AppResult<Vec<Keyword>> {
-    let q = Query::new(t, Index::Gsi2, keywords::keys_by_sector(t, site_id, sector_id))
-        .filter("attribute_not_exists(GSI1PK)", &[], vec![])
-        .filter("#st <> :archived", &[("#st", "status")], vec![(":archived", AttributeValue::S("archived".into()))]);
+/// Keywords of a sector with no cluster (archived ones excluded), up to
+/// `max`: the sector's unclustered list (GSI1), read in pages as a projection
+/// — clustered keywords are never read.
+async fn unclustered(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str, max: usize) -> AppResult<Vec<KeywordBrief>> {
+    let q = Query::new(t, Index::Gsi1, keywords::keys_unclustered(t, site_id, sector_id))
+        .filter("#st <> :archived", &[("#st", "status")], vec![(":archived", AttributeValue::S("archived".into()))])
+        .project(KeywordBrief::FIELDS);
     state.store.query_all(&q, max).await
 }
 
-/// Every keyword of a sector.
-async fn of_sector(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str) -> AppResult<Vec<Keyword>> {
-    let q = Query::new(t, Index::Gsi2, keywords::keys_by_sector(t, site_id, sector_id));
-    state.store.query_all(&q, usize::MAX).await
-}
-
-async fn load(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str, sel: &Selection) -> AppResult<Vec<Keyword>> {
+/// The keywords a run takes, as projections: the given ids (read by key), the
+/// sector's unclustered keywords, or one cluster's members.
+async fn load(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str, sel: &Selection) -> AppResult<Vec<KeywordBrief>> {
     match sel {
         Selection::Unclustered => unclustered(state, t, site_id, sector_id, usize::MAX).await,
         Selection::Recluster(id) => {
-            let c: Cluster = state
-                .store
-                .get(&clusters::cluster_key(t, site_id, id))
-                .await?
-                .ok_or_else(|| AppError::not_found("cluster"))?;
-            clusters::members(state, t, &c).await
+            if state.store.get::<Cluster>(&clusters::cluster_key(t, site_id, id)).await?.is_none() {
+                return Err(AppError::not_found("cluster"));
+            }
+            clusters::member_briefs(state, t, site_id, id).await
         }
         Selection::Ids(ids) => {
-            let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-            let all = of_sector(state, t, site_id, sector_id).await?;
-            Ok(all.into_iter().filter(|k| wanted.contains(k.id.as_str())).collect())
+            let keys: Vec<_> = ids.iter().map(|id| keywords::keyword_key(t, site_id, id)).collect();
+            let found: Vec<KeywordBrief> = state.store.batch_get_fields(&keys, KeywordBrief::FIELDS).await?;
+            Ok(found.into_iter().filter(|k| k.sector_id == sector_id).collect())
         }
     }
 }
@@ -159,7 +155,7 @@ impl AiFunction for AutoCluster {
                 (Some(cid), None) => {
                     let c = clusters::get(state, &scope, cid).await?;
                     let n = c.keyword_count as usize;
-                    let n = if n < MIN_KEYWORDS { clusters::members(state, t, &c).await?.len() } else { n };
+                    let n = if n < MIN_KEYWORDS { clusters::member_briefs(state, t, &c.site_id, &c.id).await?.len() } else { n };
                     (c.sector_id.clone(), Selection::Recluster(c.id), n)
                 }
                 (None, ids) => {
@@ -235,7 +231,7 @@ impl AiFunction for AutoCluster {
                 .map(|k| GroupInput { id: k.id.clone(), keyword: k.keyword.clone(), volume: k.volume.unwrap_or(0), parent_keyword: k.parent_keyword.clone() })
                 .collect();
             let grouping = group_keywords(&inputs, &ClusterParams { threshold, ..ClusterParams::default() });
-            let by_id: std::collections::HashMap<&str, &Keyword> = kws.iter().map(|k| (k.id.as_str(), k)).collect();
+            let by_id: std::collections::HashMap<&str, &KeywordBrief> = kws.iter().map(|k| (k.id.as_str(), k)).collect();
 
             ctx.progress("Reviewing groups", 25).await;
             let lookup: super::cluster::refine::Lookup = kws.iter().map(|k| (k.id.as_str(), (k.keyword.as_str(), k.volume.unwrap_or(0)))).collect();
@@ -259,7 +255,7 @@ impl AiFunction for AutoCluster {
                     (Some(existing), 0) => existing.clone(),
                     _ => crate::ids::derived(&ctx.job.id, &format!("cluster-{i}")),
                 };
-                let members: Vec<Keyword> = group.keyword_ids.iter().filter_map(|k| by_id.get(k.as_str()).map(|k| (*k).clone())).collect();
+                let members: Vec<KeywordBrief> = group.keyword_ids.iter().filter_map(|k| by_id.get(k.as_str()).map(|k| (*k).clone())).collect();
                 let mut cluster = new_cluster(ctx, &t, &site_id, &sector_id, &id, group, description);
                 (cluster.keyword_count, cluster.total_volume, cluster.avg_difficulty, cluster.dominant_intent) = clusters::stats(&members);
                 clusters_out.push(cluster);
@@ -278,21 +274,28 @@ impl AiFunction for AutoCluster {
             if recluster_id.is_some() && !grouping.groups.is_empty() {
                 moves.extend(grouping.unclustered.iter().map(|k| (k.clone(), None)));
             }
-            let now = crate::ids::now_rfc3339();
-            let mut changed: Vec<Keyword> = moves
+            // Only the keywords that move are read whole (by key, one chunk
+            // at a time, just before they are rewritten), so the write
+            // carries every attribute as it is now, not as it was when the
+            // job started.
+            let changed: Vec<(&str, Option<&str>)> = moves
                 .iter()
-                .filter_map(|(kid, cid)| {
-                    let mut kw = by_id.get(kid.as_str()).map(|k| (*k).clone())?;
-                    (kw.cluster_id != *cid).then(|| {
-                        clusters::place(&mut kw, cid.as_deref(), &now);
-                        kw
-                    })
-                })
+                .filter(|(kid, cid)| by_id.get(kid.as_str()).is_some_and(|k| k.cluster_id != *cid))
+                .map(|(kid, cid)| (kid.as_str(), cid.as_deref()))
                 .collect();
             let total = changed.len().max(1);
             let mut done = 0usize;
-            for chunk in changed.chunks_mut(SAVE_CHUNK) {
-                state.store.batch_put(chunk).await.map_err(retry)?;
+            for chunk in changed.chunks(SAVE_CHUNK) {
+                let target: std::collections::HashMap<&str, Option<&str>> = chunk.iter().copied().collect();
+                let keys: Vec<_> = chunk.iter().map(|(kid, _)| keywords::keyword_key(&t, &site_id, kid)).collect();
+                let mut whole: Vec<Keyword> = state.store.batch_get(&keys).await.map_err(retry)?;
+                let now = crate::ids::now_rfc3339();
+                for kw in &mut whole {
+                    if let Some(cid) = target.get(kw.id.as_str()) {
+                        clusters::place(kw, *cid, &now);
+                    }
+                }
+                state.store.batch_put(&whole).await.map_err(retry)?;
                 done += chunk.len();
                 ctx.progress("Saving clusters", (70 + done * 25 / total) as u8).await;
             }
@@ -356,7 +359,7 @@ struct DescribedCluster {
 
 /// Descriptions for every group, in order: the provider's for the largest
 /// [`MAX_DESCRIBED`], a local one for the rest.
-async fn describe(ctx: &JobCtx, groups: &[Group], by_id: &std::collections::HashMap<&str, &Keyword>) -> Result<Vec<String>, JobError> {
+async fn describe(ctx: &JobCtx, groups: &[Group], by_id: &std::collections::HashMap<&str, &KeywordBrief>) -> Result<Vec<String>, JobError> {
     let mut out: Vec<String> = Vec::with_capacity(groups.len());
     let described = groups.len().min(MAX_DESCRIBED);
     let batches = described.div_ceil(DESCRIBE_BATCH).max(1);

@@ -7,7 +7,7 @@
 //! `BatchGetItem` round and write them with `BatchWriteItem`.
 
 use super::import::Intent;
-use super::keywords::{self, Keyword, KeywordStatus};
+use super::keywords::{self, Keyword, KeywordBrief, KeywordStatus, Metrics};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::sites::Scope;
 use crate::state::AppState;
@@ -244,6 +244,12 @@ pub async fn members(state: &AppState, t: &Tenant, c: &Cluster) -> AppResult<Vec
     state.store.query_all(&q, usize::MAX).await
 }
 
+/// Every keyword of a cluster, as a projection ([`KeywordBrief`]), in pages.
+pub async fn member_briefs(state: &AppState, t: &Tenant, site_id: &str, cluster_id: &str) -> AppResult<Vec<KeywordBrief>> {
+    let q = Query::new(t, Index::Gsi1, keywords::keys_by_cluster(t, site_id, cluster_id)).project(KeywordBrief::FIELDS);
+    state.store.query_all(&q, usize::MAX).await
+}
+
 /// Puts a keyword into `cluster` (or out of any), with the status that
 /// follows, bumping its version (not stored).
 pub(crate) fn place(kw: &mut Keyword, cluster: Option<&str>, now: &str) {
@@ -268,17 +274,17 @@ pub(crate) async fn move_keywords(state: &AppState, kws: &mut [Keyword], cluster
 }
 
 /// Statistics of a set of keywords.
-pub fn stats(members: &[Keyword]) -> (u32, u64, Option<f64>, Option<Intent>) {
+pub fn stats<K: Metrics>(members: &[K]) -> (u32, u64, Option<f64>, Option<Intent>) {
     let count = members.len() as u32;
-    let volume = members.iter().filter_map(|k| k.volume).sum();
-    let diffs: Vec<f64> = members.iter().filter_map(|k| k.difficulty.map(f64::from)).collect();
+    let volume = members.iter().filter_map(|k| k.volume()).sum();
+    let diffs: Vec<f64> = members.iter().filter_map(|k| k.difficulty().map(f64::from)).collect();
     let avg = (!diffs.is_empty()).then(|| (diffs.iter().sum::<f64>() / diffs.len() as f64 * 10.0).round() / 10.0);
     // Dominant intent: the one carrying the most volume (ties: most keywords, then enum order).
     let mut by_intent: BTreeMap<String, (u64, u32, Intent)> = BTreeMap::new();
     for k in members {
-        if let Some(i) = k.intent {
+        if let Some(i) = k.intent() {
             let e = by_intent.entry(format!("{i:?}")).or_insert((0, 0, i));
-            e.0 += k.volume.unwrap_or(0);
+            e.0 += k.volume().unwrap_or(0);
             e.1 += 1;
         }
     }
@@ -286,11 +292,12 @@ pub fn stats(members: &[Keyword]) -> (u32, u64, Option<f64>, Option<Intent>) {
     (count, volume, avg, dominant)
 }
 
-/// Recomputes a cluster's statistics from its members.
+/// Recomputes a cluster's statistics from its members, read as a projection
+/// of the few attributes the statistics need ([`member_briefs`]).
 pub async fn refresh(state: &AppState, t: &Tenant, site_id: &str, id: &str) -> AppResult<Option<Cluster>> {
     for _ in 0..5 {
         let Some(mut c) = state.store.get::<Cluster>(&cluster_key(t, site_id, id)).await? else { return Ok(None) };
-        let m = members(state, t, &c).await?;
+        let m = member_briefs(state, t, site_id, id).await?;
         let (count, volume, avg, dominant) = stats(&m);
         if (c.keyword_count, c.total_volume, c.avg_difficulty, c.dominant_intent) == (count, volume, avg, dominant) {
             return Ok(Some(c));
@@ -427,6 +434,6 @@ mod tests {
         assert_eq!((count, volume), (4, 1500));
         assert_eq!(avg, Some(30.3));
         assert_eq!(dominant, Some(Intent::Commercial));
-        assert_eq!(stats(&[]), (0, 0, None, None));
+        assert_eq!(stats::<Keyword>(&[]), (0, 0, None, None));
     }
 }

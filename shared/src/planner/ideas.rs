@@ -169,6 +169,11 @@ impl Idea {
             origin: None,
         }
     }
+
+    /// The guard's index entries of this idea.
+    pub fn guard_entries(&self) -> Vec<cannibalization::GuardEntry> {
+        cannibalization::entries(&Tenant::from_verified(&self.account_id), &self.site_id, &self.sector_id, &self.as_work(), self.job_id.as_deref())
+    }
 }
 
 /// An idea by id: table `ACCT#<a>#SITE#<s>` / `IDEA#<id>`.
@@ -328,9 +333,11 @@ pub async fn create(state: &AppState, scope: &Scope, input: IdeaInput) -> AppRes
         updated_at: now,
         version: 1,
     };
-    let works = cannibalization::sector_works(state, &scope.tenant, &idea.site_id, &idea.sector_id, None).await?;
-    idea.cannibalization = cannibalization::find_conflict(&idea.id, &idea.title, &idea.primary_keyword, &works);
-    state.store.create(&idea).await?;
+    idea.cannibalization = cannibalization::check(state, &scope.tenant, &idea.site_id, &idea.sector_id, &idea.id, &idea.title, &idea.primary_keyword).await?;
+    let store = &state.store;
+    let mut ops = vec![store.tx_create(&idea)?];
+    ops.extend(cannibalization::tx_reindex(store, &[], &idea.guard_entries())?);
+    store.transact(ops).await.map_err(AppError::from)?;
     Ok(idea)
 }
 
@@ -368,6 +375,7 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: IdeaInput)
         return Err(AppError::Conflict(format!("the idea has task {task}; its status follows the task (delete the task to change it)")));
     }
     let recheck = title.as_ref().is_some_and(|t| *t != idea.title) || primary.as_ref().is_some_and(|p| *p != idea.primary_keyword);
+    let filed = idea.guard_entries();
     idea.title = title.unwrap_or(idea.title);
     idea.primary_keyword = primary.unwrap_or(idea.primary_keyword);
     idea.secondary_keywords = secondary.unwrap_or(idea.secondary_keywords);
@@ -378,11 +386,11 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: IdeaInput)
     idea.intent = input.intent.unwrap_or(idea.intent);
     idea.status = input.status.unwrap_or(idea.status);
     if recheck {
-        let works = cannibalization::sector_works(state, &scope.tenant, &idea.site_id, &idea.sector_id, None).await?;
-        idea.cannibalization = cannibalization::find_conflict(&idea.id, &idea.title, &idea.primary_keyword, &works);
+        idea.cannibalization = cannibalization::check(state, &scope.tenant, &idea.site_id, &idea.sector_id, &idea.id, &idea.title, &idea.primary_keyword).await?;
     }
     idea.updated_at = crate::ids::now_rfc3339();
-    state.store.update_versioned(&mut idea).await?;
+    let entries = idea.guard_entries();
+    cannibalization::save_versioned(state, &mut idea, &filed, &entries).await?;
     Ok(idea)
 }
 
@@ -393,7 +401,9 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<()> 
         return Err(AppError::Conflict(format!("the idea has task {task}; delete the task first")));
     }
     let store = &state.store;
-    store.transact(vec![store.tx_delete_versioned(&idea.key(), idea.version)?]).await.map_err(AppError::from)
+    let mut ops = vec![store.tx_delete_versioned(&idea.key(), idea.version)?];
+    ops.extend(cannibalization::tx_reindex(store, &idea.guard_entries(), &[])?);
+    store.transact(ops).await.map_err(AppError::from)
 }
 
 // ------------------------------------------------------------------ list
@@ -430,11 +440,6 @@ pub(crate) fn json_str<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-/// Every idea of a sector (bounded), for the cannibalization guard.
-pub async fn all_in_sector(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str) -> AppResult<Vec<Idea>> {
-    let q = Query::new(t, Index::Gsi2, ideas_by_sector(t, site_id, sector_id));
-    state.store.query_all(&q, cannibalization::MAX_COMPARED).await
-}
 
 // ------------------------------------------------------------------ generate_ideas
 
@@ -546,7 +551,7 @@ pub fn check_generated(out: &GeneratedIdeas) -> Result<Vec<GeneratedIdea>, Strin
     }
 }
 
-fn prompt(site: &Site, cluster: &Cluster, keywords: &[super::keywords::Keyword], existing: &[Idea], count: usize) -> ChatRequest {
+fn prompt(site: &Site, cluster: &Cluster, keywords: &[super::keywords::KeywordBrief], existing: &[Idea], count: usize) -> ChatRequest {
     let system = format!(
         "You are an SEO content strategist. Propose content ideas that together cover one keyword cluster without competing with \
          each other. Each idea has a title, a content type ({}), a structure ({}), one primary keyword taken from the cluster, \
@@ -597,7 +602,7 @@ impl AiFunction for GenerateIdeas {
             };
             let scope = crate::sites::scope(state, p, site_id, None).await?;
             let cluster = clusters::get(state, &scope, cluster_id).await?;
-            let members = clusters::members(state, &scope.tenant, &cluster).await?;
+            let members = clusters::member_briefs(state, &scope.tenant, &cluster.site_id, &cluster.id).await?;
             if members.is_empty() {
                 return Err(AppError::field("cluster_id", "the cluster has no keywords; add keywords before generating ideas"));
             }
@@ -628,7 +633,7 @@ impl AiFunction for GenerateIdeas {
                 .ok_or_else(|| JobError::Permanent("the site was deleted".into()))?;
             let scope = Scope { tenant: t.clone(), site, sector: None };
             let cluster = clusters::get(state, &scope, &cluster_id).await.map_err(gone)?;
-            let mut members = clusters::members(state, &t, &cluster).await.map_err(gone)?;
+            let mut members = clusters::member_briefs(state, &t, &cluster.site_id, &cluster.id).await.map_err(gone)?;
             if members.is_empty() {
                 return Err(JobError::Permanent("the cluster has no keywords".into()));
             }
@@ -639,7 +644,9 @@ impl AiFunction for GenerateIdeas {
             let existing: Vec<Idea> = state.store.query_all::<Idea>(&of_cluster, 500).await.map_err(gone)?;
             let (mine, others): (Vec<Idea>, Vec<Idea>) = existing.into_iter().partition(|i| i.job_id.as_deref() == Some(ctx.job.id.as_str()));
             if !mine.is_empty() {
-                // A redelivery after the ideas were saved: report them.
+                // A redelivery after the ideas were saved: make sure their index entries are, and report them.
+                let entries: Vec<cannibalization::GuardEntry> = mine.iter().flat_map(Idea::guard_entries).collect();
+                state.store.batch_put(&entries).await.map_err(gone)?;
                 return Ok(outcome(ctx, &cluster, &mine));
             }
 
@@ -648,7 +655,8 @@ impl AiFunction for GenerateIdeas {
             let generated = check_generated(&answer).map_err(JobError::Permanent)?;
 
             ctx.progress("Saving", 80).await;
-            let mut works = cannibalization::sector_works(state, &t, &site_id, &cluster.sector_id, Some(&ctx.job.id)).await.map_err(gone)?;
+            // Each idea is checked against the sector's index and against the ideas before it in this answer.
+            let mut batch: Vec<cannibalization::Work> = Vec::new();
             let now = crate::ids::now_rfc3339();
             let mut ideas = Vec::with_capacity(generated.len());
             for (g, id) in generated.into_iter().zip(ids) {
@@ -675,12 +683,25 @@ impl AiFunction for GenerateIdeas {
                     updated_at: now.clone(),
                     version: 1,
                 };
+                let mut works = cannibalization::candidates(state, &t, &site_id, &idea.sector_id, &idea.title, &idea.primary_keyword, Some(&ctx.job.id))
+                    .await
+                    .map_err(gone)?;
+                works.extend(batch.iter().cloned());
                 idea.cannibalization = cannibalization::find_conflict(&idea.id, &idea.title, &idea.primary_keyword, &works);
-                works.push(idea.as_work());
+                batch.push(idea.as_work());
                 ideas.push(idea);
             }
             let store = &state.store;
-            let ops = ideas.iter().map(|i| store.tx_create(i)).collect::<AppResult<Vec<_>>>().map_err(gone)?;
+            let mut ops = ideas.iter().map(|i| store.tx_create(i)).collect::<AppResult<Vec<_>>>().map_err(gone)?;
+            // The ideas' index entries go in the same transaction when they fit
+            // (they nearly always do: ≤ 22 per idea); otherwise they are written
+            // right after, and again by a redelivery (below), so none is missing
+            // once the job has completed.
+            let entries: Vec<cannibalization::GuardEntry> = ideas.iter().flat_map(Idea::guard_entries).collect();
+            let together = ops.len() + entries.len() <= 100;
+            if together {
+                ops.extend(cannibalization::tx_reindex(store, &[], &entries).map_err(gone)?);
+            }
             match store.transact(ops).await {
                 Ok(()) => {}
                 Err(TxError::ConditionFailed(_)) => {
@@ -690,9 +711,14 @@ impl AiFunction for GenerateIdeas {
                     if mine.is_empty() {
                         return Err(JobError::Retryable("the ideas could not be saved (conflict); retrying".into()));
                     }
+                    let entries: Vec<cannibalization::GuardEntry> = mine.iter().flat_map(Idea::guard_entries).collect();
+                    store.batch_put(&entries).await.map_err(gone)?;
                     return Ok(outcome(ctx, &cluster, &mine));
                 }
                 Err(TxError::Other(e)) => return Err(gone(e)),
+            }
+            if !together {
+                store.batch_put(&entries).await.map_err(gone)?;
             }
             Ok(outcome(ctx, &cluster, &ideas))
         })

@@ -163,6 +163,11 @@ impl Task {
             origin: self.idea_id.clone(),
         }
     }
+
+    /// The guard's index entries of this task.
+    pub fn guard_entries(&self) -> Vec<super::cannibalization::GuardEntry> {
+        super::cannibalization::entries(&Tenant::from_verified(&self.account_id), &self.site_id, &self.sector_id, &self.as_work(), None)
+    }
 }
 
 /// A task by id: table `ACCT#<a>#SITE#<s>` / `TASK#<id>`.
@@ -404,7 +409,10 @@ pub async fn create(state: &AppState, scope: &Scope, input: TaskInput, created_b
         updated_at: now,
         version: 1,
     };
-    state.store.create(&task).await?;
+    let store = &state.store;
+    let mut ops = vec![store.tx_create(&task)?];
+    ops.extend(super::cannibalization::tx_reindex(store, &[], &task.guard_entries())?);
+    store.transact(ops).await.map_err(AppError::from)?;
     Ok(task)
 }
 
@@ -442,6 +450,7 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: TaskInput)
     if let Some(Some(a)) = &input.assignee_id {
         check_assignee(state, &scope.tenant, a).await?;
     }
+    let filed = task.guard_entries();
     task.title = title.unwrap_or(task.title);
     task.brief = brief.unwrap_or(task.brief);
     task.keywords = keywords.unwrap_or(task.keywords);
@@ -451,7 +460,8 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: TaskInput)
     task.due_date = due_date.unwrap_or(task.due_date);
     task.assignee_id = input.assignee_id.unwrap_or(task.assignee_id);
     task.updated_at = crate::ids::now_rfc3339();
-    state.store.update_versioned(&mut task).await?;
+    let entries = task.guard_entries();
+    super::cannibalization::save_versioned(state, &mut task, &filed, &entries).await?;
     Ok(task)
 }
 
@@ -474,6 +484,7 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<()> 
     let task = get(state, scope, id).await?;
     let store = &state.store;
     let mut ops = vec![store.tx_delete_versioned(&task.key(), task.version)?];
+    ops.extend(super::cannibalization::tx_reindex(store, &task.guard_entries(), &[])?);
     if let Some(idea_id) = &task.idea_id {
         ops.push(store.tx_delete(&idea_guard(&scope.tenant, &task.site_id, idea_id))?);
         let idea: Option<Idea> = store.get(&ideas::idea_key(&scope.tenant, &task.site_id, idea_id)).await?;
@@ -578,7 +589,8 @@ async fn from_idea(state: &AppState, scope: &Scope, idea_id: &str, o: &Options, 
         idea_id: idea.id.clone(),
         owner: task.id.clone(),
     };
-    let ops = vec![store.tx_create(&task)?, store.tx_create(&guard)?, store.tx_update_versioned(&mut idea)?];
+    let mut ops = vec![store.tx_create(&task)?, store.tx_create(&guard)?, store.tx_update_versioned(&mut idea)?];
+    ops.extend(super::cannibalization::tx_reindex(store, &[], &task.guard_entries())?);
     match store.transact(ops).await {
         Ok(()) => Ok(task),
         Err(TxError::ConditionFailed(_)) => {
@@ -662,10 +674,10 @@ pub async fn list(state: &AppState, scope: &Scope, f: &TaskFilter, limit: i32, c
     state.store.query(&q.limit(limit).cursor(cursor).newest_first(f.newest_first)).await
 }
 
-/// Every task of a sector (bounded), for the cannibalization guard.
+/// Every task of a sector.
 pub async fn all_in_sector(state: &AppState, t: &Tenant, site_id: &str, sector_id: &str) -> AppResult<Vec<Task>> {
     let q = Query::new(t, Index::Gsi2, tasks_by_sector(t, site_id, sector_id));
-    state.store.query_all(&q, super::cannibalization::MAX_COMPARED).await
+    state.store.query_all(&q, usize::MAX).await
 }
 
 #[cfg(test)]

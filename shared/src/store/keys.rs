@@ -26,6 +26,7 @@
 //! | audit log, newest first | table | `ACCT#<a>` | begins_with `AUDIT#` (ULID order) |
 //! | credit ledger, newest first / by date range | table | `ACCT#<a>` | `TXN#<ulid>` (between two ULIDs) |
 //! | credit movement idempotency guard | table | `ACCT#<a>` | `TXNKEY#<key>` (e.g. `JOB#<id>#reserve`) |
+//! | credit usage per month and AI function (aggregate, added to in each ledger line's transaction), newest month first | table | `ACCT#<a>` | `USAGE#<YYYY-MM>#<function>` (begins_with `USAGE#`) |
 //! | accounts (monthly grant sweep) | GSI1 | `ACCOUNTS` | `<a>` |
 //! | running-job slot of an account (lease) | table | `ACCT#<a>` | `SLOT#<n>` |
 //! | site/sector delete checkpoint (pending batch, cursor, counts; TTL; removed with the site/sector) | table | `ACCT#<a>` | `DELCKPT#<s>[#<sector>]` |
@@ -54,6 +55,11 @@
 //! | image (metadata; bytes in S3 at `accounts/<a>/sites/<s>/images/<id>.<ext>`) by id | table | `ACCT#<a>#SITE#<s>` | `IMG#<id>` |
 //! | images of a site | table | `ACCT#<a>#SITE#<s>` | begins_with `IMG#` |
 //! | images of a content item | GSI1 | `ACCT#<a>#SITE#<s>#CONT#<c>#IMG` | `<id time part>#<position, 2 digits>#<id>` |
+//! | keywords of a cluster | GSI1 | `ACCT#<a>#SITE#<s>#CL#<c>#KW` | `<id>` |
+//! | unclustered keywords of a sector (what auto-cluster reads) | GSI1 | `ACCT#<a>#SITE#<s>#SEC#<x>#KW#UNCL` | `<created_at>#<id>` |
+//! | keywords of a sector, in creation order | GSI2 | `ACCT#<a>#SITE#<s>#SEC#<x>#KW` | `<created_at>#<id>` |
+//! | cannibalization index: works of a sector by normalised primary keyword (written with the idea/task/content item) | table | `ACCT#<a>#SITE#<s>` | begins_with `CANN#<x>#KW#<sha256(keyword), 24 hex>#` (`…#<work id>`) |
+//! | cannibalization index: works of a sector by title signature (a token subset; see `planner::cannibalization`) | table | `ACCT#<a>#SITE#<s>` | begins_with `CANN#<x>#TS#<sha256(tokens), 24 hex>#` (`…#<work id>`) |
 //! | everything of a site (delete job: one prefix per phase, children first, 100 per page) | table | `ACCT#<a>#SITE#<s>` | begins_with `IMG#`, `IMGP#`, `VER#`, `UNIQ#`, `CONT#`, … |
 //! | uniqueness guard (site scoped; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#<kind>#<value>` |
 //! | uniqueness guard (tenant scoped) | table | `ACCT#<a>#UNIQ#<kind>#<value>` | `UNIQ` |
@@ -211,6 +217,12 @@ pub const CREDIT_TXN_PREFIX: &str = "TXN#";
 pub fn credit_guard(t: &Tenant, idempotency_key: &str) -> Key {
     Key::new(t.pk(), format!("TXNKEY#{idempotency_key}"))
 }
+
+/// The usage aggregate of one AI function in one month (`YYYY-MM`).
+pub fn credit_usage(t: &Tenant, month: &str, function: &str) -> Key {
+    Key::new(t.pk(), format!("{CREDIT_USAGE_PREFIX}{month}#{function}"))
+}
+pub const CREDIT_USAGE_PREFIX: &str = "USAGE#";
 
 pub fn job_slot(t: &Tenant, n: u32) -> Key {
     Key::new(t.pk(), format!("SLOT#{n}"))

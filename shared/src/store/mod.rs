@@ -96,6 +96,9 @@ pub struct Query {
     pub filters: Vec<String>,
     pub filter_names: HashMap<String, String>,
     pub filter_values: Attrs,
+    /// Attributes to return (all when empty): service reads that need a few
+    /// fields of big items say which.
+    pub projection: Vec<String>,
 }
 
 impl Query {
@@ -134,7 +137,13 @@ impl Query {
             filters: Vec::new(),
             filter_names: HashMap::new(),
             filter_values: HashMap::new(),
+            projection: Vec::new(),
         }
+    }
+    /// Returns only these attributes of each item.
+    pub fn project(mut self, fields: &[&str]) -> Self {
+        self.projection = fields.iter().map(|f| (*f).to_string()).collect();
+        self
     }
     pub fn sk(mut self, sk: SkCondition) -> Self {
         self.sk = sk;
@@ -284,6 +293,22 @@ fn expired(attrs: &Attrs, now: i64) -> bool {
 
 pub fn from_attrs<T: DeserializeOwned>(attrs: Attrs) -> AppResult<T> {
     Ok(serde_dynamo::from_item(attrs)?)
+}
+
+/// `#p0, #p1, …` for the given attributes (names added to `names`), or `None`.
+fn projection_expression(fields: &[String], names: &mut HashMap<String, String>) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
+    let refs: Vec<String> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            names.insert(format!("#p{i}"), f.clone());
+            format!("#p{i}")
+        })
+        .collect();
+    Some(refs.join(", "))
 }
 
 fn key_attrs(key: &Key) -> Attrs {
@@ -553,9 +578,11 @@ impl Store {
         }
         names.extend(q.filter_names.clone());
         values.extend(q.filter_values.clone());
+        let projection = projection_expression(&q.projection, &mut names);
         let out = self
             .client
             .query()
+            .set_projection_expression(projection)
             .table_name(&self.table)
             .set_index_name(q.index.name().map(str::to_string))
             .key_condition_expression(cond)
@@ -787,6 +814,35 @@ impl Store {
         Ok(TransactWriteItem::builder().update(b.build().map_err(AppError::internal)?).build())
     }
 
+    /// A transaction step: adds to numeric attributes of an item (created
+    /// when absent, counters starting at zero) and sets plain string
+    /// attributes beside them (e.g. what an aggregate item is about).
+    pub fn tx_add(&self, key: &Key, set: &[(&str, &str)], add: &[(&str, f64)]) -> AppResult<TransactWriteItem> {
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut values: Attrs = HashMap::new();
+        let mut sets = Vec::new();
+        for (i, (name, value)) in set.iter().enumerate() {
+            sets.push(format!("#s{i} = :s{i}"));
+            names.push((format!("#s{i}"), (*name).to_string()));
+            values.insert(format!(":s{i}"), s(*value));
+        }
+        let mut adds = Vec::new();
+        for (i, (name, value)) in add.iter().enumerate() {
+            adds.push(format!("#a{i} :a{i}"));
+            names.push((format!("#a{i}"), (*name).to_string()));
+            values.insert(format!(":a{i}"), AttributeValue::N(value.to_string()));
+        }
+        let mut expr = String::new();
+        if !sets.is_empty() {
+            expr.push_str(&format!("SET {}", sets.join(", ")));
+        }
+        if !adds.is_empty() {
+            expr.push_str(&format!(" ADD {}", adds.join(", ")));
+        }
+        let name_refs: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        self.tx_update(key, expr.trim(), None, &name_refs, values)
+    }
+
     /// Writes many items: chunks of 25, up to 4 chunks in flight, unprocessed
     /// items retried with exponential backoff and jitter.
     pub async fn batch_put<T: Item>(&self, items: &[T]) -> AppResult<usize> {
@@ -819,11 +875,17 @@ impl Store {
     /// backoff. Absent and expired items are left out; order is not kept.
     /// Repeated keys are read once.
     pub async fn batch_get<T: DeserializeOwned>(&self, keys: &[Key]) -> AppResult<Vec<T>> {
+        self.batch_get_fields(keys, &[]).await
+    }
+
+    /// [`Store::batch_get`] returning only the given attributes (all when empty).
+    pub async fn batch_get_fields<T: DeserializeOwned>(&self, keys: &[Key], fields: &[&str]) -> AppResult<Vec<T>> {
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_string()).collect();
         let mut seen = std::collections::HashSet::new();
         let unique: Vec<&Key> = keys.iter().filter(|k| seen.insert((k.pk.as_str(), k.sk.as_str()))).collect();
         let chunks: Vec<Vec<Attrs>> = unique.chunks(MAX_BATCH_GET).map(|c| c.iter().map(|k| key_attrs(k)).collect()).collect();
         let results: Vec<AppResult<Vec<Attrs>>> = futures::stream::iter(chunks)
-            .map(|chunk| self.get_chunk(chunk))
+            .map(|chunk| self.get_chunk(chunk, &fields))
             .buffer_unordered(BATCH_PARALLELISM)
             .collect()
             .await;
@@ -839,11 +901,20 @@ impl Store {
         Ok(out)
     }
 
-    async fn get_chunk(&self, mut keys: Vec<Attrs>) -> AppResult<Vec<Attrs>> {
+    async fn get_chunk(&self, mut keys: Vec<Attrs>, fields: &[String]) -> AppResult<Vec<Attrs>> {
         metrics::count(metrics::Op::BatchGetItem, keys.len() as u64);
         let mut found = Vec::with_capacity(keys.len());
+        let mut names = HashMap::new();
+        let projection = projection_expression(fields, &mut names);
+        let names = (!names.is_empty()).then_some(names);
         for attempt in 0..BATCH_ATTEMPTS {
-            let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(AppError::internal)?;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .set_projection_expression(projection.clone())
+                .set_expression_attribute_names(names.clone())
+                .build()
+                .map_err(AppError::internal)?;
             let out = self
                 .client
                 .batch_get_item()

@@ -171,6 +171,22 @@ impl Item for Content {
 
 crate::versioned!(Content);
 
+impl Content {
+    /// The cannibalization guard's index entries of this item (none without a sector).
+    pub fn guard_entries(&self) -> Vec<crate::planner::cannibalization::GuardEntry> {
+        use crate::planner::cannibalization::{self as guard, Work, WorkKind};
+        let Some(sector) = self.sector_id.as_deref() else { return Vec::new() };
+        let work = Work {
+            kind: WorkKind::Content,
+            id: self.id.clone(),
+            title: self.title.clone(),
+            primary_keyword: self.focus_keyword.clone(),
+            origin: self.idea_id.clone(),
+        };
+        guard::entries(&Tenant::from_verified(&self.account_id), &self.site_id, sector, &work, None)
+    }
+}
+
 /// A content item by id: table `ACCT#<a>#SITE#<s>` / `CONT#<id>`.
 pub fn content_key(t: &Tenant, site_id: &str, id: &str) -> Key {
     Key::new(t.site_pk(site_id), format!("{CONTENT_PREFIX}{id}"))
@@ -549,7 +565,8 @@ pub async fn create_content(
             continue;
         }
         let v = version_of(&c, &origin, note.clone());
-        let ops = vec![store.tx_create(&c)?, store.tx_create(&v)?, store.tx_guard(&slug_guard(t, site_id, &c.slug), &c.id)?];
+        let mut ops = vec![store.tx_create(&c)?, store.tx_create(&v)?, store.tx_guard(&slug_guard(t, site_id, &c.slug), &c.id)?];
+        ops.extend(crate::planner::cannibalization::tx_reindex(store, &[], &c.guard_entries())?);
         match store.transact(ops).await {
             Ok(()) => return Ok(c),
             Err(TxError::ConditionFailed(_)) => {
@@ -653,6 +670,7 @@ pub async fn save_body(
         ops.push(store.tx_delete(&slug_guard(t, site_id, &before.slug))?);
         ops.push(store.tx_guard(&slug_guard(t, site_id, &after.slug), &after.id)?);
     }
+    ops.extend(crate::planner::cannibalization::tx_reindex(store, &before.guard_entries(), &after.guard_entries())?);
     ops.push(store.tx_update_versioned(&mut after)?);
     match store.transact(ops).await {
         Ok(()) => Ok(after),
@@ -723,7 +741,9 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<usiz
     for _ in 0..3 {
         removed += super::images::sweep_content(state, t, &c.site_id, &c.id).await?;
         removed += store.batch_delete(&versions::all_keys(state, t, &c.site_id, &c.id).await?).await?;
-        match store.transact(vec![store.tx_delete_versioned(&c.key(), c.version)?, store.tx_delete(&slug_guard(t, &c.site_id, &c.slug))?]).await {
+        let mut ops = vec![store.tx_delete_versioned(&c.key(), c.version)?, store.tx_delete(&slug_guard(t, &c.site_id, &c.slug))?];
+        ops.extend(crate::planner::cannibalization::tx_reindex(store, &c.guard_entries(), &[])?);
+        match store.transact(ops).await {
             Ok(()) => return Ok(removed),
             Err(TxError::ConditionFailed(_)) => c = get(state, scope, id).await?,
             Err(TxError::Other(e)) => return Err(e),

@@ -176,3 +176,33 @@ async fn expired_items_read_as_absent_even_before_ttl_deletes_them() {
     let texts: Vec<String> = s.store.query::<Note>(&q).await.unwrap().results.into_iter().map(|n| n.text).collect();
     assert_eq!(texts, ["fresh"]);
 }
+
+/// Sent: 48 concurrent takes from one bucket of 1 000 000 per hour (a
+/// 3.6 ms refill interval, so the bucket is mostly "idle" between takes and
+/// concurrent takes race on it), each with its own clock reading, as
+/// concurrent sign-ups from one address do. Came back before the fix: some
+/// takes that lost the race read the winner's `tat` and answered `Empty`
+/// (a 429 "try again in 1 seconds" with a budget nowhere near used).
+/// Expected: every take is `Taken`; a bucket of 3 per hour still refuses the
+/// fourth take.
+#[tokio::test]
+async fn concurrent_takes_of_a_roomy_bucket_are_never_refused_and_a_small_one_still_is() {
+    use igny8::store::BucketTake;
+    let s = env().state().await;
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let roomy = Key::new(format!("RL#test-roomy#{}", now()), "RL");
+    let takes = (0..48).map(|_| {
+        let (s, roomy) = (s.clone(), roomy.clone());
+        tokio::spawn(async move { s.store.bucket_take(&roomy, 1_000_000, 3, now()).await.unwrap() })
+    });
+    let outcomes: Vec<BucketTake> = futures::future::join_all(takes).await.into_iter().map(Result::unwrap).collect();
+    let refused = outcomes.iter().filter(|o| **o != BucketTake::Taken).count();
+    assert_eq!(refused, 0, "a roomy bucket refused {refused} of 48 concurrent takes: {outcomes:?}");
+
+    let small = Key::new(format!("RL#test-small#{}", now()), "RL");
+    let t = now();
+    for i in 0..3 {
+        assert_eq!(s.store.bucket_take(&small, 3, 1_200_000, t).await.unwrap(), BucketTake::Taken, "take {i} of 3");
+    }
+    assert!(matches!(s.store.bucket_take(&small, 3, 1_200_000, t).await.unwrap(), BucketTake::Empty { retry_after_ms } if retry_after_ms > 0));
+}

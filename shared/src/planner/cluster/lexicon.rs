@@ -23,6 +23,27 @@ use std::sync::OnceLock;
 const SYNONYMS: &str = include_str!("lexicon/synonyms.tsv");
 const SPELLING: &str = include_str!("lexicon/spelling.tsv");
 const MODIFIERS: &str = include_str!("lexicon/modifiers.txt");
+/// Bloom filter of real words (SCOWL lists and WordNet lemmas), by
+/// `lexicon/derive.py`: [`BLOOM_BITS`] bits, [`BLOOM_PROBES`] probes.
+const WORDS_BLOOM: &[u8] = include_bytes!("lexicon/words.bloom");
+pub const BLOOM_BITS: u64 = 1 << 21;
+pub const BLOOM_PROBES: u64 = 10;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// SplitMix64 finaliser (FNV's low bits depend only on the input's low
+/// bits; this spreads all 64 into them).
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
 
 /// Weight of a modifier word (main part of speech adjective or adverb:
 /// "easy", "homemade", "crispy") relative to a noun or verb: "easy eggplant
@@ -57,6 +78,25 @@ pub fn lexicon() -> &'static Lexicon {
 }
 
 impl Lexicon {
+    /// Whether `word` is a real word: in the lexicon tables or in the Bloom
+    /// filter of the SCOWL lists and WordNet lemmas (≈ 0.02 % false
+    /// positives, so a misspelling is rarely taken for a word; a real word
+    /// is never taken for a misspelling).
+    pub fn knows(&self, word: &str) -> bool {
+        if self.synonyms.contains_key(word) || self.modifiers.contains(word) || self.spelling.contains_key(word) {
+            return true;
+        }
+        if WORDS_BLOOM.len() as u64 * 8 != BLOOM_BITS {
+            return true;
+        }
+        let h = fnv1a(word.as_bytes());
+        let (h1, h2) = (mix64(h), mix64(h ^ 0x9e37_79b9_7f4a_7c15) | 1);
+        (0..BLOOM_PROBES).all(|i| {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % BLOOM_BITS;
+            WORDS_BLOOM[(bit >> 3) as usize] & (1 << (bit & 7)) != 0
+        })
+    }
+
     /// The American spelling of `word` (itself when it has none).
     pub fn american<'w>(&'w self, word: &'w str) -> &'w str {
         self.spelling.get(word).copied().unwrap_or(word)
@@ -156,5 +196,12 @@ mod tests {
         assert_eq!(concepts("bicycle"), vec![("bicycle".to_string(), 1.0)]);
         assert_eq!(concepts("zebra"), vec![("zebra".to_string(), 1.0)], "unlisted words stay");
         assert_eq!(concepts("easy"), vec![("easy".to_string(), MODIFIER_WEIGHT)], "modifiers weigh less");
+        let lex = lexicon();
+        for w in ["bread", "breed", "espresso", "hummus", "skincare", "stroller"] {
+            assert!(lex.knows(w), "{w}");
+        }
+        for w in ["expresso", "hummous", "strollr", "qwzxv"] {
+            assert!(!lex.knows(w), "{w}");
+        }
     }
 }

@@ -107,6 +107,7 @@ pub mod eval;
 pub mod intent;
 pub mod lexicon;
 pub mod refine;
+pub mod variants;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -1025,10 +1026,18 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
     let mut tokens = Vec::new();
     let mut concepts = Vec::new();
     let mut intents: Vec<u8> = Vec::with_capacity(n);
-    let stems: Vec<Vec<(String, f32)>> = texts
+    let lex = lexicon::lexicon();
+    let mut batch: Vec<Vec<String>> = texts
         .iter()
         .map(|t| {
             tokenize(t, &mut tokens);
+            tokens.iter().map(|w| lex.american(w).to_string()).collect()
+        })
+        .collect();
+    variants::normalise_batch(&mut batch);
+    let stems: Vec<Vec<(String, f32)>> = batch
+        .into_iter()
+        .map(|tokens| {
             intents.push(intent::classify(&tokens) as u8);
             let content: Vec<String> =
                 tokens.iter().filter(|w| !is_stop_word(w) && !intent::is_marker(w)).cloned().collect();

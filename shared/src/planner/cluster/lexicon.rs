@@ -117,11 +117,22 @@ impl Lexicon {
     }
 }
 
+/// Replaces content tokens by their concepts:  see [`conceptualize_words`];
+/// this form drops the source-word indexes.
+pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
+    let mut with_words = Vec::new();
+    conceptualize_words(tokens, &mut with_words);
+    out.clear();
+    out.extend(with_words.into_iter().map(|(c, w, _)| (c, w)));
+}
+
 /// Replaces content tokens by their concepts: spelling first, then the
 /// longest listed phrase (three, then two tokens, joined with `_` or `-`),
-/// then single words. Each output is `(concept, weight)`: a word with `m`
-/// concepts gives each the weight `1/m`, so an ambiguous word counts once.
-pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
+/// then single words. Each output is `(concept, weight, source)`: a word
+/// with `m` concepts gives each the weight `1/m`, so an ambiguous word
+/// counts once; `source` numbers the word (or phrase) the concept came from,
+/// so that the concepts of one ambiguous word can be told apart.
+pub fn conceptualize_words(tokens: &[String], out: &mut Vec<(String, f32, u32)>) {
     let lex = lexicon();
     out.clear();
     let words: Vec<&str> = tokens.iter().map(|t| lex.american(t.as_str())).collect();
@@ -135,19 +146,21 @@ pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
         })
         .collect();
     let mut i = 0;
+    let mut source = 0u32;
     while i < words.len() {
+        source += 1;
         let mut matched = false;
         for len in (2..=MAX_PHRASE.min(words.len() - i)).rev() {
             for (part, sep) in [(&words[i..i + len], "_"), (&words[i..i + len], "-"), (&mapped[i..i + len], "_")] {
                 let phrase = part.join(sep);
                 if let Some(c) = lex.concepts(&phrase) {
                     let w = 1.0 / c.len() as f32;
-                    out.extend(c.iter().map(|c| (c.to_string(), w)));
+                    out.extend(c.iter().map(|c| (c.to_string(), w, source)));
                     matched = true;
                     break;
                 }
                 if lex.phrases.contains(phrase.as_str()) {
-                    out.push((phrase, 1.0));
+                    out.push((phrase, 1.0, source));
                     matched = true;
                     break;
                 }
@@ -164,9 +177,9 @@ pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
         match lex.concepts(words[i]) {
             Some(c) => {
                 let w = base / c.len() as f32;
-                out.extend(c.iter().map(|c| (c.to_string(), w)));
+                out.extend(c.iter().map(|c| (c.to_string(), w, source)));
             }
-            None => out.push((words[i].to_string(), base)),
+            None => out.push((words[i].to_string(), base, source)),
         }
         i += 1;
     }

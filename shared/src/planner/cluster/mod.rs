@@ -1024,7 +1024,6 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
     let texts: Vec<String> = docs.iter().map(|d| normalize_keyword(&d.keyword)).collect();
     let active: Vec<bool> = texts.iter().map(|t| !t.is_empty()).collect();
     let mut tokens = Vec::new();
-    let mut concepts = Vec::new();
     let mut intents: Vec<u8> = Vec::with_capacity(n);
     let lex = lexicon::lexicon();
     let mut batch: Vec<Vec<String>> = texts
@@ -1035,17 +1034,21 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
         })
         .collect();
     variants::normalise_batch(&mut batch);
-    let stems: Vec<Vec<(String, f32)>> = batch
+    let mut concepts: Vec<Vec<(String, f32, u32)>> = batch
         .into_iter()
         .map(|tokens| {
             intents.push(intent::classify(&tokens) as u8);
             let content: Vec<String> =
                 tokens.iter().filter(|w| !is_stop_word(w) && !intent::is_marker(w)).cloned().collect();
             let content = if content.is_empty() { tokens.clone() } else { content };
-            lexicon::conceptualize(&content, &mut concepts);
-            concepts.iter().map(|(c, w)| (stem(c), *w)).collect()
+            let mut out = Vec::new();
+            lexicon::conceptualize_words(&content, &mut out);
+            out
         })
         .collect();
+    disambiguate(&mut concepts);
+    let stems: Vec<Vec<(String, f32)>> =
+        concepts.iter().map(|doc| doc.iter().map(|(c, w, _)| (stem(c), *w)).collect()).collect();
 
     // 9. parent keywords: forced links, applied before similarity
     let mut parent_links: Vec<(u32, u32)> = Vec::new();
@@ -1087,6 +1090,50 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
     };
 
     finish(&docs, &mut uf, &active, params.min_cluster_size.max(2))
+}
+
+/// One sense per batch: an ambiguous word (several concepts, from the
+/// lexicon) keeps only those of its concepts that some keyword of the batch
+/// names unambiguously, when there are such concepts and not all of them
+/// are ("stroller" is a baby buggy, not a saunterer, in a batch that also
+/// says "pram"; "bike" is a bicycle where the batch says "bicycle"). The
+/// word's total weight is kept, shared by the remaining concepts.
+fn disambiguate(docs: &mut [Vec<(String, f32, u32)>]) {
+    let mut support: FxMap<&str, u32> = FxMap::default();
+    let single = |doc: &[(String, f32, u32)], k: usize| {
+        let src = doc[k].2;
+        (k == 0 || doc[k - 1].2 != src) && (k + 1 == doc.len() || doc[k + 1].2 != src)
+    };
+    for doc in docs.iter() {
+        for k in 0..doc.len() {
+            if single(doc, k) {
+                *support.entry(doc[k].0.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut keep: Vec<Vec<(String, f32, u32)>> = Vec::with_capacity(docs.len());
+    for doc in docs.iter() {
+        let mut out = Vec::with_capacity(doc.len());
+        let mut k = 0;
+        while k < doc.len() {
+            let src = doc[k].2;
+            let end = k + doc[k..].iter().take_while(|e| e.2 == src).count();
+            let sense = &doc[k..end];
+            let supported = sense.iter().filter(|e| support.contains_key(e.0.as_str())).count();
+            if sense.len() > 1 && supported > 0 && supported < sense.len() {
+                let total: f32 = sense.iter().map(|e| e.1).sum();
+                let w = total / supported as f32;
+                out.extend(sense.iter().filter(|e| support.contains_key(e.0.as_str())).map(|e| (e.0.clone(), w, src)));
+            } else {
+                out.extend(sense.iter().cloned());
+            }
+            k = end;
+        }
+        keep.push(out);
+    }
+    for (doc, new) in docs.iter_mut().zip(keep) {
+        *doc = new;
+    }
 }
 
 /// Steps 5–8: the similarity phase, as components of a union-find.

@@ -17,6 +17,16 @@
 //!    non-alphanumeric character splits tokens. A keyword whose normalised
 //!    text is empty is always unclustered (it is not even linked through its
 //!    parent keyword).
+//!    Tokens take their American spelling ([`lexicon`]), then the batch's
+//!    own evidence rewrites them ([`variants`]): a token that another
+//!    keyword writes as two adjacent tokens is split ("skincare" / "skin
+//!    care"), and a rare token that is not a real word, one edit from a
+//!    frequent token of the batch, is corrected ("expresso" → espresso).
+//!    Intent ([`intent`]) is read from the tokens, content tokens become
+//!    concepts ([`lexicon`]), and an ambiguous word keeps only the concepts
+//!    other keywords of the batch name unambiguously, when some but not all
+//!    are ("one sense per batch": "bike" is a bicycle where the batch says
+//!    "bicycle").
 //! 3. **Stemming.** [`stem`] is a light English suffix stripper (plural `-s`,
 //!    `-es`, `-ies`; `-ing`, `-ed`, `-ied`, `-er`, `-ly`; undoubling of a
 //!    final double consonant; a final silent `-e`). It only aims to map
@@ -1616,6 +1626,27 @@ mod tests {
         }
         let clustered = items.len() - g.unclustered.len();
         assert!(right * 100 >= clustered * 95, "{right} of {clustered} with their head term: {g:?}");
+    }
+
+    #[test]
+    fn one_sense_per_batch() {
+        let c = |x: &str, w: f32, src: u32| (x.to_string(), w, src);
+        // "stroller" (saunterer | baby buggy) next to "pram" (baby buggy)
+        let mut docs = vec![
+            vec![c("saunterer", 0.5, 1), c("baby_buggy", 0.5, 1), c("twin", 1.0, 2)],
+            vec![c("baby_buggy", 1.0, 1)],
+            vec![c("gym_shoe", 0.5, 1), c("fink", 0.5, 1)],
+        ];
+        disambiguate(&mut docs);
+        assert_eq!(docs[0], vec![c("baby_buggy", 1.0, 1), c("twin", 1.0, 2)]);
+        assert_eq!(docs[1], vec![c("baby_buggy", 1.0, 1)]);
+        assert_eq!(docs[2], vec![c("gym_shoe", 0.5, 1), c("fink", 0.5, 1)], "no evidence: both senses stay");
+        // through the grouping: "bike" meets "bicycle" at full weight
+        let items = vec![kw("1", "bike helmet", 10), kw("2", "bicycle helmet", 10), kw("3", "bicycle lights", 10), kw("4", "bike lights", 10)];
+        let g = group_keywords(&items, &ClusterParams { attach: f32::NAN, ..Default::default() });
+        let mut ids: Vec<Vec<String>> = g.groups.iter().map(|gr| { let mut v = gr.keyword_ids.clone(); v.sort(); v }).collect();
+        ids.sort();
+        assert_eq!(ids, [vec!["1", "2"], vec!["3", "4"]], "{g:?}");
     }
 
     #[test]

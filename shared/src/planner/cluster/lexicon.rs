@@ -23,6 +23,27 @@ use std::sync::OnceLock;
 const SYNONYMS: &str = include_str!("lexicon/synonyms.tsv");
 const SPELLING: &str = include_str!("lexicon/spelling.tsv");
 const MODIFIERS: &str = include_str!("lexicon/modifiers.txt");
+/// Bloom filter of real words (SCOWL lists and WordNet lemmas), by
+/// `lexicon/derive.py`: [`BLOOM_BITS`] bits, [`BLOOM_PROBES`] probes.
+const WORDS_BLOOM: &[u8] = include_bytes!("lexicon/words.bloom");
+pub const BLOOM_BITS: u64 = 1 << 21;
+pub const BLOOM_PROBES: u64 = 10;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// SplitMix64 finaliser (FNV's low bits depend only on the input's low
+/// bits; this spreads all 64 into them).
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
 
 /// Weight of a modifier word (main part of speech adjective or adverb:
 /// "easy", "homemade", "crispy") relative to a noun or verb: "easy eggplant
@@ -57,6 +78,25 @@ pub fn lexicon() -> &'static Lexicon {
 }
 
 impl Lexicon {
+    /// Whether `word` is a real word: in the lexicon tables or in the Bloom
+    /// filter of the SCOWL lists and WordNet lemmas (≈ 0.02 % false
+    /// positives, so a misspelling is rarely taken for a word; a real word
+    /// is never taken for a misspelling).
+    pub fn knows(&self, word: &str) -> bool {
+        if self.synonyms.contains_key(word) || self.modifiers.contains(word) || self.spelling.contains_key(word) {
+            return true;
+        }
+        if WORDS_BLOOM.len() as u64 * 8 != BLOOM_BITS {
+            return true;
+        }
+        let h = fnv1a(word.as_bytes());
+        let (h1, h2) = (mix64(h), mix64(h ^ 0x9e37_79b9_7f4a_7c15) | 1);
+        (0..BLOOM_PROBES).all(|i| {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % BLOOM_BITS;
+            WORDS_BLOOM[(bit >> 3) as usize] & (1 << (bit & 7)) != 0
+        })
+    }
+
     /// The American spelling of `word` (itself when it has none).
     pub fn american<'w>(&'w self, word: &'w str) -> &'w str {
         self.spelling.get(word).copied().unwrap_or(word)
@@ -77,11 +117,22 @@ impl Lexicon {
     }
 }
 
+/// Replaces content tokens by their concepts:  see [`conceptualize_words`];
+/// this form drops the source-word indexes.
+pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
+    let mut with_words = Vec::new();
+    conceptualize_words(tokens, &mut with_words);
+    out.clear();
+    out.extend(with_words.into_iter().map(|(c, w, _)| (c, w)));
+}
+
 /// Replaces content tokens by their concepts: spelling first, then the
 /// longest listed phrase (three, then two tokens, joined with `_` or `-`),
-/// then single words. Each output is `(concept, weight)`: a word with `m`
-/// concepts gives each the weight `1/m`, so an ambiguous word counts once.
-pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
+/// then single words. Each output is `(concept, weight, source)`: a word
+/// with `m` concepts gives each the weight `1/m`, so an ambiguous word
+/// counts once; `source` numbers the word (or phrase) the concept came from,
+/// so that the concepts of one ambiguous word can be told apart.
+pub fn conceptualize_words(tokens: &[String], out: &mut Vec<(String, f32, u32)>) {
     let lex = lexicon();
     out.clear();
     let words: Vec<&str> = tokens.iter().map(|t| lex.american(t.as_str())).collect();
@@ -95,19 +146,21 @@ pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
         })
         .collect();
     let mut i = 0;
+    let mut source = 0u32;
     while i < words.len() {
+        source += 1;
         let mut matched = false;
         for len in (2..=MAX_PHRASE.min(words.len() - i)).rev() {
             for (part, sep) in [(&words[i..i + len], "_"), (&words[i..i + len], "-"), (&mapped[i..i + len], "_")] {
                 let phrase = part.join(sep);
                 if let Some(c) = lex.concepts(&phrase) {
                     let w = 1.0 / c.len() as f32;
-                    out.extend(c.iter().map(|c| (c.to_string(), w)));
+                    out.extend(c.iter().map(|c| (c.to_string(), w, source)));
                     matched = true;
                     break;
                 }
                 if lex.phrases.contains(phrase.as_str()) {
-                    out.push((phrase, 1.0));
+                    out.push((phrase, 1.0, source));
                     matched = true;
                     break;
                 }
@@ -124,9 +177,9 @@ pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
         match lex.concepts(words[i]) {
             Some(c) => {
                 let w = base / c.len() as f32;
-                out.extend(c.iter().map(|c| (c.to_string(), w)));
+                out.extend(c.iter().map(|c| (c.to_string(), w, source)));
             }
-            None => out.push((words[i].to_string(), base)),
+            None => out.push((words[i].to_string(), base, source)),
         }
         i += 1;
     }
@@ -156,5 +209,12 @@ mod tests {
         assert_eq!(concepts("bicycle"), vec![("bicycle".to_string(), 1.0)]);
         assert_eq!(concepts("zebra"), vec![("zebra".to_string(), 1.0)], "unlisted words stay");
         assert_eq!(concepts("easy"), vec![("easy".to_string(), MODIFIER_WEIGHT)], "modifiers weigh less");
+        let lex = lexicon();
+        for w in ["bread", "breed", "espresso", "hummus", "skincare", "stroller"] {
+            assert!(lex.knows(w), "{w}");
+        }
+        for w in ["expresso", "hummous", "strollr", "qwzxv"] {
+            assert!(!lex.knows(w), "{w}");
+        }
     }
 }

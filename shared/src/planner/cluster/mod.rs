@@ -17,6 +17,16 @@
 //!    non-alphanumeric character splits tokens. A keyword whose normalised
 //!    text is empty is always unclustered (it is not even linked through its
 //!    parent keyword).
+//!    Tokens take their American spelling ([`lexicon`]), then the batch's
+//!    own evidence rewrites them ([`variants`]): a token that another
+//!    keyword writes as two adjacent tokens is split ("skincare" / "skin
+//!    care"), and a rare token that is not a real word, one edit from a
+//!    frequent token of the batch, is corrected ("expresso" → espresso).
+//!    Intent ([`intent`]) is read from the tokens, content tokens become
+//!    concepts ([`lexicon`]), and an ambiguous word keeps only the concepts
+//!    other keywords of the batch name unambiguously, when some but not all
+//!    are ("one sense per batch": "bike" is a bicycle where the batch says
+//!    "bicycle").
 //! 3. **Stemming.** [`stem`] is a light English suffix stripper (plural `-s`,
 //!    `-es`, `-ies`; `-ing`, `-ed`, `-ied`, `-er`, `-ly`; undoubling of a
 //!    final double consonant; a final silent `-e`). It only aims to map
@@ -35,24 +45,35 @@
 //!    L2-normalised, so a dot product is the cosine. The square root keeps
 //!    a rare modifier ("cheap", "trail") from outweighing the shared topic
 //!    words, which matters most in small sets.
-//! 7. **Candidates, not all pairs.** An inverted index maps each feature to
-//!    the keywords containing it; features whose document frequency exceeds
-//!    `max_posting` get no posting list at all (too common to discriminate,
-//!    and the only lists that could make the work quadratic). For each
+//! 7. **Candidates, not all pairs.** Keywords are first put in a
+//!    locality order — sorted by (intent, MinHash key of their stems) — so
+//!    that keywords likely to be each other's candidates sit close in
+//!    memory; results map back to the canonical order at the end. An
+//!    inverted index maps each (feature, intent class) to the keywords of
+//!    that intent containing the feature (keywords of different intents are
+//!    never linked, so they never spend each other's budget). For each
 //!    keyword its features are visited heaviest (= rarest) first,
-//!    accumulating partial dot products into a scratch array, until either
-//!    the norm of the unvisited rest drops below `threshold` (Cauchy–Schwarz:
-//!    nothing reachable only through the rest can qualify) or a per-keyword
-//!    budget of `max_posting` posting entries is spent. The partial dot is a
-//!    lower bound of the cosine (weights are non-negative) and the rest can
-//!    add at most `min(‖x_rest‖, Σ x_f · max_weight_f)`; candidates are
-//!    scored exactly (dense scratch of the keyword's weights, one pass over
-//!    the candidate's features) in descending order of partial dot, stopping
+//!    accumulating partial dot products into a scratch array, skipping lists
+//!    longer than `max_posting`, until either the norm of the unvisited rest
+//!    drops below `threshold` (Cauchy–Schwarz: nothing reachable only
+//!    through the rest can qualify) or a per-keyword budget of `max_posting`
+//!    posting entries is spent. The partial dot is a lower bound of the
+//!    cosine (weights are non-negative) and the rest can add at most
+//!    `min(‖x_rest‖, Σ x_f · max_weight_f)`; candidates are scored exactly
+//!    (dense scratch of the keyword's weights, one pass over the
+//!    candidate's features) in descending order of partial dot, stopping
 //!    when the bound can no longer beat the current k-th best, and at most
-//!    `max(8 · top_k, 256)` of them. Per keyword the work is therefore
-//!    bounded by constants (posting budget + exact-scoring limit), so total
-//!    time grows linearly; the price is that on very dense vocabularies a
-//!    keyword can miss a neighbour that shares only common features with it.
+//!    `max(8 · top_k, 64)` of them. When the lists did not cover the
+//!    keyword (a keyword made only of common words, whose lists are too long
+//!    to visit), its *sorted neighbourhoods* fill in: keywords are sorted
+//!    in `FOREST` (4) orders by (intent, a key of `MINHASH_PARTS` (4)
+//!    concatenated MinHash values of their stems), and the `WINDOW` (8)
+//!    keywords on each side of the keyword in each order are scored exactly
+//!    too. Keywords sharing most stems share most MinHash values, hence a
+//!    long key prefix, hence nearby positions (the LSH-forest idea). Per
+//!    keyword the work is therefore bounded by constants (posting budget,
+//!    exact-scoring limit, windows), so total time grows linearly and a
+//!    common head term never leaves its keywords without candidates.
 //! 8. **Edges.** Each keyword keeps its `top_k` best neighbours with cosine ≥
 //!    `threshold` (ties broken by canonical position). The candidate pass
 //!    runs on all available cores over interleaved blocks; each keyword's
@@ -85,16 +106,18 @@
 //!
 //! # Cost
 //!
-//! Features, index and edge sort are linear (the sort `n log n` over at most
-//! `top_k · n` edges). The candidate pass is at most `max_posting` posting
-//! visits plus `max(8 · top_k, 256)` exact scorings per keyword. Centroid
-//! merges cost the size of the two centroids per merge attempt. Measured
-//! (release, 2 cores, `benches/clustering.rs`): see the README.
+//! Features, index and edge sort are linear (the MinHash orders and the
+//! edge sort `n log n`). The candidate pass is at most `max_posting`
+//! posting visits plus `max(8 · top_k, 64) + 2 · WINDOW · FOREST` exact
+//! scorings per keyword. Centroid merges cost the size of the two centroids
+//! per merge attempt. Measured (bench profile, 2 cores,
+//! `benches/clustering.rs`): see the README.
 
 pub mod eval;
 pub mod intent;
 pub mod lexicon;
 pub mod refine;
+pub mod variants;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -115,7 +138,7 @@ const EPS: f32 = 1e-5;
 /// Exact scoring is limited to the best `max(8 · top_k, MIN_EXACT)`
 /// candidates by partial dot product (only matters when unvisited features
 /// leave the partial dot inexact).
-const MIN_EXACT: usize = 256;
+const MIN_EXACT: usize = 64;
 
 /// Below this many keywords the candidate pass runs on one thread.
 const PARALLEL_MIN: usize = 4096;
@@ -139,8 +162,9 @@ pub struct ClusterParams {
     pub threshold: f32,
     /// Neighbours kept per keyword (default 10); 0 disables similarity links.
     pub top_k: usize,
-    /// Features present in more keywords than this generate no candidates;
-    /// also the number of posting entries visited per keyword (default 2000).
+    /// Posting lists (per feature and intent) longer than this are not
+    /// visited; also the number of posting entries visited per keyword
+    /// (default 300). The sorted neighbourhoods cover what they skip.
     pub max_posting: usize,
     /// A keyword left alone by the linkage joins the group of its best
     /// same-intent neighbour when their cosine is at least this (default
@@ -157,7 +181,7 @@ impl Default for ClusterParams {
             threshold: 0.75,
             attach: 0.5,
             top_k: 10,
-            max_posting: 2000,
+            max_posting: 300,
             min_cluster_size: 2,
         }
     }
@@ -432,16 +456,21 @@ struct Model {
     offsets: Vec<usize>,
     feats: Vec<u32>,
     weights: Vec<f32>,
-    /// Document frequency per feature.
-    df: Vec<u32>,
     /// Largest weight a feature has in any vector.
     max_weight: Vec<f32>,
+    /// Posting lists, per (feature, intent class) at `f · INTENTS + class`:
+    /// the keywords of that class containing the feature, in order.
     post_offsets: Vec<usize>,
     post_docs: Vec<u32>,
     post_weights: Vec<f32>,
     n_features: usize,
     /// Intent class per keyword: only keywords of one class are linked.
     intent: Vec<u8>,
+    /// Sorted-neighbourhood orders (`FOREST` (4) of them): keywords sorted by
+    /// (intent, MinHash key of their word features, index); `forest_pos`
+    /// gives each keyword's position in each order.
+    forest: Vec<Vec<u32>>,
+    forest_pos: Vec<Vec<u32>>,
 }
 
 impl Model {
@@ -459,8 +488,9 @@ fn gram_key(a: char, b: char, c: char) -> u64 {
     (u64::from(a as u32) << 42) | (u64::from(b as u32) << 21) | u64::from(c as u32)
 }
 
-/// Builds the model for `stems[i]` (content stems per keyword).
-fn build_model(stems: &[Vec<(String, f32)>], max_posting: usize) -> Model {
+/// Builds the model for `stems[i]` (content stems per keyword) of intent
+/// classes `intent[i]` with MinHash keys `keys[i]`.
+fn build_model(stems: &[&[(String, f32)]], intent: &[u8], keys: &[[u64; FOREST]]) -> Model {
     let n = stems.len();
     let mut word_ids: FxMap<String, u32> = FxMap::default();
     let mut feat_ids: FxMap<u64, u32> = FxMap::default();
@@ -486,7 +516,7 @@ fn build_model(stems: &[Vec<(String, f32)>], max_posting: usize) -> Model {
 
     for doc in stems {
         row.clear();
-        for (s, weight) in doc {
+        for (s, weight) in doc.iter() {
             let weight = *weight;
             let wid = match word_ids.get(s.as_str()) {
                 Some(&id) => id,
@@ -553,28 +583,103 @@ fn build_model(stems: &[Vec<(String, f32)>], max_posting: usize) -> Model {
         }
     }
 
-    // inverted index over features with df <= max_posting
-    let mut post_offsets = vec![0usize; n_features + 1];
-    for (f, &d) in df.iter().enumerate() {
-        let len = if (d as usize) <= max_posting { d as usize } else { 0 };
-        post_offsets[f + 1] = post_offsets[f] + len;
+    // inverted index: one posting list per (feature, intent class), in
+    // keyword order
+    let mut post_offsets = vec![0usize; n_features * INTENTS + 1];
+    for i in 0..n {
+        for &f in &feats[offsets[i]..offsets[i + 1]] {
+            post_offsets[f as usize * INTENTS + usize::from(intent[i]) + 1] += 1;
+        }
     }
-    let total = post_offsets[n_features];
+    for k in 1..post_offsets.len() {
+        post_offsets[k] += post_offsets[k - 1];
+    }
+    let total = post_offsets[n_features * INTENTS];
     let mut post_docs = vec![0u32; total];
     let mut post_weights = vec![0f32; total];
-    let mut fill: Vec<usize> = post_offsets[..n_features].to_vec();
+    let mut fill: Vec<usize> = post_offsets[..n_features * INTENTS].to_vec();
     for i in 0..n {
         for k in offsets[i]..offsets[i + 1] {
-            let f = feats[k] as usize;
-            if (df[f] as usize) <= max_posting {
-                post_docs[fill[f]] = i as u32;
-                post_weights[fill[f]] = weights[k];
-                fill[f] += 1;
-            }
+            let slot = &mut fill[feats[k] as usize * INTENTS + usize::from(intent[i])];
+            post_docs[*slot] = i as u32;
+            post_weights[*slot] = weights[k];
+            *slot += 1;
         }
     }
 
-    Model { offsets, feats, weights, df, max_weight, post_offsets, post_docs, post_weights, n_features, intent: vec![0; n] }
+    // sorted-neighbourhood orders
+    let mut forest = Vec::with_capacity(FOREST);
+    let mut forest_pos = Vec::with_capacity(FOREST);
+    for t in 0..FOREST {
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by_key(|&i| (intent[i as usize], keys[i as usize][t], i));
+        let mut pos = vec![0u32; n];
+        for (p, &i) in order.iter().enumerate() {
+            pos[i as usize] = p as u32;
+        }
+        forest.push(order);
+        forest_pos.push(pos);
+    }
+
+    Model {
+        offsets,
+        feats,
+        weights,
+        max_weight,
+        post_offsets,
+        post_docs,
+        post_weights,
+        n_features,
+        intent: intent.to_vec(),
+        forest,
+        forest_pos,
+    }
+}
+
+/// Number of intent classes ([`intent::Intent`] values).
+const INTENTS: usize = 9;
+
+/// Number of sorted-neighbourhood orders (independent MinHash keys).
+const FOREST: usize = 4;
+/// MinHash values concatenated into one sort key (16 bits each).
+const MINHASH_PARTS: usize = 4;
+/// Keywords taken on each side of a keyword's position in each order.
+const WINDOW: usize = 8;
+
+/// MinHash sort keys of each keyword's content stems, one per order: the
+/// minimum of `MINHASH_PARTS` (4) seeded hashes of its stems, 16 bits each,
+/// concatenated. Keywords sharing most stems share a long key prefix.
+fn minhash_keys(stems: &[Vec<(String, f32)>]) -> Vec<[u64; FOREST]> {
+    let bits = 64 / MINHASH_PARTS;
+    let mut hashes: Vec<u64> = Vec::new();
+    stems
+        .iter()
+        .map(|doc| {
+            hashes.clear();
+            hashes.extend(doc.iter().map(|(s, _)| {
+                let mut h = FxHasher::default();
+                h.write(s.as_bytes());
+                h.finish()
+            }));
+            let mut keys = [0u64; FOREST];
+            for (t, key) in keys.iter_mut().enumerate() {
+                for j in 0..MINHASH_PARTS {
+                    let seed = mix64(0x9e37_79b9_7f4a_7c15 ^ ((t as u64) << 32) ^ j as u64);
+                    let m = hashes.iter().map(|&h| mix64(h ^ seed)).min().unwrap_or(u64::MAX);
+                    *key = (*key << bits) | (m >> (64 - bits));
+                }
+            }
+            keys
+        })
+        .collect()
+}
+
+/// SplitMix64 finaliser: a well-mixed 64-bit hash of `x`.
+#[inline]
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// Per-thread scratch space of the candidate pass.
@@ -585,6 +690,8 @@ struct Scratch {
     scored: Vec<(f32, u32)>,
     cands: Vec<(f32, u32)>,
     order: Vec<u32>,
+    /// `i + 1` for keywords already scored for keyword `i`.
+    mark: Vec<u32>,
 }
 
 impl Scratch {
@@ -596,6 +703,7 @@ impl Scratch {
             scored: Vec::new(),
             cands: Vec::new(),
             order: Vec::new(),
+            mark: vec![0; model.offsets.len() - 1],
         }
     }
 }
@@ -611,17 +719,28 @@ struct Edge {
 /// Appends similarity edges for keywords `range` to `edges`: for each, its
 /// `top_k` best neighbours with cosine ≥ `threshold`. Leaves `s` zeroed.
 ///
-/// The keyword's features are visited heaviest (rarest) first, skipping
-/// those over the posting cap, until either the norm of the unvisited rest
-/// drops below `threshold` (Cauchy–Schwarz: nothing reachable only through
-/// the rest can qualify) or the per-keyword budget of `max_posting` posting
-/// entries is spent. As weights are non-negative the accumulated dot is a
-/// lower bound of each candidate's cosine, and the rest can add at most
-/// `bound = min(‖x_rest‖, Σ x_f · max_weight_f)`. Candidates are then scored
-/// exactly in descending order of their partial dot, stopping as soon as
-/// `partial + bound` cannot beat the current k-th best score; when the
-/// bound is not zero only the best `max(8 · top_k, MIN_EXACT)` candidates by
-/// partial dot are scored at all, which keeps the per-keyword cost constant.
+/// Two bounded sources of candidates, both restricted to the keyword's own
+/// intent:
+///
+/// - *posting lists*: the keyword's features are visited heaviest (rarest)
+///   first, each through its intent's range of the feature's list, skipping
+///   ranges longer than `max_posting`, until either the norm of the
+///   unvisited rest drops below `threshold` (Cauchy–Schwarz: nothing
+///   reachable only through the rest can qualify) or the per-keyword budget
+///   of `max_posting` posting entries is spent. As weights are non-negative
+///   the accumulated dot is a lower bound of each candidate's cosine, and
+///   the rest can add at most `bound = min(‖x_rest‖, Σ x_f · max_weight_f)`.
+///   Candidates are scored exactly in descending order of their partial
+///   dot, stopping as soon as `partial + bound` cannot beat the current
+///   k-th best score; when the bound is not zero only the best
+///   `max(8 · top_k, MIN_EXACT)` candidates by partial dot are scored.
+/// - *sorted neighbourhoods*: the `WINDOW` keywords on each side of the
+///   keyword in each of the `FOREST` MinHash orders are scored exactly.
+///   These find the neighbours of keywords made only of common words, whose
+///   lists are too long to visit (keywords sharing most of their words
+///   share most MinHash values, hence a long key prefix).
+///
+/// Per keyword the work is bounded by constants, so total time is linear.
 fn neighbour_edges(
     model: &Model,
     s: &mut Scratch,
@@ -638,6 +757,8 @@ fn neighbour_edges(
         if fx.is_empty() {
             continue;
         }
+        let intent = model.intent[i];
+        let stamp = i as u32 + 1;
         s.order.clear();
         s.order.extend(0..fx.len() as u32);
         s.order.sort_unstable_by(|&p, &q| wx[q as usize].total_cmp(&wx[p as usize]).then(p.cmp(&q)));
@@ -649,7 +770,10 @@ fn neighbour_edges(
         for &k in &s.order {
             let (f, w) = (fx[k as usize], wx[k as usize]);
             s.dense[f as usize] = w;
-            let df = model.df[f as usize] as usize;
+            // this intent's list of the feature
+            let key = f as usize * INTENTS + usize::from(intent);
+            let (lo, hi) = (model.post_offsets[key], model.post_offsets[key + 1]);
+            let df = hi - lo;
             if !stop && rest_sq.max(0.0).sqrt() < min_score {
                 stop = true;
             }
@@ -663,8 +787,7 @@ fn neighbour_edges(
             }
             rest_sq -= w * w;
             spent += df;
-            let (a, b) = (model.post_offsets[f as usize], model.post_offsets[f as usize + 1]);
-            for (&j, &wy) in model.post_docs[a..b].iter().zip(&model.post_weights[a..b]) {
+            for (&j, &wy) in model.post_docs[lo..hi].iter().zip(&model.post_weights[lo..hi]) {
                 let slot = &mut s.acc[j as usize];
                 if *slot == 0.0 {
                     s.touched.push(j);
@@ -677,7 +800,7 @@ fn neighbour_edges(
         for &j in &s.touched {
             let partial = s.acc[j as usize];
             s.acc[j as usize] = 0.0;
-            if j as usize != i && partial + bound >= min_score && model.intent[j as usize] == model.intent[i] {
+            if j as usize != i && partial + bound >= min_score {
                 s.cands.push((partial, j));
             }
         }
@@ -690,28 +813,42 @@ fn neighbour_edges(
         s.cands.sort_unstable_by(score_order);
         // top-k so far as a min-heap-like sorted vec (small k)
         s.scored.clear();
+        s.mark[i] = stamp;
         let mut kth = min_score;
-        for &(partial, j) in &s.cands {
-            if partial + bound < kth {
-                break;
-            }
-            let dot = if bound > 0.0 {
-                let (fy, wy) = model.row(j as usize);
-                let mut dot = 0f32;
-                for (&f, &w) in fy.iter().zip(wy) {
-                    dot += s.dense[f as usize] * w;
-                }
-                dot
-            } else {
-                partial
-            };
+        let exact = |s: &Scratch, j: u32| {
+            let (fy, wy) = model.row(j as usize);
+            fy.iter().zip(wy).map(|(&f, &w)| s.dense[f as usize] * w).sum::<f32>()
+        };
+        let push = |s: &mut Scratch, kth: &mut f32, dot: f32, j: u32| {
+            s.mark[j as usize] = stamp;
             if dot >= min_score {
                 s.scored.push((dot, j));
                 if s.scored.len() >= top_k.max(1).saturating_mul(4) {
                     prune_top(&mut s.scored, top_k);
                 }
                 if s.scored.len() >= top_k {
-                    kth = kth.max(kth_best(&mut s.scored, top_k));
+                    *kth = kth.max(kth_best(&mut s.scored, top_k));
+                }
+            }
+        };
+        for c in 0..s.cands.len() {
+            let (partial, j) = s.cands[c];
+            if partial + bound < kth {
+                break;
+            }
+            let dot = if bound > 0.0 { exact(s, j) } else { partial };
+            push(s, &mut kth, dot, j);
+        }
+        // sorted neighbourhoods
+        if bound > 0.0 {
+            for (order, pos) in model.forest.iter().zip(&model.forest_pos) {
+                let p = pos[i] as usize;
+                let near = order[p.saturating_sub(WINDOW)..(p + WINDOW + 1).min(order.len())].iter();
+                for &j in near {
+                    if s.mark[j as usize] != stamp && model.intent[j as usize] == intent {
+                        let dot = exact(s, j);
+                        push(s, &mut kth, dot, j);
+                    }
                 }
             }
         }
@@ -897,20 +1034,31 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
     let texts: Vec<String> = docs.iter().map(|d| normalize_keyword(&d.keyword)).collect();
     let active: Vec<bool> = texts.iter().map(|t| !t.is_empty()).collect();
     let mut tokens = Vec::new();
-    let mut concepts = Vec::new();
     let mut intents: Vec<u8> = Vec::with_capacity(n);
-    let stems: Vec<Vec<(String, f32)>> = texts
+    let lex = lexicon::lexicon();
+    let mut batch: Vec<Vec<String>> = texts
         .iter()
         .map(|t| {
             tokenize(t, &mut tokens);
+            tokens.iter().map(|w| lex.american(w).to_string()).collect()
+        })
+        .collect();
+    variants::normalise_batch(&mut batch);
+    let mut concepts: Vec<Vec<(String, f32, u32)>> = batch
+        .into_iter()
+        .map(|tokens| {
             intents.push(intent::classify(&tokens) as u8);
             let content: Vec<String> =
                 tokens.iter().filter(|w| !is_stop_word(w) && !intent::is_marker(w)).cloned().collect();
             let content = if content.is_empty() { tokens.clone() } else { content };
-            lexicon::conceptualize(&content, &mut concepts);
-            concepts.iter().map(|(c, w)| (stem(c), *w)).collect()
+            let mut out = Vec::new();
+            lexicon::conceptualize_words(&content, &mut out);
+            out
         })
         .collect();
+    disambiguate(&mut concepts);
+    let stems: Vec<Vec<(String, f32)>> =
+        concepts.iter().map(|doc| doc.iter().map(|(c, w, _)| (stem(c), *w)).collect()).collect();
 
     // 9. parent keywords: forced links, applied before similarity
     let mut parent_links: Vec<(u32, u32)> = Vec::new();
@@ -954,6 +1102,50 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
     finish(&docs, &mut uf, &active, params.min_cluster_size.max(2))
 }
 
+/// One sense per batch: an ambiguous word (several concepts, from the
+/// lexicon) keeps only those of its concepts that some keyword of the batch
+/// names unambiguously, when there are such concepts and not all of them
+/// are ("stroller" is a baby buggy, not a saunterer, in a batch that also
+/// says "pram"; "bike" is a bicycle where the batch says "bicycle"). The
+/// word's total weight is kept, shared by the remaining concepts.
+fn disambiguate(docs: &mut [Vec<(String, f32, u32)>]) {
+    let mut support: FxMap<&str, u32> = FxMap::default();
+    let single = |doc: &[(String, f32, u32)], k: usize| {
+        let src = doc[k].2;
+        (k == 0 || doc[k - 1].2 != src) && (k + 1 == doc.len() || doc[k + 1].2 != src)
+    };
+    for doc in docs.iter() {
+        for k in 0..doc.len() {
+            if single(doc, k) {
+                *support.entry(doc[k].0.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut keep: Vec<Vec<(String, f32, u32)>> = Vec::with_capacity(docs.len());
+    for doc in docs.iter() {
+        let mut out = Vec::with_capacity(doc.len());
+        let mut k = 0;
+        while k < doc.len() {
+            let src = doc[k].2;
+            let end = k + doc[k..].iter().take_while(|e| e.2 == src).count();
+            let sense = &doc[k..end];
+            let supported = sense.iter().filter(|e| support.contains_key(e.0.as_str())).count();
+            if sense.len() > 1 && supported > 0 && supported < sense.len() {
+                let total: f32 = sense.iter().map(|e| e.1).sum();
+                let w = total / supported as f32;
+                out.extend(sense.iter().filter(|e| support.contains_key(e.0.as_str())).map(|e| (e.0.clone(), w, src)));
+            } else {
+                out.extend(sense.iter().cloned());
+            }
+            k = end;
+        }
+        keep.push(out);
+    }
+    for (doc, new) in docs.iter_mut().zip(keep) {
+        *doc = new;
+    }
+}
+
 /// Steps 5–8: the similarity phase, as components of a union-find.
 fn similarity_components(
     stems: &[Vec<(String, f32)>],
@@ -967,13 +1159,26 @@ fn similarity_components(
     let n = stems.len();
     let min_score = threshold - EPS;
     let search = threshold.min(attach);
-    let mut model = build_model(stems, max_posting);
-    model.intent = intents.to_vec();
-    let model = model;
+    // Work in a locality order: keywords sorted by (intent, first MinHash
+    // key), so that keywords which are each other's candidates sit close in
+    // memory (rows, posting lists, scratch). `perm[p]` is the canonical
+    // index of position `p`; results map back at the end.
+    let keys = minhash_keys(stems);
+    let mut perm: Vec<u32> = (0..n as u32).collect();
+    perm.sort_unstable_by_key(|&i| (intents[i as usize], keys[i as usize][0], i));
+    let mut inv = vec![0u32; n];
+    for (p, &i) in perm.iter().enumerate() {
+        inv[i as usize] = p as u32;
+    }
+    let stems: Vec<&[(String, f32)]> = perm.iter().map(|&i| stems[i as usize].as_slice()).collect();
+    let intents: Vec<u8> = perm.iter().map(|&i| intents[i as usize]).collect();
+    let keys: Vec<[u64; FOREST]> = perm.iter().map(|&i| keys[i as usize]).collect();
+    let parent_links: Vec<(u32, u32)> = parent_links.iter().map(|&(a, b)| (inv[a as usize], inv[b as usize])).collect();
+    let model = build_model(&stems, &intents, &keys);
     let mut agg = Agglomeration::new(&model, n);
     let mut bufs = [Vec::new(), Vec::new()];
 
-    for &(a, b) in parent_links {
+    for &(a, b) in &parent_links {
         agg.link(a, b, min_score, true, &mut bufs);
     }
 
@@ -1051,7 +1256,15 @@ fn similarity_components(
             }
         }
     }
-    agg.uf
+    // back to canonical indexes
+    let mut uf = UnionFind::new(n);
+    for p in 0..n as u32 {
+        let r = agg.uf.find(p);
+        if r != p {
+            uf.union(perm[p as usize], perm[r as usize]);
+        }
+    }
+    uf
 }
 
 /// 10. Components → groups and unclustered.
@@ -1379,6 +1592,61 @@ mod tests {
         linked[2].parent_keyword = Some("espresso machine".into());
         let g = group_keywords(&linked, &ClusterParams::default());
         assert!(group_of(&g, "c1").unwrap().keyword_ids.contains(&"g1".to_string()), "{g:?}");
+    }
+
+    #[test]
+    fn common_words_find_neighbours_past_the_posting_cap() {
+        // every word is in more keywords than the posting cap, so no posting
+        // list is visited: the sorted neighbourhoods must find the
+        // neighbours (before them, all of these stayed unclustered)
+        let heads = ["running shoes", "yoga mat", "coffee grinder", "standing desk", "dog food"];
+        let mods = ["red", "blue", "green", "black", "white", "large", "small", "cheap", "nike", "ikea"];
+        let mut items = Vec::new();
+        for (h, head) in heads.iter().enumerate() {
+            for (m, m1) in mods.iter().enumerate() {
+                for m2 in &mods[m + 1..] {
+                    items.push(kw(&format!("{h}-{m1}-{m2}"), &format!("{m1} {m2} {head}"), 10));
+                }
+                items.push(kw(&format!("{h}-{m1}"), &format!("{m1} {head}"), 10));
+            }
+        }
+        let params = ClusterParams { max_posting: 5, ..Default::default() };
+        let g = group_keywords(&items, &params);
+        assert_partition(&items, &g);
+        assert!(g.unclustered.len() * 20 <= items.len(), "{} of {} unclustered", g.unclustered.len(), items.len());
+        // and they are the right neighbours: nearly every clustered keyword
+        // is in a group whose main head term is its own
+        let mut right = 0;
+        for gr in &g.groups {
+            let mut count: HashMap<&str, usize> = HashMap::new();
+            for id in &gr.keyword_ids {
+                *count.entry(id.split('-').next().unwrap()).or_default() += 1;
+            }
+            right += count.values().max().unwrap();
+        }
+        let clustered = items.len() - g.unclustered.len();
+        assert!(right * 100 >= clustered * 95, "{right} of {clustered} with their head term: {g:?}");
+    }
+
+    #[test]
+    fn one_sense_per_batch() {
+        let c = |x: &str, w: f32, src: u32| (x.to_string(), w, src);
+        // "stroller" (saunterer | baby buggy) next to "pram" (baby buggy)
+        let mut docs = vec![
+            vec![c("saunterer", 0.5, 1), c("baby_buggy", 0.5, 1), c("twin", 1.0, 2)],
+            vec![c("baby_buggy", 1.0, 1)],
+            vec![c("gym_shoe", 0.5, 1), c("fink", 0.5, 1)],
+        ];
+        disambiguate(&mut docs);
+        assert_eq!(docs[0], vec![c("baby_buggy", 1.0, 1), c("twin", 1.0, 2)]);
+        assert_eq!(docs[1], vec![c("baby_buggy", 1.0, 1)]);
+        assert_eq!(docs[2], vec![c("gym_shoe", 0.5, 1), c("fink", 0.5, 1)], "no evidence: both senses stay");
+        // through the grouping: "bike" meets "bicycle" at full weight
+        let items = vec![kw("1", "bike helmet", 10), kw("2", "bicycle helmet", 10), kw("3", "bicycle lights", 10), kw("4", "bike lights", 10)];
+        let g = group_keywords(&items, &ClusterParams { attach: f32::NAN, ..Default::default() });
+        let mut ids: Vec<Vec<String>> = g.groups.iter().map(|gr| { let mut v = gr.keyword_ids.clone(); v.sort(); v }).collect();
+        ids.sort();
+        assert_eq!(ids, [vec!["1", "2"], vec!["3", "4"]], "{g:?}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TxnType {
     /// Credits held for a queued job.
@@ -52,7 +52,7 @@ impl TxnType {
 }
 
 /// One ledger line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditTransaction {
     pub id: String,
     pub account_id: String,
@@ -250,7 +250,7 @@ pub async fn applied_line(state: &AppState, tenant: &Tenant, idempotency_key: &s
 }
 
 /// What a job holds: how much of its reservation came from each pool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reservation {
     pub plan: f64,
     pub bonus: f64,
@@ -394,7 +394,7 @@ pub async fn grant_period(state: &AppState, tenant: &Tenant, period: &str) -> Ap
 }
 
 /// What a monthly run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GrantReport {
     pub period: String,
     pub accounts: u64,
@@ -434,7 +434,7 @@ pub async fn grant_all(state: &AppState, period: &str) -> AppResult<GrantReport>
 }
 
 /// The balance as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Balance {
     pub plan_credits: f64,
     pub bonus_credits: f64,
@@ -483,7 +483,7 @@ fn ulid_floor(s: &str) -> AppResult<String> {
 }
 
 /// Usage by function and month, from the ledger (settled charges).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct UsageRow {
     pub month: String,
     pub function: String,
@@ -554,7 +554,7 @@ mod tests {
 }
 
 /// A staff adjustment: `plan` and `bonus` deltas with a reason.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustInput {
     #[serde(default)]
@@ -600,7 +600,7 @@ pub async fn adjust(state: &AppState, staff: &crate::auth::guard::Principal, acc
 }
 
 /// The account's plan, period, limits and usage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     pub plan: crate::plans::Plan,
     pub period: Option<String>,

@@ -12,7 +12,7 @@ use crate::store::{Item, Page, Query, SkCondition};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: String,
     pub account_id: String,
@@ -36,7 +36,7 @@ impl Item for Site {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sector {
     pub id: String,
     pub account_id: String,
@@ -107,7 +107,7 @@ pub async fn scope(state: &AppState, p: &Principal, site_id: &str, sector_id: Op
 
 // ------------------------------------------------------------------ inputs
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteInput {
     #[serde(default)]
@@ -125,7 +125,7 @@ pub struct SiteInput {
     pub version: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectorInput {
     #[serde(default)]
@@ -263,7 +263,7 @@ pub async fn update_site(state: &AppState, p: &Principal, site_id: &str, input: 
 }
 
 /// What a delete removed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     pub id: String,
     pub items_removed: usize,

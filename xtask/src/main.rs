@@ -10,13 +10,15 @@
 //!   auto-cluster quality on the labelled set and the 10k/100k grouping timings.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
+//! - `openapi`: writes the OpenAPI document to `target/openapi/` and regenerates
+//!   the browser app's types (`web/src/api/schema.d.ts`).
 
 use anyhow::{Context, Result, bail};
 use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template | openapi>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +32,7 @@ fn main() -> Result<()> {
         Some("bench") => bench(),
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),
+        Some("openapi") => openapi(),
         Some("rehearse") => xtask::rehearse::run(None),
         _ => {
             eprintln!("{USAGE}");
@@ -82,9 +85,39 @@ fn test(extra: &[String]) -> Result<()> {
     // The import-parser fuzz test runs its full minute here (3 s under plain cargo test).
     c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
     let result = run(c, "cargo test --workspace --all-targets");
+    // The API document: lint, the browser app's types, then schemathesis on
+    // the local gateway (on the same emulator, its own stack).
+    let result = result.and_then(|()| api_document_checks(&emulator.endpoint()));
     drop(emulator);
     result?;
     eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// `redocly lint`, the checked-in TypeScript types, schemathesis.
+/// `IGNY8_SKIP_SCHEMATHESIS=1` skips schemathesis (a local shortcut; CI never sets it).
+fn api_document_checks(endpoint: &str) -> Result<()> {
+    let started = std::time::Instant::now();
+    let doc = xtask::apidocs::write_document()?;
+    xtask::apidocs::ensure_web()?;
+    xtask::apidocs::lint(&doc)?;
+    xtask::apidocs::check_types(&doc)?;
+    if std::env::var("IGNY8_SKIP_SCHEMATHESIS").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: schemathesis SKIPPED (IGNY8_SKIP_SCHEMATHESIS=1)");
+    } else {
+        xtask::apidocs::schemathesis(endpoint)?;
+    }
+    eprintln!("xtask: API document checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Writes the OpenAPI document and regenerates the browser app's types from it.
+fn openapi() -> Result<()> {
+    let doc = xtask::apidocs::write_document()?;
+    println!("{}", doc.display());
+    xtask::apidocs::ensure_web()?;
+    xtask::apidocs::write_types(&doc)?;
+    println!("{}", xtask::repo_root().join("web/src/api/schema.d.ts").display());
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 mod router;
 pub mod upload;
 
-pub use router::{Gate, Params, Router};
+pub use router::{Gate, Params, RouteDoc, Router};
 
 use crate::envelope::{Reply, error_response, success_response};
 use crate::error::{AppError, AppResult, FieldError};

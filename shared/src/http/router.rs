@@ -39,6 +39,17 @@ struct Route {
     gate: Option<Gate>,
     /// Takes the account's `expensive` budget too (imports; uploads are).
     expensive: bool,
+    /// What the OpenAPI document says about it ([`crate::openapi`]).
+    doc: Option<crate::openapi::Doc>,
+}
+
+/// A route as the OpenAPI document sees it.
+pub struct RouteDoc<'a> {
+    pub method: &'a str,
+    pub pattern: &'a str,
+    pub gate: Gate,
+    pub upload: bool,
+    pub doc: Option<&'a crate::openapi::Doc>,
 }
 
 /// Who may call a route. The request path checks it after routing and
@@ -92,7 +103,7 @@ impl Router {
             })
             .collect();
         let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, expensive: false, gate: None });
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, expensive: false, gate: None, doc: None });
         self
     }
 
@@ -186,6 +197,22 @@ impl Router {
     pub fn is_upload(&self, method: &Method, path: &str) -> bool {
         let parts: Vec<&str> = split(path).collect();
         self.routes.iter().find(|r| r.method == *method && matches(&r.segments, &parts).is_some()).is_some_and(|r| r.upload)
+    }
+
+    /// Documents the route added last (its summary, query, body and `data` types).
+    pub fn doc(mut self, doc: crate::openapi::Doc) -> Self {
+        if let Some(r) = self.routes.last_mut() {
+            r.doc = Some(doc);
+        }
+        self
+    }
+
+    /// Every route with its gate and documentation, in declaration order.
+    pub fn routes_doc(&self) -> Vec<RouteDoc<'_>> {
+        self.routes
+            .iter()
+            .map(|r| RouteDoc { method: r.method.as_str(), pattern: &r.pattern, gate: self.gate_of(r), upload: r.upload, doc: r.doc.as_ref() })
+            .collect()
     }
 
     /// The patterns this router serves, `(METHOD, pattern)`.

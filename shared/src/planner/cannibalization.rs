@@ -39,7 +39,7 @@ pub const TITLE_SIMILARITY: f64 = 0.8;
 /// Most ideas (and, separately, tasks) of a sector compared against.
 pub const MAX_COMPARED: usize = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkKind {
     Idea,
@@ -59,14 +59,14 @@ pub struct Work {
 }
 
 /// What an idea conflicts with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConflictRef {
     pub kind: WorkKind,
     pub id: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictReason {
     SamePrimaryKeyword,
@@ -74,7 +74,7 @@ pub enum ConflictReason {
 }
 
 /// The flag stored on an idea.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cannibalization {
     pub conflicts_with: ConflictRef,
     pub reason: ConflictReason,

@@ -27,7 +27,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordStatus {
     New,
@@ -36,7 +36,7 @@ pub enum KeywordStatus {
     Archived,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Keyword {
     pub id: String,
     pub account_id: String,
@@ -118,7 +118,7 @@ pub fn keys_by_sector(t: &Tenant, site_id: &str, sector_id: &str) -> String {
 // ------------------------------------------------------------------ create / update
 
 /// Fields a client may set.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeywordInput {
     #[serde(default)]
@@ -361,7 +361,7 @@ fn json_str<T: Serialize>(v: &T) -> String {
 
 // ------------------------------------------------------------------ bulk
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct BulkResult {
     pub updated: usize,
     pub not_found: Vec<String>,
@@ -428,7 +428,7 @@ fn check_ids(ids: &[String]) -> AppResult<()> {
 // ------------------------------------------------------------------ import
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub format: Option<import::SourceFormat>,
     /// Data rows in the file: distinct keywords + in-file duplicates + invalid rows.
@@ -600,7 +600,7 @@ fn new_report(parsed: &mut ParsedFile) -> ImportReport {
 }
 
 /// What an import request answers: the report, or the job importing a big file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Imported {
     Done(ImportReport),
@@ -635,7 +635,7 @@ fn import_object(job_id: &str) -> String {
 
 /// Where an import job stands: written after each finished chunk, read when
 /// a redelivered or retried job starts again. `ACCT#<a>` / `IMPORTCKPT#<job>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportCheckpoint {
     pub account_id: String,
     pub job_id: String,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub const FUNCTION: &str = "automation-runner";
 
 /// The Scheduler target input.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ScheduledInvocation {
     pub account_id: String,
     pub rule_id: String,
@@ -23,7 +23,7 @@ pub struct ScheduledInvocation {
 }
 
 /// One execution of a rule.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AutomationRun {
     pub id: String,
     pub account_id: String,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub const FUNCTION: &str = "billing";
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct MonthlyGrant {
     #[serde(default)]
     pub period: Option<String>,

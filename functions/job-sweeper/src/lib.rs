@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub const FUNCTION: &str = "job-sweeper";
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Sweep {
     /// Epoch seconds to sweep as of (tests and replays); default now.
     #[serde(default)]

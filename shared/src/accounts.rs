@@ -248,6 +248,7 @@ pub struct Session {
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
     pub email: String,
+    #[schema(min_length = 8)]
     pub password: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -278,6 +279,7 @@ pub struct RefreshInput {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordInput {
     pub current_password: String,
+    #[schema(min_length = 8)]
     pub new_password: String,
 }
 
@@ -285,6 +287,7 @@ pub struct ChangePasswordInput {
 #[serde(deny_unknown_fields)]
 pub struct AddUserInput {
     pub email: String,
+    #[schema(min_length = 8)]
     pub password: String,
     #[serde(default)]
     pub name: Option<String>,

@@ -478,7 +478,8 @@ fn ulid_floor(s: &str) -> AppResult<String> {
     let t = time::OffsetDateTime::parse(s, &Rfc3339)
         .or_else(|_| time::OffsetDateTime::parse(&format!("{s}T00:00:00Z"), &Rfc3339))
         .map_err(|_| AppError::validation(format!("{s:?} is not a date (use 2026-11-25 or 2026-11-25T10:00:00Z)")))?;
-    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| AppError::validation("date before 1970"))?;
+    // Nothing is older than 1970: an earlier bound is the start of the ledger.
+    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     Ok(ulid::Ulid::from_parts(ms, 0).to_string())
 }
 

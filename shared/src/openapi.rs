@@ -109,8 +109,9 @@ pub mod q {
     pub fn boolean() -> Value {
         json!({"type": "boolean"})
     }
+    /// An RFC 3339 instant or a plain date.
     pub fn date() -> Value {
-        json!({"type": "string", "format": "date-time"})
+        json!({"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}]})
     }
 }
 
@@ -291,10 +292,21 @@ fn path_params(pattern: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Query parameters. An empty optional parameter (`?status=`) counts as
+/// absent ([`crate::http::RequestCtx::query`]): `allowEmptyValue`.
 fn query_params(query: &[Query]) -> Vec<Value> {
     query
         .iter()
-        .map(|p| json!({"name": p.name, "in": "query", "required": p.required, "schema": p.schema, "description": p.description}))
+        .map(|p| {
+            let mut v = json!({"name": p.name, "in": "query", "required": p.required, "schema": p.schema});
+            if !p.description.is_empty() {
+                v["description"] = json!(p.description);
+            }
+            if !p.required {
+                v["allowEmptyValue"] = json!(true);
+            }
+            v
+        })
         .collect()
 }
 
@@ -353,7 +365,8 @@ pub fn document(routers: &[&Router], raw: &[RawOp]) -> Value {
                         "multipart/form-data".into(),
                         json!({"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}),
                     );
-                    content.insert("text/csv".into(), json!({"schema": {"type": "string"}}));
+                    // Any text is a keyword file to the importer (bad rows are reported, not refused).
+                    content.insert("text/csv".into(), json!({"schema": {"description": "CSV, TSV or one keyword per line"}}));
                 }
                 op.insert("requestBody".into(), json!({"required": doc.body_required, "content": content}));
             }

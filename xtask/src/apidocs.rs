@@ -136,16 +136,26 @@ pub fn schemathesis(endpoint: &str) -> Result<()> {
         std::fs::create_dir_all(&report)?;
         let started = Instant::now();
         let mut c = tokio::process::Command::new(pytools::bin("schemathesis"));
-        c.args(["run", &format!("{base}/api/schema/"), "--url", &base])
+        c.arg("--config-file")
+            .arg(repo_root().join("xtask").join("schemathesis.toml"))
+            .args(["run", &format!("{base}/api/schema/"), "--url", &base])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--max-examples", &MAX_EXAMPLES.to_string()])
             .args(["--phases", "examples,coverage,fuzzing"])
+            // Every default check but positive_data_acceptance: a schema cannot
+            // say which ids exist, which cursors and tokens are signed, or which
+            // password is the current one, so schema-valid requests are refused
+            // by design there (400/404). Kept: not_a_server_error, status-code,
+            // content-type, header and response-schema conformance,
+            // negative_data_rejection, unsupported_method.
+            .args(["--exclude-checks", "positive_data_acceptance"])
             .args(["--workers", "2"])
             .args(["--request-timeout", "30"])
             .args(["--report", "junit", "--report-dir"])
             .arg(&report)
             .args(["--seed", "42"])
             .env("SCHEMATHESIS_SITE_ID", &site)
+            .env("SCHEMATHESIS_SECTOR_ID", demo.sector_id.clone().unwrap_or_default())
             .env("NO_COLOR", "1")
             .kill_on_drop(true);
         eprintln!("xtask: schemathesis on {base} as the demo owner (max {MAX_EXAMPLES} examples per operation, cap {:?})", WALL_CLOCK_CAP);

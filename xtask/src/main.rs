@@ -10,6 +10,7 @@
 //!   auto-cluster quality on the labelled set and the 10k/100k grouping timings.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
+//! - `schemathesis`: the schemathesis step of `test` alone (its own emulator).
 //! - `openapi`: writes the OpenAPI document to `target/openapi/` and regenerates
 //!   the browser app's types (`web/src/api/schema.d.ts`).
 
@@ -18,7 +19,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template | openapi>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses]] | package [--x86-64] | lint-template | openapi | schemathesis>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +34,13 @@ fn main() -> Result<()> {
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),
         Some("openapi") => openapi(),
+        // schemathesis alone, on an emulator of its own (the step of `test`).
+        Some("schemathesis") => {
+            let emulator = Emulator::start()?;
+            let r = xtask::apidocs::schemathesis(&emulator.endpoint());
+            drop(emulator);
+            r
+        }
         Some("rehearse") => xtask::rehearse::run(None),
         _ => {
             eprintln!("{USAGE}");

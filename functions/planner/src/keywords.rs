@@ -22,6 +22,11 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(ctx: &RequestCtx, name: &str, 
     }
 }
 
+/// Difficulty is a percentage (found by schemathesis: `?min_difficulty=200` was accepted).
+fn difficulty(name: &str, d: u8) -> Result<u8, AppError> {
+    if d > 100 { Err(AppError::field(name, "must be from 0 to 100")) } else { Ok(d) }
+}
+
 pub(crate) async fn scope(ctx: &RequestCtx, access: Access, body_site: Option<&str>, body_sector: Option<&str>) -> Result<Scope, AppError> {
     let p = require(ctx, access).await?;
     let site = ctx.query("site_id").or(body_site);
@@ -82,8 +87,8 @@ pub fn routes(r: Router) -> Router {
                 intent: parse(&ctx, "intent", "must be one of informational, navigational, commercial, transactional")?,
                 min_volume: parse(&ctx, "min_volume", "must be a whole number")?,
                 max_volume: parse(&ctx, "max_volume", "must be a whole number")?,
-                min_difficulty: parse(&ctx, "min_difficulty", "must be from 0 to 100")?,
-                max_difficulty: parse(&ctx, "max_difficulty", "must be from 0 to 100")?,
+                min_difficulty: parse::<u8>(&ctx, "min_difficulty", "must be from 0 to 100")?.map(|d| difficulty("min_difficulty", d)).transpose()?,
+                max_difficulty: parse::<u8>(&ctx, "max_difficulty", "must be from 0 to 100")?.map(|d| difficulty("max_difficulty", d)).transpose()?,
                 search: ctx.query("search").map(str::to_string),
                 newest_first: match ctx.query("ordering") {
                     None | Some("created_at") => false,

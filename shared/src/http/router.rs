@@ -229,7 +229,16 @@ impl Router {
     pub fn find_gated(&self, method: &Method, path: &str) -> AppResult<(Handler, Params, Gate)> {
         let parts: Vec<&str> = split(path).collect();
         let mut allowed: Vec<String> = Vec::new();
+        // The most specific pattern wins, as in API Gateway: a path with a
+        // literal route (`clusters/auto-cluster`) is not also `clusters/{id}`,
+        // so its 405 names only the literal route's methods (found by
+        // schemathesis: `OPTIONS …/clusters/auto-cluster` advertised GET, PATCH, DELETE).
+        let literals = |r: &Route| r.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let best = self.routes.iter().filter(|r| matches(&r.segments, &parts).is_some()).map(literals).max();
         for route in &self.routes {
+            if Some(literals(route)) != best {
+                continue;
+            }
             let Some(params) = matches(&route.segments, &parts) else { continue };
             if route.method == *method {
                 return Ok((route.handler.clone(), params, self.gate_of(route)));
@@ -323,6 +332,19 @@ mod tests {
         assert_eq!(gate(Method::PATCH, "/api/v1/sites/1"), Gate::Signed(Access::AdminOrAbove));
         assert_eq!(gate(Method::GET, "/api/v1/open"), Gate::Public);
         assert_eq!(router().find_gated(&Method::POST, "/api/v1/sites").unwrap().2, Gate::Signed(Access::AuthenticatedAndActive));
+    }
+
+    #[test]
+    fn a_literal_route_hides_the_parameter_route_of_the_same_shape() {
+        let r = router().post("/api/v1/sites/import", |_| async { Ok(Reply::ok("import")) });
+        assert!(r.find(&Method::POST, "/api/v1/sites/import").is_ok());
+        match r.find(&Method::GET, "/api/v1/sites/import") {
+            Err(AppError::MethodNotAllowed { allowed, .. }) => assert_eq!(allowed, vec!["POST"]),
+            Err(e) => panic!("unexpected {e:?}"),
+            Ok(_) => panic!("GET sites/import must not be GET sites/{{id}}"),
+        }
+        let (_, p) = r.find(&Method::GET, "/api/v1/sites/01ABC").unwrap();
+        assert_eq!(p.get("id"), Some("01ABC"));
     }
 
     #[test]

@@ -451,6 +451,7 @@ pub struct GenerateIdeasInput {
     pub cluster_id: Option<String>,
     /// Ideas wanted, 3–7 (default 5).
     #[serde(default)]
+    #[schema(minimum = 3, maximum = 7)]
     pub count: Option<i64>,
     #[serde(default)]
     pub dry_run: Option<bool>,

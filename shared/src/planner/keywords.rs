@@ -49,6 +49,7 @@ pub struct Keyword {
     #[serde(default)]
     pub volume_range: Option<(u64, u64)>,
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub difficulty: Option<u8>,
     #[serde(default)]
     pub cpc: Option<f64>,
@@ -130,6 +131,7 @@ pub struct KeywordInput {
     #[serde(default)]
     pub volume: Option<u64>,
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub difficulty: Option<u8>,
     #[serde(default)]
     pub cpc: Option<f64>,

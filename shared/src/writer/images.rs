@@ -302,6 +302,7 @@ pub struct GenerateInput {
     #[serde(default)]
     pub site_id: Option<String>,
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 10)]
     pub prompt_ids: Option<Vec<String>>,
     #[serde(default)]
     pub dry_run: Option<bool>,

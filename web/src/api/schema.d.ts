@@ -3392,9 +3392,9 @@ export interface operations {
                 /** @description Only lines of this type. */
                 type?: "reserve" | "settle" | "release" | "grant" | "adjust" | "purchase";
                 /** @description From this time (RFC 3339). */
-                from?: string;
+                from?: string | unknown | unknown;
                 /** @description Up to this time (RFC 3339). */
-                to?: string;
+                to?: string | unknown | unknown;
                 /** @description Page size (default 25). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
@@ -4701,7 +4701,7 @@ export interface operations {
                 "multipart/form-data": {
                     file: string;
                 };
-                "text/csv": string;
+                "text/csv": unknown;
             };
         };
         responses: {

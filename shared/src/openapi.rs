@@ -262,6 +262,41 @@ fn tag_of(pattern: &str) -> String {
     }
 }
 
+fn unsigned_formats(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(f)) = map.get_mut("format")
+                && f.starts_with("u-int")
+            {
+                *f = f.replacen("u-int", "uint", 1);
+            }
+            map.values_mut().for_each(unsigned_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unsigned_formats),
+        _ => {}
+    }
+}
+
+fn tag_description(tag: &str) -> &'static str {
+    match tag {
+        "accounts" => "The account, its users and roles, the audit log.",
+        "auth" => "Sign-up, sign-in, token refresh, sign-out, the caller, password change.",
+        "credits" => "Balance, ledger, usage, plans and the subscription; staff adjustments.",
+        "docs" => "This document, Swagger UI and ReDoc.",
+        "health" => "Is the API up and its table reachable.",
+        "jobs" => "AI and import jobs: state, progress, result, cancel.",
+        "sites" => "Sites and their sectors.",
+        "planner/keywords" => "Keywords of a sector: CRUD, filters, bulk status and delete, import.",
+        "planner/clusters" => "Topic clusters of keywords, manual and automatic.",
+        "planner/ideas" => "Content ideas generated per cluster.",
+        "planner/tasks" => "Writing tasks and their workflow.",
+        "writer/content" => "Articles: CRUD, generation, versions.",
+        "writer/image-prompts" => "Image prompts generated from articles.",
+        "writer/images" => "Images generated from prompts.",
+        _ => "Operations of this area.",
+    }
+}
+
 fn envelope(data: Value, example: Option<&Value>) -> Value {
     let mut props = json!({
         "success": {"type": "boolean", "const": true},
@@ -439,6 +474,10 @@ pub fn document(routers: &[&Router], raw: &[RawOp]) -> Value {
     conflicts.sort();
     conflicts.dedup();
     let mut schemas = defs.0;
+    // utoipa spells the unsigned formats `u-int64`; the usual name is `uint64`.
+    for schema in schemas.values_mut() {
+        unsigned_formats(schema);
+    }
     schemas.insert("FieldError".into(), json!({
         "type": "object", "required": ["field", "message"],
         "properties": {"field": {"type": "string"}, "message": {"type": "string"}}
@@ -475,7 +514,7 @@ pub fn document(routers: &[&Router], raw: &[RawOp]) -> Value {
             "license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
         },
         "servers": [{"url": "/", "description": "This API (the gateway serving this document)"}],
-        "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
+        "tags": tags.iter().map(|t| json!({"name": t, "description": tag_description(t)})).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -1162,6 +1162,9 @@ fn parse_cpc(raw: &str) -> Result<Option<f64>, String> {
     if c < 0.0 {
         return Err(format!("CPC {s} is negative"));
     }
+    if !c.is_finite() || c > crate::planner::keywords::MAX_CPC {
+        return Err(format!("CPC {s} is larger than 1000000"));
+    }
     Ok(Some(c))
 }
 

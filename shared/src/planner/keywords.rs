@@ -134,6 +134,7 @@ pub struct KeywordInput {
     #[schema(maximum = 100)]
     pub difficulty: Option<u8>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub cpc: Option<f64>,
     #[serde(default)]
     pub currency: Option<String>,
@@ -153,15 +154,24 @@ pub struct KeywordInput {
     pub version: Option<u64>,
 }
 
+/// The largest CPC (and trend value) a keyword holds. Found by schemathesis:
+/// `cpc: 1.8e308` passed the checks and failed the write (DynamoDB numbers
+/// stop at 1e126), a 500.
+pub const MAX_CPC: f64 = 1_000_000.0;
+pub const MAX_TREND_VALUE: f64 = 1e15;
+
 fn check_metrics(input: &KeywordInput, errors: &mut Vec<FieldError>) {
     if input.difficulty.is_some_and(|d| d > 100) {
         errors.push(FieldError::new("difficulty", "must be from 0 to 100"));
     }
-    if input.cpc.is_some_and(|c| !c.is_finite() || c < 0.0) {
-        errors.push(FieldError::new("cpc", "must be a non-negative number"));
+    if input.cpc.is_some_and(|c| !c.is_finite() || !(0.0..=MAX_CPC).contains(&c)) {
+        errors.push(FieldError::new("cpc", "must be a number from 0 to 1000000"));
     }
     if input.trend.as_ref().is_some_and(|t| t.len() > 24) {
         errors.push(FieldError::new("trend", "holds at most 24 monthly values"));
+    }
+    if input.trend.as_ref().is_some_and(|t| t.iter().any(|v| !v.is_finite() || v.abs() > MAX_TREND_VALUE)) {
+        errors.push(FieldError::new("trend", "values must be numbers up to 1e15"));
     }
 }
 

@@ -1504,13 +1504,13 @@ export interface components {
             email_verified?: boolean;
             id: string;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Keywords across the account's sites (the plan's `max_keywords`).
              */
             keyword_count?: number;
             name: string;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Active owners; the last one can never be demoted, deactivated or removed.
              */
             owner_count: number;
@@ -1526,16 +1526,16 @@ export interface components {
              */
             plan_credits: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Sites and members, kept in step with the items so plan limits can be
              *     enforced with conditional writes.
              */
             site_count?: number;
             status: components["schemas"]["AccountStatus"];
             updated_at: string;
-            /** Format: int32 */
+            /** Format: uint32 */
             user_count?: number;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @enum {string} */
@@ -1649,7 +1649,7 @@ export interface components {
             dominant_intent?: components["schemas"]["Intent"] | null;
             id: string;
             job_id?: string | null;
-            /** Format: int32 */
+            /** Format: uint32 */
             keyword_count: number;
             name: string;
             sector_id: string;
@@ -1657,10 +1657,10 @@ export interface components {
             /** @description `manual` or `auto_cluster` (with the job that made it). */
             source: string;
             status: components["schemas"]["ClusterStatus"];
-            /** Format: int64 */
+            /** Format: uint64 */
             total_volume: number;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @description `data` of a cluster delete. */
@@ -1676,7 +1676,7 @@ export interface components {
             sector_id?: string | null;
             site_id?: string | null;
             status?: components["schemas"]["ClusterStatus"] | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             version?: number | null;
         };
         /** @enum {string} */
@@ -1696,7 +1696,7 @@ export interface components {
             created_at: string;
             created_by: string;
             /**
-             * Format: int64
+             * Format: uint64
              * @description Number of the newest [`ContentVersion`].
              */
             current_version: number;
@@ -1722,11 +1722,11 @@ export interface components {
             tokens?: components["schemas"]["TokenUsage"] | null;
             updated_at: string;
             /**
-             * Format: int64
+             * Format: uint64
              * @description Optimistic lock.
              */
             version: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             word_count: number;
         };
         /** @description `data` of a content delete. */
@@ -1756,7 +1756,7 @@ export interface components {
             task_id?: string | null;
             title?: string | null;
             /**
-             * Format: int64
+             * Format: uint64
              * @description The `version` the edit was made on (required by the edit endpoint).
              */
             version?: number | null;
@@ -1768,7 +1768,7 @@ export interface components {
         ContentSummary: {
             cluster_id?: string | null;
             created_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             current_version: number;
             excerpt?: string;
             featured_image_id?: string | null;
@@ -1788,9 +1788,9 @@ export interface components {
             task_id?: string | null;
             title: string;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             word_count: number;
         };
         /** @enum {string} */
@@ -1804,7 +1804,7 @@ export interface components {
             created_by: string;
             /** @description Why: an editor's note, generation instructions, "restored from version n". */
             note?: string | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             number: number;
             /** @description The content's sector (so deleting the sector sweeps its versions too). */
             sector_id?: string | null;
@@ -1812,7 +1812,7 @@ export interface components {
             source: components["schemas"]["VersionSource"];
             status?: components["schemas"]["VersionStatus"];
             title: string;
-            /** Format: int32 */
+            /** Format: uint32 */
             word_count: number;
         };
         /** @description One ledger line. */
@@ -1942,7 +1942,7 @@ export interface components {
             /** @description Regenerate only this section: an H2's text or its 1-based number. */
             section?: unknown;
             site_id?: string | null;
-            /** Format: int32 */
+            /** Format: uint32 */
             target_word_count?: number | null;
             /** @description Set from the path by the HTTP layer (generate from a task). */
             task_id?: string | null;
@@ -1995,13 +1995,13 @@ export interface components {
             source: string;
             status: components["schemas"]["IdeaStatus"];
             structure: components["schemas"]["Structure"];
-            /** Format: int32 */
+            /** Format: uint32 */
             target_word_count: number;
             /** @description The task made from it. */
             task_id?: string | null;
             title: string;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @description Fields a client may set. */
@@ -2016,10 +2016,10 @@ export interface components {
             site_id?: string | null;
             status?: components["schemas"]["IdeaStatus"] | null;
             structure?: components["schemas"]["Structure"] | null;
-            /** Format: int32 */
+            /** Format: uint32 */
             target_word_count?: number | null;
             title?: string | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             version?: number | null;
         };
         /** @enum {string} */
@@ -2027,7 +2027,7 @@ export interface components {
         Image: {
             account_id: string;
             alt_text: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             bytes: number;
             content_id: string;
             content_type: string;
@@ -2038,13 +2038,13 @@ export interface components {
             cost: number;
             created_at: string;
             created_by?: string | null;
-            /** Format: int32 */
+            /** Format: uint32 */
             height: number;
             id: string;
             job_id?: string | null;
             kind: components["schemas"]["ImageKind"];
             model: string;
-            /** Format: int32 */
+            /** Format: uint32 */
             position: number;
             prompt: string;
             /** @description The prompt it was drawn from (it may have been deleted since). */
@@ -2057,9 +2057,9 @@ export interface components {
             sector_id?: string | null;
             site_id: string;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             width: number;
         };
         /** @description What a deletion did. */
@@ -2084,7 +2084,7 @@ export interface components {
             kind: components["schemas"]["ImageKind"];
             model?: string | null;
             /**
-             * Format: int32
+             * Format: uint32
              * @description 0 for the featured image, 1.. for the sections in article order.
              */
             position: number;
@@ -2099,7 +2099,7 @@ export interface components {
             /** @description `generate_image_prompts` (with the job that made it). */
             source: string;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @description An image as the API returns it: the item plus a presigned GET URL. */
@@ -2128,9 +2128,9 @@ export interface components {
         Intent: "informational" | "navigational" | "commercial" | "transactional";
         Job: {
             account_id: string;
-            /** Format: int32 */
+            /** Format: uint32 */
             attempts?: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             claim_receive?: number;
             /** @description The SQS message (id, receive count) of the delivery that claimed it:
              *     a later receive of that same message may take the job over at once (its
@@ -2151,7 +2151,7 @@ export interface components {
             lease_until?: number | null;
             model?: string | null;
             phase: string;
-            /** Format: int32 */
+            /** Format: uint8 */
             progress: number;
             provider?: string | null;
             reservation?: components["schemas"]["Reservation"] | null;
@@ -2166,7 +2166,7 @@ export interface components {
             sweep_after?: number | null;
             tokens?: components["schemas"]["TokenUsage"];
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @enum {string} */
@@ -2179,7 +2179,7 @@ export interface components {
             cpc?: number | null;
             created_at: string;
             currency?: string | null;
-            /** Format: int32 */
+            /** Format: uint8 */
             difficulty?: number | null;
             id: string;
             /** @description The import job that created the keyword (lets a resumed job count a
@@ -2197,9 +2197,9 @@ export interface components {
             status: components["schemas"]["KeywordStatus"];
             trend?: number[];
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
-            /** Format: int64 */
+            /** Format: uint64 */
             volume?: number | null;
             volume_range?: [
                 number,
@@ -2225,7 +2225,7 @@ export interface components {
             /** Format: double */
             cpc?: number | null;
             currency?: string | null;
-            /** Format: int32 */
+            /** Format: uint8 */
             difficulty?: number | null;
             intent?: components["schemas"]["Intent"] | null;
             keyword?: string | null;
@@ -2235,9 +2235,9 @@ export interface components {
             site_id?: string | null;
             status?: components["schemas"]["KeywordStatus"] | null;
             trend?: number[] | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             version?: number | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             volume?: number | null;
         };
         /** @enum {string} */
@@ -2276,11 +2276,11 @@ export interface components {
         };
         Plan: {
             id: string;
-            /** Format: int32 */
+            /** Format: uint32 */
             max_keywords: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             max_sites: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             max_users: number;
             /** Format: double */
             monthly_credits: number;
@@ -2296,7 +2296,7 @@ export interface components {
             prompt?: string | null;
             site_id?: string | null;
             /**
-             * Format: int64
+             * Format: uint64
              * @description The version the edit was made on (optional; stale → 409).
              */
             version?: number | null;
@@ -2325,7 +2325,7 @@ export interface components {
             note?: string | null;
             site_id?: string | null;
             /**
-             * Format: int64
+             * Format: uint64
              * @description The content `version` the client saw (optional; stale → 409).
              */
             version?: number | null;
@@ -2349,14 +2349,14 @@ export interface components {
             name: string;
             site_id: string;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         SectorInput: {
             description?: string | null;
             is_active?: boolean | null;
             name?: string | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             version?: number | null;
         };
         Session: {
@@ -2367,7 +2367,7 @@ export interface components {
         SetFeatured: {
             site_id?: string | null;
             /**
-             * Format: int64
+             * Format: uint64
              * @description The content `version` the client saw (optional; stale → 409).
              */
             version?: number | null;
@@ -2382,7 +2382,7 @@ export interface components {
             name: string;
             updated_at: string;
             url?: string | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         SiteInput: {
@@ -2392,7 +2392,7 @@ export interface components {
             name?: string | null;
             url?: string | null;
             /**
-             * Format: int64
+             * Format: uint64
              * @description Optimistic locking on PATCH: the version the client last read.
              */
             version?: number | null;
@@ -2417,13 +2417,13 @@ export interface components {
         /** @description The account's plan, period, limits and usage. */
         Subscription: {
             balance: components["schemas"]["Balance"];
-            /** Format: int32 */
+            /** Format: uint32 */
             keywords_used: number;
             period?: string | null;
             plan: components["schemas"]["Plan"];
-            /** Format: int32 */
+            /** Format: uint32 */
             sites_used: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             users_used: number;
         };
         /** @description The subscription as the API shows it: the plan, period, usage and balance,
@@ -2454,12 +2454,12 @@ export interface components {
             sector_id: string;
             site_id: string;
             status: components["schemas"]["TaskStatus"];
-            /** Format: int32 */
+            /** Format: uint32 */
             target_word_count: number;
             title: string;
             tone?: string | null;
             updated_at: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @description Fields a client may set on a task. */
@@ -2474,11 +2474,11 @@ export interface components {
             site_id?: string | null;
             /** @description Refused: statuses change through the transition endpoint. */
             status?: unknown;
-            /** Format: int32 */
+            /** Format: uint32 */
             target_word_count?: number | null;
             title?: string | null;
             tone?: string | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             version?: number | null;
         };
         /** @enum {string} */
@@ -2496,17 +2496,17 @@ export interface components {
         /** @description Token usage reported by a chat provider. */
         TokenUsage: {
             /**
-             * Format: int64
+             * Format: uint64
              * @description Tokens in the completion.
              */
             completion_tokens: number;
             /**
-             * Format: int64
+             * Format: uint64
              * @description Tokens in the prompt.
              */
             prompt_tokens: number;
             /**
-             * Format: int64
+             * Format: uint64
              * @description Prompt plus completion.
              */
             total_tokens: number;
@@ -2514,7 +2514,7 @@ export interface components {
         TransitionInput: {
             site_id?: string | null;
             status: components["schemas"]["TaskStatus"];
-            /** Format: int64 */
+            /** Format: uint64 */
             version?: number | null;
         };
         /** @enum {string} */
@@ -2531,7 +2531,7 @@ export interface components {
          *     Gateway are capped near 4.4 MB once base64-encoded): PUT `bytes` to `url`
          *     with exactly `headers`, then hand `object_key` to the route that reads it. */
         Upload: {
-            /** Format: int64 */
+            /** Format: uint64 */
             expires_in_secs: number;
             headers: {
                 [key: string]: string;
@@ -2555,7 +2555,7 @@ export interface components {
             /** Format: double */
             credits: number;
             function: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             jobs: number;
             month: string;
         };
@@ -2569,7 +2569,7 @@ export interface components {
             last_login_at?: string | null;
             name: string;
             role: components["schemas"]["Role"];
-            /** Format: int64 */
+            /** Format: uint64 */
             version: number;
         };
         /** @description What verifying an email did. */
@@ -2611,12 +2611,12 @@ export interface components {
             created_at: string;
             created_by: string;
             note?: string | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             number: number;
             source: components["schemas"]["VersionSource"];
             status?: components["schemas"]["VersionStatus"];
             title: string;
-            /** Format: int32 */
+            /** Format: uint32 */
             word_count: number;
         };
         /** @enum {string} */

@@ -27,14 +27,14 @@ const LOGIN_SECURITY_LOG_TTL_SECS: i64 = 30 * 24 * 60 * 60;
 /// The user key read for an email with no user, so both cases do the same reads.
 const NO_ACCOUNT: &str = "00000000000000000000000000";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {
     Active,
     Suspended,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: String,
     pub name: String,
@@ -86,7 +86,7 @@ impl Item for Account {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: String,
     pub account_id: String,
@@ -117,7 +117,7 @@ impl Item for User {
 }
 
 /// What the API shows of a user (never the password hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub account_id: String,
@@ -147,7 +147,7 @@ impl From<&User> for UserView {
 }
 
 /// A refresh-token family: one login's rotation chain.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct RefreshFamily {
     account_id: String,
     family: String,
@@ -166,7 +166,7 @@ impl Item for RefreshFamily {
 }
 
 /// One refresh token; usable once.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct RefreshToken {
     account_id: String,
     jti: String,
@@ -186,7 +186,7 @@ impl Item for RefreshToken {
 
 /// A failed sign-in for an email with no user (there is no account to audit
 /// it under). Written so that unknown and known emails cost the same writes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct LoginFailure {
     id: String,
     day: String,
@@ -206,7 +206,7 @@ impl Item for LoginFailure {
 }
 
 /// The pending email verification of a user: the hash of the link's secret.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct EmailVerification {
     account_id: String,
     user_id: String,
@@ -226,7 +226,7 @@ impl Item for EmailVerification {
 }
 
 /// Tokens returned by login, refresh and password change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: String,
@@ -235,7 +235,7 @@ pub struct TokenPair {
     pub refresh_expires_in: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Session {
     pub user: UserView,
     pub account: Account,
@@ -244,10 +244,11 @@ pub struct Session {
 
 // ------------------------------------------------------------------ inputs
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
     pub email: String,
+    #[schema(min_length = 8)]
     pub password: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -255,43 +256,45 @@ pub struct RegisterInput {
     pub account_name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailInput {
     pub token: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     pub refresh: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordInput {
     pub current_password: String,
+    #[schema(min_length = 8)]
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddUserInput {
     pub email: String,
+    #[schema(min_length = 8)]
     pub password: String,
     #[serde(default)]
     pub name: Option<String>,
     pub role: Role,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserInput {
     #[serde(default)]
@@ -302,7 +305,7 @@ pub struct UpdateUserInput {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountInput {
     pub name: String,
@@ -517,7 +520,7 @@ async fn send_verification(state: &AppState, tenant: &Tenant, email: &str, token
 }
 
 /// What verifying an email did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verified {
     pub account: Account,
     /// Free credits granted now (0 when this email already had them).

@@ -118,7 +118,7 @@ pub async fn delete_prefix(state: &AppState, t: &Tenant, rest_prefix: &str) -> A
 /// A file the client uploads straight to the bucket (bodies through API
 /// Gateway are capped near 4.4 MB once base64-encoded): PUT `bytes` to `url`
 /// with exactly `headers`, then hand `object_key` to the route that reads it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Upload {
     pub upload_url: String,
     pub method: &'static str,

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TxnType {
     /// Credits held for a queued job.
@@ -52,7 +52,7 @@ impl TxnType {
 }
 
 /// One ledger line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditTransaction {
     pub id: String,
     pub account_id: String,
@@ -255,7 +255,7 @@ pub async fn applied_line(state: &AppState, tenant: &Tenant, idempotency_key: &s
 }
 
 /// What a job holds: how much of its reservation came from each pool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reservation {
     pub plan: f64,
     pub bonus: f64,
@@ -399,7 +399,7 @@ pub async fn grant_period(state: &AppState, tenant: &Tenant, period: &str) -> Ap
 }
 
 /// What a monthly run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GrantReport {
     pub period: String,
     pub accounts: u64,
@@ -439,7 +439,7 @@ pub async fn grant_all(state: &AppState, period: &str) -> AppResult<GrantReport>
 }
 
 /// The balance as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Balance {
     pub plan_credits: f64,
     pub bonus_credits: f64,
@@ -483,20 +483,21 @@ fn ulid_floor(s: &str) -> AppResult<String> {
     let t = time::OffsetDateTime::parse(s, &Rfc3339)
         .or_else(|_| time::OffsetDateTime::parse(&format!("{s}T00:00:00Z"), &Rfc3339))
         .map_err(|_| AppError::validation(format!("{s:?} is not a date (use 2026-11-25 or 2026-11-25T10:00:00Z)")))?;
-    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| AppError::validation("date before 1970"))?;
+    // Nothing is older than 1970: an earlier bound is the start of the ledger.
+    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     Ok(ulid::Ulid::from_parts(ms, 0).to_string())
 }
 
-/// Usage of one AI function in one month. Kept as an aggregate item per
-/// (month, function) that every ledger line of a job adds to in the line's own
-/// transaction ([`usage_op`]), so the report reads a handful of items however
-/// long the ledger grows.
+// Kept as an aggregate item per (month, function) that every ledger line of a
+// job adds to in the line's own transaction (`usage_op`), so the report reads a
+// handful of items however long the ledger grows.
+/// Usage of one AI function in one month:
 ///
 /// - `jobs`, `credits`: settled jobs and what they were charged;
-/// - `reserved`: credits taken by the function's lines that month (reservations);
-/// - `returned`: credits given back by them (releases, and the unused part of
+/// - `reserved`: credits taken by the function's jobs that month (reservations);
+/// - `returned`: credits given back to it (releases, and the unused part of
 ///   a reservation at settlement).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct UsageRow {
     pub month: String,
     pub function: String,
@@ -587,7 +588,7 @@ mod tests {
 }
 
 /// A staff adjustment: `plan` and `bonus` deltas with a reason.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustInput {
     #[serde(default)]
@@ -633,7 +634,7 @@ pub async fn adjust(state: &AppState, staff: &crate::auth::guard::Principal, acc
 }
 
 /// The account's plan, period, limits and usage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     pub plan: crate::plans::Plan,
     pub period: Option<String>,

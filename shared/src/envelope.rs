@@ -13,6 +13,22 @@ use serde_json::{Value, json};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// `data` of a delete: the id that is gone.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Removed {
+    pub id: String,
+}
+
+impl Removed {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
+}
+
+/// `data` of an operation with nothing to return (`{}`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Empty {}
+
 /// What a route handler returns on success: a status, the `data` payload and
 /// an optional human message.
 #[derive(Debug, Clone)]

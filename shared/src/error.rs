@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 /// A field-level validation problem, returned in the envelope's `errors` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -54,6 +54,25 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The error-code catalogue: every `error_code` the API can answer with, its
+/// HTTP status and when it is used. The OpenAPI document publishes it
+/// (`ErrorCode` and `x-error-codes`); a unit test keeps it equal to
+/// [`AppError::code`] and [`AppError::status`].
+pub const CATALOGUE: &[(&str, u16, &str)] = &[
+    ("VALIDATION_ERROR", 400, "The request is malformed or a field is invalid; `errors` names the fields."),
+    ("UNAUTHORIZED", 401, "No valid access token (missing, expired, revoked), or wrong credentials."),
+    ("INSUFFICIENT_CREDITS", 402, "The account's credits do not cover the estimate; nothing was queued."),
+    ("FORBIDDEN", 403, "The caller's role does not allow this (the operation's `x-required-role`)."),
+    ("PLAN_LIMIT", 403, "A hard limit of the account's plan (sites, users); the message names it."),
+    ("NOT_FOUND", 404, "No such route, or no such item in the caller's account (other tenants' ids too)."),
+    ("METHOD_NOT_ALLOWED", 405, "The path exists with other methods, named in `Allow`."),
+    ("CONFLICT", 409, "The item changed (stale `version`), a state transition is not allowed, or it already exists."),
+    ("PAYLOAD_TOO_LARGE", 413, "The body is larger than the route accepts."),
+    ("UNSUPPORTED_MEDIA_TYPE", 415, "The body is not `application/json` (or, for uploads, not a supported file)."),
+    ("RATE_LIMITED", 429, "A request budget is empty; retry after `Retry-After` seconds."),
+    ("INTERNAL_ERROR", 500, "Unexpected; quote the `request_id` when reporting it (no internals are shown)."),
+];
 
 impl AppError {
     pub fn validation(message: impl Into<String>) -> Self {
@@ -153,9 +172,12 @@ mod tests {
             (AppError::RateLimited { message: "x".into(), retry_after_secs: 3 }, 429, "RATE_LIMITED"),
             (AppError::internal("db exploded at 10.0.0.1"), 500, "INTERNAL_ERROR"),
         ];
+        let documented: Vec<(&str, u16)> = CATALOGUE.iter().map(|(c, s, _)| (*c, *s)).collect();
+        assert_eq!(documented.len(), cases.len(), "the catalogue lists every code once");
         for (err, status, code) in cases {
             assert_eq!(err.status().as_u16(), status, "{err:?}");
             assert_eq!(err.code(), code, "{err:?}");
+            assert!(documented.contains(&(code, status)), "{code} {status} is missing from error::CATALOGUE");
         }
     }
 

@@ -3,7 +3,7 @@
 use crate::state::AppState;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok` when every dependency answers, `degraded` otherwise.
     pub status: &'static str,

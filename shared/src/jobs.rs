@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// How long a claimed job may run before another delivery may take it over.
 pub const LEASE_SECS: i64 = 15 * 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Queued,
@@ -33,6 +33,9 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Every status's name (the `?status=` filter's values).
+    pub const NAMES: &[&str] = &["queued", "running", "completed", "failed", "cancelled"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobStatus::Queued => "queued",
@@ -47,7 +50,7 @@ impl JobStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
     pub account_id: String,
@@ -148,7 +151,7 @@ impl Job {
 }
 
 /// The SQS message body for a job.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct JobMessage {
     pub job_id: String,
     pub account_id: String,
@@ -630,7 +633,7 @@ pub async fn dead_letter(state: &AppState, msg: &JobMessage) -> Delivery {
 }
 
 /// What one sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SweepReport {
     pub looked_at: u64,
     /// Running jobs past their lease: failed, credits released.

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod lambda;
 pub mod log;
 pub mod mail;
+pub mod openapi;
 pub mod state;
 pub mod planner;
 pub mod plans;

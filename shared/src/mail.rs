@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 const OUTBOX_TTL_SECS: i64 = 14 * 24 * 60 * 60;
 
 /// One mail, to one address, on behalf of one account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mail {
     pub id: String,
     pub account_id: String,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Plan {
     pub id: &'static str,
     pub name: &'static str,
@@ -55,7 +55,7 @@ fn rank(id: &str) -> usize {
 
 /// The subscription as the API shows it: the plan, period, usage and balance,
 /// and an upgrade waiting for staff approval.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubscriptionView {
     #[serde(flatten)]
     pub current: crate::credits::Subscription,
@@ -158,7 +158,7 @@ async fn commit(state: &AppState, ops: Vec<aws_sdk_dynamodb::types::TransactWrit
 }
 
 /// Staff approval of a pending upgrade (after payment).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveUpgradeInput {
     /// Must be the plan the owner asked for.

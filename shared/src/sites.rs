@@ -15,7 +15,7 @@ use serde_json::json;
 pub mod delete;
 pub use delete::{Deleted, Deletion, delete_sector, delete_site};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: String,
     pub account_id: String,
@@ -28,7 +28,7 @@ pub struct Site {
     pub industry: Option<String>,
     pub is_active: bool,
     /// The job deleting the site, once one was started: the site is then
-    /// hidden from lists and refused by [`scope`] (409 `BEING_DELETED`).
+    /// hidden from lists and refused (409 `BEING_DELETED`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleting: Option<String>,
     pub created_at: String,
@@ -43,7 +43,7 @@ impl Item for Site {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sector {
     pub id: String,
     pub account_id: String,
@@ -52,7 +52,8 @@ pub struct Sector {
     #[serde(default)]
     pub description: String,
     pub is_active: bool,
-    /// The job deleting the sector, once one was started (see [`Site::deleting`]).
+    /// The job deleting the sector, once one was started: the sector is then
+    /// refused (409 `BEING_DELETED`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleting: Option<String>,
     pub created_at: String,
@@ -123,7 +124,7 @@ pub async fn scope(state: &AppState, p: &Principal, site_id: &str, sector_id: Op
 
 // ------------------------------------------------------------------ inputs
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteInput {
     #[serde(default)]
@@ -141,7 +142,7 @@ pub struct SiteInput {
     pub version: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectorInput {
     #[serde(default)]

@@ -3,6 +3,7 @@
 //! from `infra/template.yaml`, the local API gateway and the local queue
 //! worker and scheduler.
 
+pub mod apidocs;
 pub mod bench_clustering;
 pub mod cold_start;
 pub mod demo;

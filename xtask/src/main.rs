@@ -12,13 +12,16 @@
 //!   response under a local Lambda Runtime API, median of 10.
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
+//! - `schemathesis`: the schemathesis step of `test` alone (its own emulator).
+//! - `openapi`: writes the OpenAPI document to `target/openapi/` and regenerates
+//!   the browser app's types (`web/src/api/schema.d.ts`).
 
 use anyhow::{Context, Result, bail};
 use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +36,14 @@ fn main() -> Result<()> {
         Some("bench") => bench(),
         Some("package") => package(&args[1..]),
         Some("lint-template") => lint_template(),
+        Some("openapi") => openapi(),
+        // schemathesis alone, on an emulator of its own (the step of `test`).
+        Some("schemathesis") => {
+            let emulator = Emulator::start()?;
+            let r = xtask::apidocs::schemathesis(&emulator.endpoint());
+            drop(emulator);
+            r
+        }
         Some("rehearse") => xtask::rehearse::run(None),
         _ => {
             eprintln!("{USAGE}");
@@ -83,6 +94,9 @@ fn test(extra: &[String]) -> Result<()> {
     // The import-parser fuzz test runs its full minute here (3 s under plain cargo test).
     c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
     run(c, "cargo test --workspace --all-targets")?;
+    // The API document: lint, the browser app's types, then schemathesis on
+    // the local gateway (on the same emulator, its own stack).
+    api_document_checks(&emulator.endpoint())?;
     if std::env::var("IGNY8_SKIP_REHEARSAL").is_ok_and(|v| v == "1") {
         eprintln!("xtask: deploy rehearsal SKIPPED (IGNY8_SKIP_REHEARSAL=1)");
     } else if std::env::var("IGNY8_REHEARSAL_BUILD").is_ok_and(|v| v == "0") {
@@ -92,6 +106,33 @@ fn test(extra: &[String]) -> Result<()> {
     }
     drop(emulator);
     eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// `redocly lint`, the checked-in TypeScript types, schemathesis.
+/// `IGNY8_SKIP_SCHEMATHESIS=1` skips schemathesis (a local shortcut; CI never sets it).
+fn api_document_checks(endpoint: &str) -> Result<()> {
+    let started = std::time::Instant::now();
+    let doc = xtask::apidocs::write_document()?;
+    xtask::apidocs::ensure_web()?;
+    xtask::apidocs::lint(&doc)?;
+    xtask::apidocs::check_types(&doc)?;
+    if std::env::var("IGNY8_SKIP_SCHEMATHESIS").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: schemathesis SKIPPED (IGNY8_SKIP_SCHEMATHESIS=1)");
+    } else {
+        xtask::apidocs::schemathesis(endpoint)?;
+    }
+    eprintln!("xtask: API document checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Writes the OpenAPI document and regenerates the browser app's types from it.
+fn openapi() -> Result<()> {
+    let doc = xtask::apidocs::write_document()?;
+    println!("{}", doc.display());
+    xtask::apidocs::ensure_web()?;
+    xtask::apidocs::write_types(&doc)?;
+    println!("{}", xtask::repo_root().join("web/src/api/schema.d.ts").display());
     Ok(())
 }
 

@@ -5,12 +5,29 @@ use igny8::accounts::{self, ChangePasswordInput, LoginInput, RefreshInput, Regis
 use igny8::auth::guard::{Access, require};
 use igny8::envelope::Reply;
 use igny8::http::{Router, dispatch};
+use igny8::openapi::Doc;
+use igny8::envelope::Empty;
+use igny8::accounts::{Account, Session, TokenPair, UserView, Verified};
+use serde::Serialize;
 use igny8::AppState;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use std::sync::{Arc, OnceLock};
 
 pub const FUNCTION: &str = "auth";
+
+/// `data` of `GET /api/v1/auth/me/`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub user: UserView,
+    pub account: Account,
+}
+
+/// `data` of a password change: the new pair for this session.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NewTokens {
+    pub tokens: TokenPair,
+}
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
@@ -22,11 +39,25 @@ pub fn router() -> &'static Router {
                 Ok(Reply::created(session).message("account created"))
             })
             .public()
+            .doc(
+                Doc::new("Register: a new account on the free plan, its owner signed in")
+                    .body::<RegisterInput>()
+                    .body_example(json!({"email": "ana@example.com", "password": "A-long-passphrase-2026", "name": "Ana", "account_name": "Ana's Agency"}))
+                    .data::<Session>()
+                    .status(201),
+            )
             .post("/api/v1/auth/login", |ctx| async move {
                 let input: LoginInput = ctx.json()?;
                 Ok(Reply::ok(accounts::login(&ctx.state, input, ctx.source_ip.as_deref()).await?))
             })
             .public()
+            .doc(
+                Doc::new("Sign in: the user, the account and a token pair")
+                    .describe("Budgeted per email (5 attempts per 15 minutes) and per IP: 429 `RATE_LIMITED` with `Retry-After`.")
+                    .body::<LoginInput>()
+                    .body_example(json!({"email": "demo@igny8.local", "password": "Demo-pass-2026"}))
+                    .data::<Session>(),
+            )
             .post("/api/v1/auth/verify-email", |ctx| async move {
                 let input: VerifyEmailInput = ctx.json()?;
                 let verified = accounts::verify_email(&ctx.state, input, ctx.source_ip.as_deref()).await?;
@@ -35,34 +66,45 @@ pub fn router() -> &'static Router {
             })
             // The verification token in the body is this route's credential.
             .public()
+            .doc(Doc::new("Verify the email address with the mailed token (grants the free plan's credits once per address)").body::<VerifyEmailInput>().data::<Verified>())
             .post("/api/v1/auth/resend-verification", |ctx| async move {
                 let p = require(&ctx, Access::Owner).await?;
                 accounts::resend_verification(&ctx.state, &p).await?;
-                Ok(Reply::ok(json!({})).message("a new verification link was sent"))
+                Ok(Reply::ok(Empty {}).message("a new verification link was sent"))
             })
+            .access(Access::Owner)
+            .doc(Doc::new("Send a new verification link to the owner").data::<Empty>())
             .post("/api/v1/auth/refresh", |ctx| async move {
                 let input: RefreshInput = ctx.json()?;
                 Ok(Reply::ok(accounts::refresh(&ctx.state, input).await?))
             })
             .public()
+            .doc(
+                Doc::new("Rotate a refresh token: a new pair (a spent token revokes its whole family)")
+                    .body::<RefreshInput>()
+                    .data::<TokenPair>(),
+            )
             .post("/api/v1/auth/logout", |ctx| async move {
                 let input: RefreshInput = ctx.json()?;
                 accounts::logout(&ctx.state, input).await?;
-                Ok(Reply::ok(json!({})).message("signed out"))
+                Ok(Reply::ok(Empty {}).message("signed out"))
             })
             // The refresh token in the body is this route's credential.
             .public()
+            .doc(Doc::new("Sign out: revokes the refresh token's sign-in (its access tokens end too)").body::<RefreshInput>().data::<Empty>())
             .get("/api/v1/auth/me", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
                 let (user, account) = accounts::me(&ctx.state, &p).await?;
-                Ok(Reply::ok(json!({"user": user, "account": account})))
+                Ok(Reply::ok(Me { user, account }))
             })
+            .doc(Doc::new("The signed-in user and their account").data::<Me>())
             .post("/api/v1/auth/change-password", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
                 let input: ChangePasswordInput = ctx.json()?;
                 let tokens = accounts::change_password(&ctx.state, &p, input, ctx.source_ip.as_deref()).await?;
-                Ok(Reply::ok(json!({"tokens": tokens})).message("password changed; other sessions were signed out"))
+                Ok(Reply::ok(NewTokens { tokens }).message("password changed; other sessions were signed out"))
             })
+            .doc(Doc::new("Change the password: every other sign-in ends; a new pair for this one").body::<ChangePasswordInput>().data::<NewTokens>())
     })
 }
 

@@ -7,6 +7,29 @@ use igny8::credits::{TxnFilter, TxnType};
 use igny8::envelope::Reply;
 use igny8::plans::PlanChange;
 use igny8::http::{Router, dispatch};
+use igny8::openapi::{Doc, q};
+use igny8::credits::{Balance, CreditTransaction, UsageRow};
+use igny8::plans::{Plan, SubscriptionView};
+
+/// `data` of `PATCH /api/v1/subscription/`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePlan {
+    /// The plan's id (`free`, `starter`, `growth`, `scale`).
+    pub plan: String,
+}
+
+/// `data` of `GET /api/v1/credits/usage/`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Usage {
+    pub results: Vec<UsageRow>,
+}
+
+/// `data` of `GET /api/v1/plans/`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Plans {
+    pub results: &'static [Plan],
+}
 use igny8::AppState;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -22,6 +45,7 @@ pub fn router() -> &'static Router {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 Ok(Reply::ok(igny8::credits::balance(&ctx.state, &p.tenant()).await?))
             })
+            .doc(Doc::new("The credit balance: plan and bonus pools").data::<Balance>())
             .get("/api/v1/credits/transactions", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 let (limit, cursor) = ctx.page_params()?;
@@ -34,10 +58,18 @@ pub fn router() -> &'static Router {
                 let filter = TxnFilter { kind, from: ctx.query("from").map(str::to_string), to: ctx.query("to").map(str::to_string) };
                 Ok(Reply::ok(igny8::credits::transactions(&ctx.state, &p.tenant(), &filter, limit, cursor).await?))
             })
+            .doc(
+                Doc::new("The credit ledger, newest first")
+                    .query("type", q::one_of(&["reserve", "settle", "release", "grant", "adjust", "purchase"]), "Only lines of this type.")
+                    .query("from", q::date(), "From this time (RFC 3339).")
+                    .query("to", q::date(), "Up to this time (RFC 3339).")
+                    .list_of::<CreditTransaction>(),
+            )
             .get("/api/v1/credits/usage", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
-                Ok(Reply::ok(json!({"results": igny8::credits::usage(&ctx.state, &p.tenant()).await?})))
+                Ok(Reply::ok(Usage { results: igny8::credits::usage(&ctx.state, &p.tenant()).await? }))
             })
+            .doc(Doc::new("Credits used, by AI function and month").data::<Usage>())
             .post("/api/v1/credits/accounts/{account_id}/adjust", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
                 p.check_staff()?;
@@ -45,6 +77,7 @@ pub fn router() -> &'static Router {
                 let t = igny8::credits::adjust(&ctx.state, &p, ctx.param("account_id")?, input).await?;
                 Ok(Reply::created(t).message("credits adjusted"))
             })
+            .doc(Doc::new("Staff: adjust an account's credits (idempotent by key; audited)").role("staff").body::<igny8::credits::AdjustInput>().data::<CreditTransaction>().status(201))
             .post("/api/v1/credits/accounts/{account_id}/approve-upgrade", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
                 p.check_staff()?;
@@ -52,17 +85,14 @@ pub fn router() -> &'static Router {
                 let sub = igny8::plans::approve_upgrade(&ctx.state, &p, ctx.param("account_id")?, input, ctx.source_ip.as_deref()).await?;
                 Ok(Reply::ok(sub).message("upgrade approved; the plan's limits apply now and its monthly credits from the next period"))
             })
+            .doc(Doc::new("Staff: approve an account's pending upgrade after payment").role("staff").body::<igny8::plans::ApproveUpgradeInput>().data::<SubscriptionView>())
             .get("/api/v1/subscription", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;
                 Ok(Reply::ok(igny8::plans::subscription(&ctx.state, &p.tenant()).await?))
             })
+            .doc(Doc::new("The subscription: plan, period, limits, usage, balance, pending plan").data::<SubscriptionView>())
             .patch("/api/v1/subscription", |ctx| async move {
                 let p = require(&ctx, Access::Owner).await?;
-                #[derive(serde::Deserialize)]
-                #[serde(deny_unknown_fields)]
-                struct ChangePlan {
-                    plan: String,
-                }
                 let input: ChangePlan = ctx.json()?;
                 Ok(match igny8::plans::request_change(&ctx.state, &p, &input.plan, ctx.source_ip.as_deref()).await? {
                     PlanChange::Changed(sub) => Reply::ok(sub).message("plan changed"),
@@ -70,10 +100,18 @@ pub fn router() -> &'static Router {
                 })
             })
             .access(Access::Owner)
+            .doc(
+                Doc::new("Change the plan: a downgrade applies at once (202: an upgrade waits for staff approval)")
+                    .body::<ChangePlan>()
+                    .body_example(json!({"plan": "starter"}))
+                    .data::<SubscriptionView>()
+                    .also(202),
+            )
             .get("/api/v1/plans", |ctx| async move {
                 require(&ctx, Access::AuthenticatedAndActive).await?;
-                Ok(Reply::ok(json!({"results": igny8::plans::PLANS})))
+                Ok(Reply::ok(Plans { results: igny8::plans::PLANS }))
             })
+            .doc(Doc::new("The plans: monthly credits and limits").data::<Plans>())
     })
 }
 

@@ -8,13 +8,17 @@ use igny8::AppError;
 use igny8::auth::guard::Access;
 use igny8::envelope::Reply;
 use igny8::http::Router;
+use igny8::openapi::{Doc, q};
+use igny8::ai::function::Submission;
+use igny8::envelope::Removed;
+use igny8::planner::tasks::Task;
+use igny8::writer::generate::GenerateInput;
 use igny8::planner::tasks::{self, TaskFilter, TaskInput, TaskStatus};
 use serde::Deserialize;
-use serde_json::json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Transition {
+struct TransitionInput {
     #[serde(default)]
     site_id: Option<String>,
     status: TaskStatus,
@@ -40,15 +44,26 @@ pub fn routes(r: Router) -> Router {
         };
         Ok(Reply::ok(tasks::list(&ctx.state, &s, &f, limit, cursor).await?))
     })
+    .doc(
+        Doc::new("The sector's (or site's) writing tasks")
+            .scoped()
+            .query("status", q::one_of(&["queued", "in_progress", "generated", "review", "published", "cancelled"]), "")
+            .query("cluster_id", q::id(), "")
+            .query("assignee_id", q::id(), "")
+            .query("ordering", q::one_of(&["created_at", "-created_at"]), "")
+            .list_of::<Task>(),
+    )
     .post("/api/v1/planner/tasks", |ctx| async move {
         let input: TaskInput = ctx.json()?;
         let (p, s) = author_scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), input.sector_id.as_deref()).await?;
         Ok(Reply::created(tasks::create(&ctx.state, &s, input, &p.user_id).await?))
     })
+    .doc(Doc::new("Add a writing task").scoped().body::<TaskInput>().data::<Task>().status(201))
     .get("/api/v1/planner/tasks/{id}", |ctx| async move {
         let s = scope(&ctx, Access::ViewerOrAbove, None, None).await?;
         Ok(Reply::ok(tasks::get(&ctx.state, &s, ctx.param("id")?).await?))
     })
+    .doc(Doc::new("One task").scoped().data::<Task>())
     .patch("/api/v1/planner/tasks/{id}", |ctx| async move {
         let input: TaskInput = ctx.json()?;
         if input.sector_id.is_some() {
@@ -57,22 +72,40 @@ pub fn routes(r: Router) -> Router {
         let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), None).await?;
         Ok(Reply::ok(tasks::update(&ctx.state, &s, ctx.param("id")?, input).await?))
     })
+    .doc(Doc::new("Change a task (its sector stays)").scoped().body::<TaskInput>().data::<Task>())
     .delete("/api/v1/planner/tasks/{id}", |ctx| async move {
         let s = scope(&ctx, Access::EditorOrAbove, None, None).await?;
         let id = ctx.param("id")?;
         tasks::delete(&ctx.state, &s, id).await?;
-        Ok(Reply::ok(json!({"id": id})).message("task deleted"))
+        Ok(Reply::ok(Removed::new(id)).message("task deleted"))
     })
+    .doc(Doc::new("Delete a task").scoped().data::<Removed>())
     .post("/api/v1/planner/tasks/{id}/transition", |ctx| async move {
-        let input: Transition = ctx.json()?;
+        let input: TransitionInput = ctx.json()?;
         let s = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), None).await?;
         let task = tasks::transition(&ctx.state, &s, ctx.param("id")?, input.status, input.version).await?;
         let message = format!("task is {}", task.status.as_str());
         Ok(Reply::ok(task).message(message))
     })
+    .doc(
+        Doc::new("Move a task to another state (queued → in_progress → generated → review → published, or cancelled; cancelled → queued)")
+            .describe("A transition the task's state does not allow is a 409 naming the allowed states.")
+            .scoped()
+            .body::<TransitionInput>()
+            .data::<Task>(),
+    )
     // Writes the task's article (the writer's generate_content job).
     .post("/api/v1/planner/tasks/{id}/generate", |ctx| async move {
         let (input, dry_run) = igny8::writer::generate::GenerateInput::from_request(&ctx, None, Some(ctx.param("id")?), "generate")?;
         igny8::ai::function::submit_http(&ctx, "generate_content", input, dry_run).await
     })
+    .doc(
+            Doc::new("Write the task's article (a job, 1 credit per started 500 words)")
+                .describe("An AI job: `dry_run=true` answers 200 with the estimate and what would run; otherwise the credits are reserved (402 `INSUFFICIENT_CREDITS` when short) and the job is queued: 202 with the job. Follow it at `GET /api/v1/jobs/{id}/`.")
+                .optional_body::<GenerateInput>()
+                .query("site_id", q::id(), "The site (or in the body).")
+                .query("dry_run", q::boolean(), "Estimate only: nothing is reserved or queued.")
+                .data::<Submission>()
+                .also(202),
+        )
 }

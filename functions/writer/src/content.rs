@@ -6,6 +6,8 @@ use igny8::AppError;
 use igny8::auth::guard::{Access, Principal, require};
 use igny8::envelope::Reply;
 use igny8::http::{RequestCtx, Router};
+use igny8::openapi::{Doc, q};
+use igny8::writer::content::{Content, ContentSummary};
 use igny8::sites::Scope;
 use igny8::writer::content::{self, ContentFilter, ContentInput};
 use serde::Deserialize;
@@ -45,6 +47,13 @@ pub(crate) fn newest_first(ctx: &RequestCtx, oldest: &str, newest: &str, default
     }
 }
 
+/// `data` of a content delete.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContentDeleted {
+    pub id: String,
+    pub versions_deleted: usize,
+}
+
 pub fn routes(r: Router) -> Router {
     r.get("/api/v1/writer/content", |ctx| async move {
         let (_, s) = scope(&ctx, Access::ViewerOrAbove, None, None).await?;
@@ -64,24 +73,44 @@ pub fn routes(r: Router) -> Router {
         };
         Ok(Reply::ok(content::list(&ctx.state, &s, &f, limit, cursor).await?))
     })
+    .doc(
+        Doc::new("The site's content (articles), with filters")
+            .query_required("site_id", q::id(), "The site.")
+            .query("sector_id", q::id(), "Only this sector's.")
+            .query("status", q::one_of(&["draft", "review", "approved", "published"]), "")
+            .query("task_id", q::id(), "")
+            .query("cluster_id", q::id(), "")
+            .query("search", q::string(), "Substring of the title.")
+            .query("ordering", q::one_of(&["created_at", "-created_at"]), "")
+            .list_of::<ContentSummary>(),
+    )
     .post("/api/v1/writer/content", |ctx| async move {
         let input: ContentInput = ctx.json()?;
         let (p, s) = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), input.sector_id.as_deref()).await?;
         Ok(Reply::created(content::create(&ctx.state, &s, input, &p.user_id).await?))
     })
+    .doc(Doc::new("Add content (a draft written by hand)").scoped().body::<ContentInput>().data::<Content>().status(201))
     .get("/api/v1/writer/content/{id}", |ctx| async move {
         let (_, s) = scope(&ctx, Access::ViewerOrAbove, None, None).await?;
         Ok(Reply::ok(content::get(&ctx.state, &s, ctx.param("id")?).await?))
     })
+    .doc(Doc::new("One piece of content with its body").query_required("site_id", q::id(), "The site.").data::<Content>())
     .patch("/api/v1/writer/content/{id}", |ctx| async move {
         let input: ContentInput = ctx.json()?;
         let (p, s) = scope(&ctx, Access::EditorOrAbove, input.site_id.as_deref(), None).await?;
         Ok(Reply::ok(content::update(&ctx.state, &s, ctx.param("id")?, input, &p.user_id).await?))
     })
+    .doc(
+        Doc::new("Change content: send the `version` you saw (stale: 409); a body change makes a new version")
+            .query("site_id", q::id(), "The site (or in the body).")
+            .body::<ContentInput>()
+            .data::<Content>(),
+    )
     .delete("/api/v1/writer/content/{id}", |ctx| async move {
         let (_, s) = scope(&ctx, Access::EditorOrAbove, None, None).await?;
         let id = ctx.param("id")?;
         let versions = content::delete(&ctx.state, &s, id).await?;
-        Ok(Reply::ok(serde_json::json!({"id": id, "versions_deleted": versions})).message("content deleted"))
+        Ok(Reply::ok(ContentDeleted { id: id.to_string(), versions_deleted: versions }).message("content deleted"))
     })
+    .doc(Doc::new("Delete content and its versions").query_required("site_id", q::id(), "The site.").data::<ContentDeleted>())
 }

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A validated, priced request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Prepared {
     /// Stored on the job; `execute` reads it back.
     pub input: Value,
@@ -76,7 +76,7 @@ pub fn parse_input<T: DeserializeOwned>(input: Value) -> AppResult<T> {
 }
 
 /// What an AI endpoint answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Submission {
     DryRun { dry_run: bool, function: &'static str, estimated_credits: f64, would_run: Value },

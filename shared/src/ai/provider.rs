@@ -26,7 +26,7 @@ pub struct ChatRequest {
 }
 
 /// Token usage reported by a chat provider.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenUsage {
     /// Tokens in the prompt.
     pub prompt_tokens: u64,

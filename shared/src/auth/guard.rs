@@ -21,7 +21,7 @@ use crate::store::keys::{self, Tenant};
 use serde::{Deserialize, Serialize};
 
 /// Roles, ordered: owner > admin > editor > viewer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,

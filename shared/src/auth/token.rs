@@ -13,14 +13,14 @@ pub const ACCESS_TTL_SECS: i64 = 60 * 60;
 pub const REFRESH_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 pub const ISSUER: &str = "igny8";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
     Access,
     Refresh,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claims {
     pub iss: String,
     /// The user id.

@@ -11,7 +11,7 @@
 mod router;
 pub mod upload;
 
-pub use router::{Gate, Params, Router};
+pub use router::{Gate, Params, RouteDoc, Router};
 
 use crate::envelope::{Reply, error_response, success_response};
 use crate::error::{AppError, AppResult, FieldError};
@@ -97,14 +97,19 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> AppR
             if content_type.is_empty() { "(none)" } else { content_type }
         )));
     }
-    serde_json::from_slice::<T>(body).map_err(|e| {
+    let syntax = |e: serde_json::Error| AppError::validation(format!("malformed JSON at line {} column {}: {e}", e.line(), e.column()));
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(syntax)?;
+    // Every body is an object: serde would otherwise read a struct from an
+    // array of its fields (`[null, null]`).
+    if !value.is_object() {
+        return Err(AppError::validation("the request body must be a JSON object"));
+    }
+    // JSON has one number type: `5.0` is the integer 5 (as JSON Schema says).
+    whole_floats_to_integers(&mut value);
+    serde_json::from_value::<T>(value).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => AppError::validation(format!(
-                "malformed JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            )),
+            Category::Syntax | Category::Eof | Category::Io => syntax(e),
             Category::Data => {
                 let msg = e.to_string();
                 let field = msg
@@ -118,6 +123,25 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> AppR
             }
         }
     })
+}
+
+/// Rewrites numbers with no fractional part (`5.0`) as integers, so integer
+/// fields accept them; `f64` fields read integers as well.
+fn whole_floats_to_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// The API Gateway request id, or a fresh UUID v4.
@@ -218,4 +242,56 @@ async fn handle(state: Arc<AppState>, router: &Router, req: Request, request_id:
         crate::auth::guard::require(&ctx, access).await?;
     }
     handler(ctx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        h
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Patch {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        count: Option<u32>,
+    }
+
+    // Found by schemathesis: `PATCH /api/v1/users/{id}` with the body `[null, null]`
+    // answered 200 (serde reads a struct from an array of its fields).
+    #[test]
+    fn a_body_that_is_not_an_object_is_a_400() {
+        for body in ["[null, null]", "[]", "\"name\"", "3", "null"] {
+            match parse_json::<Patch>(&json_headers(), body.as_bytes()) {
+                Err(AppError::Validation { message, .. }) => assert!(message.contains("JSON object"), "{body}: {message}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    // Found by schemathesis: `5.0` is a JSON Schema integer but serde refused it for u32.
+    #[test]
+    fn whole_number_floats_read_as_integers_and_fractions_do_not() {
+        let p: Patch = parse_json(&json_headers(), br#"{"count": 505.0}"#).unwrap();
+        assert_eq!(p.count, Some(505));
+        match parse_json::<Patch>(&json_headers(), br#"{"count": 5.5}"#) {
+            Err(AppError::Validation { errors, .. }) => assert_eq!(errors[0].field, "body"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Patch>(&json_headers(), br#"{"nope": 1}"#) {
+            Err(AppError::Validation { errors, .. }) => assert_eq!(errors[0].field, "nope"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Patch>(&json_headers(), br#"{"name": "x""#) {
+            Err(AppError::Validation { message, .. }) => assert!(message.contains("malformed JSON at line 1"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -39,6 +39,17 @@ struct Route {
     gate: Option<Gate>,
     /// Takes the account's `expensive` budget too (imports; uploads are).
     expensive: bool,
+    /// What the OpenAPI document says about it ([`crate::openapi`]).
+    doc: Option<crate::openapi::Doc>,
+}
+
+/// A route as the OpenAPI document sees it.
+pub struct RouteDoc<'a> {
+    pub method: &'a str,
+    pub pattern: &'a str,
+    pub gate: Gate,
+    pub upload: bool,
+    pub doc: Option<&'a crate::openapi::Doc>,
 }
 
 /// Who may call a route. The request path checks it after routing and
@@ -92,7 +103,7 @@ impl Router {
             })
             .collect();
         let handler: Handler = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, expensive: false, gate: None });
+        self.routes.push(Route { method, pattern: pattern.to_string(), segments, handler, upload: false, expensive: false, gate: None, doc: None });
         self
     }
 
@@ -188,6 +199,22 @@ impl Router {
         self.routes.iter().find(|r| r.method == *method && matches(&r.segments, &parts).is_some()).is_some_and(|r| r.upload)
     }
 
+    /// Documents the route added last (its summary, query, body and `data` types).
+    pub fn doc(mut self, doc: crate::openapi::Doc) -> Self {
+        if let Some(r) = self.routes.last_mut() {
+            r.doc = Some(doc);
+        }
+        self
+    }
+
+    /// Every route with its gate and documentation, in declaration order.
+    pub fn routes_doc(&self) -> Vec<RouteDoc<'_>> {
+        self.routes
+            .iter()
+            .map(|r| RouteDoc { method: r.method.as_str(), pattern: &r.pattern, gate: self.gate_of(r), upload: r.upload, doc: r.doc.as_ref() })
+            .collect()
+    }
+
     /// The patterns this router serves, `(METHOD, pattern)`.
     pub fn patterns(&self) -> Vec<(String, String)> {
         self.routes.iter().map(|r| (r.method.to_string(), r.pattern.clone())).collect()
@@ -202,7 +229,16 @@ impl Router {
     pub fn find_gated(&self, method: &Method, path: &str) -> AppResult<(Handler, Params, Gate)> {
         let parts: Vec<&str> = split(path).collect();
         let mut allowed: Vec<String> = Vec::new();
+        // The most specific pattern wins, as in API Gateway: a path with a
+        // literal route (`clusters/auto-cluster`) is not also `clusters/{id}`,
+        // so its 405 names only the literal route's methods (found by
+        // schemathesis: `OPTIONS …/clusters/auto-cluster` advertised GET, PATCH, DELETE).
+        let literals = |r: &Route| r.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let best = self.routes.iter().filter(|r| matches(&r.segments, &parts).is_some()).map(literals).max();
         for route in &self.routes {
+            if Some(literals(route)) != best {
+                continue;
+            }
             let Some(params) = matches(&route.segments, &parts) else { continue };
             if route.method == *method {
                 return Ok((route.handler.clone(), params, self.gate_of(route)));
@@ -296,6 +332,19 @@ mod tests {
         assert_eq!(gate(Method::PATCH, "/api/v1/sites/1"), Gate::Signed(Access::AdminOrAbove));
         assert_eq!(gate(Method::GET, "/api/v1/open"), Gate::Public);
         assert_eq!(router().find_gated(&Method::POST, "/api/v1/sites").unwrap().2, Gate::Signed(Access::AuthenticatedAndActive));
+    }
+
+    #[test]
+    fn a_literal_route_hides_the_parameter_route_of_the_same_shape() {
+        let r = router().post("/api/v1/sites/import", |_| async { Ok(Reply::ok("import")) });
+        assert!(r.find(&Method::POST, "/api/v1/sites/import").is_ok());
+        match r.find(&Method::GET, "/api/v1/sites/import") {
+            Err(AppError::MethodNotAllowed { allowed, .. }) => assert_eq!(allowed, vec!["POST"]),
+            Err(e) => panic!("unexpected {e:?}"),
+            Ok(_) => panic!("GET sites/import must not be GET sites/{{id}}"),
+        }
+        let (_, p) = r.find(&Method::GET, "/api/v1/sites/01ABC").unwrap();
+        assert_eq!(p.get("id"), Some("01ABC"));
     }
 
     #[test]

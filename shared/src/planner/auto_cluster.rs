@@ -57,7 +57,7 @@ pub const MAX_DESCRIBED: usize = 400;
 const SAVE_CHUNK: usize = 1_000;
 
 /// What a client sends (the HTTP layer adds `cluster_id` for re-clustering).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoClusterInput {
     #[serde(default)]
@@ -347,12 +347,12 @@ fn new_cluster(ctx: &JobCtx, t: &Tenant, site_id: &str, sector_id: &str, id: &st
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Described {
     clusters: Vec<DescribedCluster>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DescribedCluster {
     description: String,
 }

@@ -56,7 +56,7 @@ use std::collections::BTreeSet;
 /// near-identical.
 pub const TITLE_SIMILARITY: f64 = 0.8;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum WorkKind {
@@ -77,14 +77,14 @@ pub struct Work {
 }
 
 /// What an idea conflicts with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConflictRef {
     pub kind: WorkKind,
     pub id: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictReason {
     SamePrimaryKeyword,
@@ -92,7 +92,7 @@ pub enum ConflictReason {
 }
 
 /// The flag stored on an idea.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cannibalization {
     pub conflicts_with: ConflictRef,
     pub reason: ConflictReason,

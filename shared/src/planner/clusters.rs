@@ -16,14 +16,14 @@ use crate::store::{Item, ItemKeys, Page, Query};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterStatus {
     Active,
     Archived,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cluster {
     pub id: String,
     pub account_id: String,
@@ -72,7 +72,7 @@ pub fn clusters_by_sector(t: &Tenant, site_id: &str, sector_id: &str) -> String 
 }
 
 /// Fields a client may set.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterInput {
     #[serde(default)]
@@ -317,7 +317,7 @@ pub async fn refresh(state: &AppState, t: &Tenant, site_id: &str, id: &str) -> A
 }
 
 /// What a membership change did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct MembershipResult {
     pub cluster: Option<Cluster>,
     pub moved: usize,

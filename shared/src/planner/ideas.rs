@@ -56,7 +56,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
     Post,
@@ -64,7 +64,7 @@ pub enum ContentType {
     Product,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Structure {
     Article,
@@ -76,7 +76,7 @@ pub enum Structure {
     ClusterHub,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdeaStatus {
     New,
@@ -98,7 +98,7 @@ const MAX_SECTIONS: usize = 20;
 const MAX_SECONDARY: usize = 20;
 
 /// One H2 section of an idea's outline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutlineSection {
     pub heading: String,
@@ -107,7 +107,7 @@ pub struct OutlineSection {
     pub covers: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Idea {
     pub id: String,
     pub account_id: String,
@@ -249,7 +249,7 @@ fn check_words(field: &str, n: u32, errors: &mut Vec<FieldError>) {
 // ------------------------------------------------------------------ create / update
 
 /// Fields a client may set.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdeaInput {
     #[serde(default)]
@@ -447,7 +447,7 @@ pub(crate) fn json_str<T: Serialize>(v: &T) -> String {
 pub struct GenerateIdeas;
 
 /// What a client sends (the HTTP layer adds `cluster_id` from the path).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateIdeasInput {
     #[serde(default)]
@@ -456,13 +456,14 @@ pub struct GenerateIdeasInput {
     pub cluster_id: Option<String>,
     /// Ideas wanted, 3–7 (default 5).
     #[serde(default)]
+    #[schema(minimum = 3, maximum = 7)]
     pub count: Option<i64>,
     #[serde(default)]
     pub dry_run: Option<bool>,
 }
 
 /// One idea as the model answers it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GeneratedIdea {
     pub title: String,
     pub content_type: ContentType,
@@ -474,7 +475,7 @@ pub struct GeneratedIdea {
     pub outline: Vec<OutlineSection>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GeneratedIdeas {
     pub ideas: Vec<GeneratedIdea>,
 }

@@ -32,7 +32,7 @@ pub const MAX_KEYWORD_CHARS: usize = 200;
 /// How many non-empty lines (or sheet rows) are searched for the header.
 pub const HEADER_SCAN_LINES: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     Informational,
@@ -41,7 +41,7 @@ pub enum Intent {
     Transactional,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceFormat {
     SemrushKeywordMagic,
@@ -54,7 +54,7 @@ pub enum SourceFormat {
 }
 
 /// One parsed keyword row.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct KeywordRow {
     /// 1-based data row number in the file (header excluded; for XLSX, sheet
     /// rows below the header, blank ones included; for CSV, records below the
@@ -84,14 +84,14 @@ pub struct KeywordRow {
     pub position: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     pub row: usize,
     pub column: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ParsedFile {
     pub format: SourceFormat,
     pub rows: Vec<KeywordRow>,
@@ -1161,6 +1161,9 @@ fn parse_cpc(raw: &str) -> Result<Option<f64>, String> {
     let c = parse_number(s, false).ok_or_else(|| format!("CPC {s:?} is not a number"))?;
     if c < 0.0 {
         return Err(format!("CPC {s} is negative"));
+    }
+    if !c.is_finite() || c > crate::planner::keywords::MAX_CPC {
+        return Err(format!("CPC {s} is larger than 1000000"));
     }
     Ok(Some(c))
 }

@@ -27,7 +27,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordStatus {
     New,
@@ -36,7 +36,7 @@ pub enum KeywordStatus {
     Archived,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Keyword {
     pub id: String,
     pub account_id: String,
@@ -49,6 +49,7 @@ pub struct Keyword {
     #[serde(default)]
     pub volume_range: Option<(u64, u64)>,
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub difficulty: Option<u8>,
     #[serde(default)]
     pub cpc: Option<f64>,
@@ -184,7 +185,7 @@ pub fn keys_by_sector(t: &Tenant, site_id: &str, sector_id: &str) -> String {
 // ------------------------------------------------------------------ create / update
 
 /// Fields a client may set.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeywordInput {
     #[serde(default)]
@@ -196,8 +197,10 @@ pub struct KeywordInput {
     #[serde(default)]
     pub volume: Option<u64>,
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub difficulty: Option<u8>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub cpc: Option<f64>,
     #[serde(default)]
     pub currency: Option<String>,
@@ -217,15 +220,24 @@ pub struct KeywordInput {
     pub version: Option<u64>,
 }
 
+/// The largest CPC (and trend value) a keyword holds. Found by schemathesis:
+/// `cpc: 1.8e308` passed the checks and failed the write (DynamoDB numbers
+/// stop at 1e126), a 500.
+pub const MAX_CPC: f64 = 1_000_000.0;
+pub const MAX_TREND_VALUE: f64 = 1e15;
+
 fn check_metrics(input: &KeywordInput, errors: &mut Vec<FieldError>) {
     if input.difficulty.is_some_and(|d| d > 100) {
         errors.push(FieldError::new("difficulty", "must be from 0 to 100"));
     }
-    if input.cpc.is_some_and(|c| !c.is_finite() || c < 0.0) {
-        errors.push(FieldError::new("cpc", "must be a non-negative number"));
+    if input.cpc.is_some_and(|c| !c.is_finite() || !(0.0..=MAX_CPC).contains(&c)) {
+        errors.push(FieldError::new("cpc", "must be a number from 0 to 1000000"));
     }
     if input.trend.as_ref().is_some_and(|t| t.len() > 24) {
         errors.push(FieldError::new("trend", "holds at most 24 monthly values"));
+    }
+    if input.trend.as_ref().is_some_and(|t| t.iter().any(|v| !v.is_finite() || v.abs() > MAX_TREND_VALUE)) {
+        errors.push(FieldError::new("trend", "values must be numbers up to 1e15"));
     }
 }
 
@@ -427,7 +439,7 @@ fn json_str<T: Serialize>(v: &T) -> String {
 
 // ------------------------------------------------------------------ bulk
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct BulkResult {
     pub updated: usize,
     pub not_found: Vec<String>,
@@ -494,7 +506,7 @@ fn check_ids(ids: &[String]) -> AppResult<()> {
 // ------------------------------------------------------------------ import
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub format: Option<import::SourceFormat>,
     /// Data rows in the file: distinct keywords + in-file duplicates + invalid rows.
@@ -666,7 +678,7 @@ fn new_report(parsed: &mut ParsedFile) -> ImportReport {
 }
 
 /// What an import request answers: the report, or the job importing a big file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Imported {
     Done(ImportReport),
@@ -703,7 +715,7 @@ pub fn import_object(site_id: &str, job_id: &str) -> String {
 
 /// Where an import job stands: written after each finished chunk, read when
 /// a redelivered or retried job starts again. `ACCT#<a>` / `IMPORTCKPT#<job>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportCheckpoint {
     pub account_id: String,
     pub job_id: String,

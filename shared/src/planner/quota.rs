@@ -97,7 +97,7 @@ pub async fn limit_message(state: &AppState, t: &Tenant) -> AppResult<String> {
 /// A chunk's reservation, recorded in the same transaction as the counter
 /// update so a retried chunk (a redelivered or resumed import job) finds it
 /// instead of reserving twice. Expires after a week.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct Grant {
     account_id: String,
     key: String,

@@ -53,7 +53,7 @@ use crate::store::{Item, ItemKeys, Page, Query, SkCondition, TxError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Deserializer, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Queued,
@@ -102,7 +102,7 @@ impl TaskStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: String,
     pub account_id: String,
@@ -192,7 +192,7 @@ pub fn idea_guard(t: &Tenant, site_id: &str, idea_id: &str) -> Key {
 
 /// The guard item: `owner` is the task; it carries `sector_id` so deleting
 /// the sector sweeps it with the task.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct IdeaTaskGuard {
     account_id: String,
     site_id: String,
@@ -216,7 +216,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 /// Fields a client may set on a task.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskInput {
     #[serde(default)]
@@ -249,7 +249,7 @@ pub struct TaskInput {
 }
 
 /// Options of a task made from an idea.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FromIdea {
     #[serde(default)]
@@ -611,13 +611,13 @@ pub async fn create_from_idea(state: &AppState, scope: &Scope, idea_id: &str, o:
 }
 
 /// One idea that got no task, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Skipped {
     pub id: String,
     pub error: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct BulkTasks {
     pub created: Vec<Task>,
     pub conflicts: Vec<Skipped>,

@@ -113,7 +113,7 @@ const SECTOR_PHASES: &[Phase] = &[
 
 /// What a delete request did: deleted an empty site/sector at once, or
 /// queued the job deleting one with data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Deletion {
     Done(Deleted),
@@ -121,7 +121,7 @@ pub enum Deletion {
 }
 
 /// What a synchronous delete removed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     pub id: String,
     pub items_removed: usize,

@@ -25,7 +25,7 @@ pub fn derive_key(secret: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 struct Payload {
     /// account id
     a: String,

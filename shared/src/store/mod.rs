@@ -183,7 +183,7 @@ impl From<TxError> for AppError {
 }
 
 /// Status of the table, for the health check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TableHealth {
     pub reachable: bool,
     pub status: Option<String>,
@@ -1095,7 +1095,7 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[derive(Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
     struct Thing {
         id: String,
         name: String,

@@ -45,7 +45,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentStatus {
     Draft,
@@ -65,7 +65,7 @@ impl ContentStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Content {
     pub id: String,
     pub account_id: String,
@@ -115,7 +115,7 @@ pub struct Content {
 
 /// A content item without its body, as lists return it (read straight from
 /// the stored item; the body is not copied).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContentSummary {
     pub id: String,
     pub site_id: String,
@@ -226,7 +226,7 @@ pub const BODY_MAX_BYTES: usize = 200_000;
 
 /// Fields a client may set. The `#[serde(skip)]` fields are for service
 /// callers (generation) only: a client sending them gets a 400.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContentInput {
     #[serde(default)]

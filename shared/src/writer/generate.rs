@@ -77,8 +77,9 @@ const MAX_SECTIONS: usize = 12;
 const MAX_BLOCKS_PER_SECTION: usize = 40;
 
 /// What a client sends.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GenerateContentInput)]
 pub struct GenerateInput {
     #[serde(default)]
     pub site_id: Option<String>,
@@ -105,7 +106,7 @@ pub struct GenerateInput {
 }
 
 /// Everything the prompt is built from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Brief {
     pub title: String,
     pub focus_keyword: String,
@@ -270,25 +271,25 @@ pub fn article_schema(brief: &Brief, sections: usize, per: usize) -> Value {
     json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Section {
     pub heading: String,
     pub html_blocks: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Verdict {
     pub pros: Vec<String>,
     pub cons: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Article {
     pub title: String,
     pub meta_title: String,

@@ -249,7 +249,7 @@ pub fn word_count(html: &str) -> u32 {
 }
 
 /// A heading of the body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Heading {
     pub level: u8,
     pub text: String,
@@ -413,7 +413,7 @@ fn url_allowed(url: &str) -> bool {
 }
 
 /// What [`validate_article`] measured on an article that passed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ArticleReport {
     pub word_count: u32,
     pub target_words: u32,

@@ -63,7 +63,7 @@ pub const ALT_MAX: usize = 125;
 pub const PROMPT_PREFIX: &str = "IMGP#";
 
 /// Where an image goes in the article.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageKind {
     /// The article's featured image (position 0).
@@ -72,7 +72,7 @@ pub enum ImageKind {
     Section,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImagePrompt {
     pub id: String,
     pub account_id: String,
@@ -171,7 +171,7 @@ pub async fn of_content(state: &AppState, t: &Tenant, site_id: &str, content_id:
 // ------------------------------------------------------------------ edit
 
 /// What a client may change.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromptInput {
     #[serde(default)]
@@ -228,8 +228,9 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> AppResult<()> 
 // ------------------------------------------------------------------ generate_image_prompts
 
 /// What a client sends (the HTTP layer adds `content_id` from the path).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GenerateImagePromptsInput)]
 pub struct GenerateInput {
     #[serde(default)]
     pub site_id: Option<String>,
@@ -241,13 +242,13 @@ pub struct GenerateInput {
 
 pub struct GenerateImagePrompts;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct Generated {
     featured: GeneratedPrompt,
     sections: Vec<GeneratedPrompt>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct GeneratedPrompt {
     prompt: String,
     alt_text: String,

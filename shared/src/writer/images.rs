@@ -68,7 +68,7 @@ pub const IMAGE_PREFIX: &str = "IMG#";
 /// Sent to providers that take a negative prompt.
 pub const NEGATIVE_PROMPT: &str = "text, letters, words, watermark, logo, signature, blurry, low quality, distorted";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Image {
     pub id: String,
     pub account_id: String,
@@ -167,7 +167,7 @@ pub fn size_for(provider: &str, kind: ImageKind) -> (u32, u32) {
 }
 
 /// An image as the API returns it: the item plus a presigned GET URL.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImageView {
     #[serde(flatten)]
     pub image: Image,
@@ -222,7 +222,8 @@ pub async fn set_featured(state: &AppState, scope: &Scope, id: &str, content_ver
 }
 
 /// What a deletion did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ImageDeleted)]
 pub struct Deleted {
     pub id: String,
     pub content_id: String,
@@ -294,12 +295,14 @@ pub async fn delete_objects_of_items(state: &AppState, t: &Tenant, items: &[serd
 // ------------------------------------------------------------------ generate_images
 
 /// What a client sends.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GenerateImagesInput)]
 pub struct GenerateInput {
     #[serde(default)]
     pub site_id: Option<String>,
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 10)]
     pub prompt_ids: Option<Vec<String>>,
     #[serde(default)]
     pub dry_run: Option<bool>,

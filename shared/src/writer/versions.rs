@@ -24,7 +24,7 @@ use similar::{ChangeTag, TextDiff};
 use std::time::Duration;
 
 /// What made a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VersionSource {
     /// The content was created (by hand or import) with this text.
@@ -40,7 +40,7 @@ pub enum VersionSource {
 }
 
 /// Whether a version was ever the content's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VersionStatus {
     /// Saved as the content's text (it may have been superseded since).
@@ -52,7 +52,7 @@ pub enum VersionStatus {
     Conflict,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContentVersion {
     pub account_id: String,
     pub site_id: String,
@@ -95,7 +95,7 @@ pub fn versions_prefix(content_id: &str) -> String {
 }
 
 /// A version without its body, as the list returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VersionSummary {
     pub content_id: String,
     pub number: u64,
@@ -148,7 +148,7 @@ pub async fn list(
 /// The highest version number of a content item (0 when it has none): one
 /// bounded read of the newest version key.
 pub async fn last_number(state: &AppState, t: &Tenant, site_id: &str, content_id: &str) -> AppResult<u64> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, utoipa::ToSchema)]
     struct Number {
         number: u64,
     }
@@ -164,7 +164,7 @@ pub async fn get(state: &AppState, t: &Tenant, site_id: &str, content_id: &str, 
 
 /// Keys of every version of a content item (for deletion).
 pub(super) async fn all_keys(state: &AppState, t: &Tenant, site_id: &str, content_id: &str) -> AppResult<Vec<Key>> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, utoipa::ToSchema)]
     struct Number {
         number: u64,
     }
@@ -199,7 +199,7 @@ pub async fn restore(
 // ------------------------------------------------------------------ diff
 
 /// What a diff compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffMode {
     /// The markup, one block element per line.
@@ -209,7 +209,7 @@ pub enum DiffMode {
     Text,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffOp {
     Equal,
@@ -218,7 +218,7 @@ pub enum DiffOp {
 }
 
 /// One line of a diff; line numbers are 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DiffLine {
     pub op: DiffOp,
     pub old_line: Option<usize>,
@@ -226,7 +226,7 @@ pub struct DiffLine {
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DiffStats {
     pub lines_added: usize,
     pub lines_removed: usize,
@@ -237,7 +237,7 @@ pub struct DiffStats {
     pub similarity: f32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VersionDiff {
     pub content_id: String,
     pub mode: DiffMode,

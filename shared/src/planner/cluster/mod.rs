@@ -188,7 +188,7 @@ impl Default for ClusterParams {
 }
 
 /// One group of related keywords.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Group {
     /// Named after its highest-volume keyword (ties: alphabetical).
     pub name: String,
@@ -198,7 +198,7 @@ pub struct Group {
 }
 
 /// The result of [`group_keywords`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Grouping {
     /// Largest `total_volume` first, ties by name.
     pub groups: Vec<Group>,

@@ -33,7 +33,7 @@ pub const MAX_REFINED: usize = 200;
 pub const LISTED: usize = 15;
 
 /// What the provider answers for one batch.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Proposals {
     #[serde(default)]
     pub merges: Vec<Merge>,
@@ -42,7 +42,7 @@ pub struct Proposals {
 }
 
 /// Groups (numbers of the batch listing, from 1) that are one article.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Merge {
     pub groups: Vec<usize>,
     #[serde(default)]
@@ -51,7 +51,7 @@ pub struct Merge {
 
 /// Keywords of one group that belong to other articles: each part becomes a
 /// group of its own, the rest stays.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Split {
     pub group: usize,
     pub parts: Vec<Vec<String>>,

@@ -11,6 +11,7 @@
 pub mod ai_support;
 pub mod calls;
 pub mod faults;
+pub mod wordpress;
 
 use igny8::AppState;
 use std::sync::{Arc, OnceLock, mpsc};

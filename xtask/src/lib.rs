@@ -17,6 +17,7 @@ pub mod bench_scale;
 pub mod rehearse;
 pub mod template;
 pub mod worker;
+pub mod wordpress;
 
 use std::path::PathBuf;
 

@@ -52,6 +52,16 @@ pub struct Config {
     /// Rate limits: `RATE_LIMITS`, `RATE_LIMIT_*`, `SIGNUP_*_PER_HOUR`,
     /// `LOGIN_MAX_FAILURES`, `LOGIN_WINDOW_SECS` ([`crate::ratelimit::LimitsConfig`]).
     pub limits: crate::ratelimit::LimitsConfig,
+    // --- integrations (issue 14) ---
+    /// The KMS key integration credentials are envelope-encrypted under
+    /// (`SECRETS_KEY_ID`: key id, ARN or alias).
+    pub secrets_key_id: Option<String>,
+    /// Publish jobs queue (`PUBLISH_QUEUE_URL`).
+    pub publish_queue_url: Option<String>,
+    /// Outbound requests to user-supplied URLs may reach private, loopback
+    /// and link-local addresses (`OUTBOUND_ALLOW_PRIVATE=1`): only for local
+    /// runs and tests, whose WordPress is on 127.0.0.1. Never set in AWS.
+    pub outbound_allow_private: bool,
 }
 
 /// Which providers the workers use. In AWS the chat provider must be chosen
@@ -173,6 +183,9 @@ impl std::fmt::Debug for Config {
             .field("import_sync_max_rows", &self.import_sync_max_rows)
             .field("delete_slice_secs", &self.delete_slice_secs)
             .field("function_name", &self.function_name)
+            .field("secrets_key_id", &self.secrets_key_id)
+            .field("publish_queue_url", &self.publish_queue_url)
+            .field("outbound_allow_private", &self.outbound_allow_private)
             .finish()
     }
 }
@@ -294,6 +307,16 @@ impl Config {
             delete_slice_secs: get("DELETE_SLICE_SECS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_DELETE_SLICE_SECS),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
             limits: crate::ratelimit::LimitsConfig::from_vars(vars)?,
+            secrets_key_id: get("SECRETS_KEY_ID"),
+            publish_queue_url: get("PUBLISH_QUEUE_URL"),
+            outbound_allow_private: match get("OUTBOUND_ALLOW_PRIVATE").as_deref() {
+                None | Some("0") | Some("false") => false,
+                Some("1") | Some("true") if environment == Environment::Local => true,
+                Some("1") | Some("true") => {
+                    return Err(ConfigError::Invalid { name: "OUTBOUND_ALLOW_PRIVATE", message: "private addresses are never allowed in AWS".into() });
+                }
+                Some(other) => return Err(ConfigError::Invalid { name: "OUTBOUND_ALLOW_PRIVATE", message: format!("expected 0 or 1, got {other:?}") }),
+            },
         })
     }
 
@@ -318,6 +341,9 @@ impl Config {
             ai: AiConfig::offline(),
             costs: CreditCosts::default(),
             limits: crate::ratelimit::LimitsConfig::default(),
+            secrets_key_id: None,
+            publish_queue_url: None,
+            outbound_allow_private: false,
         }
     }
 }
@@ -397,6 +423,18 @@ mod tests {
     fn the_dead_letter_queue_arn_is_read() {
         let c = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("AI_JOBS_DLQ_ARN", "arn:aws:sqs:us-east-1:1:dlq")])).unwrap();
         assert_eq!(c.ai_jobs_dlq_arn.as_deref(), Some("arn:aws:sqs:us-east-1:1:dlq"));
+    }
+
+    #[test]
+    fn private_outbound_addresses_are_a_local_only_switch() {
+        let c = Config::from_vars(&vars(&[("TABLE_NAME", "t")])).unwrap();
+        assert!(!c.outbound_allow_private, "off unless asked for");
+        let c = Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("OUTBOUND_ALLOW_PRIVATE", "1"), ("SECRETS_KEY_ID", "alias/x")])).unwrap();
+        assert!(c.outbound_allow_private);
+        assert_eq!(c.secrets_key_id.as_deref(), Some("alias/x"));
+        let aws = [("TABLE_NAME", "t"), ("IGNY8_ENV", "aws"), ("JWT_SECRET_ARN", "arn:x"), ("AI_PROVIDER", "openai"), ("OUTBOUND_ALLOW_PRIVATE", "1")];
+        assert!(matches!(Config::from_vars(&vars(&aws)), Err(ConfigError::Invalid { name: "OUTBOUND_ALLOW_PRIVATE", .. })));
+        assert!(Config::from_vars(&vars(&[("TABLE_NAME", "t"), ("OUTBOUND_ALLOW_PRIVATE", "yes")])).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod integration;
 pub mod ids;
 pub mod jobs;
 pub mod lambda;

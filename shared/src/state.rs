@@ -10,6 +10,8 @@ pub struct AppState {
     pub store: Store,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    /// Envelope encryption of integration credentials.
+    pub kms: aws_sdk_kms::Client,
     tokens: Option<crate::auth::token::Tokens>,
     providers: std::sync::OnceLock<crate::ai::Providers>,
 }
@@ -158,6 +160,7 @@ impl AppState {
             .force_path_style(config.aws_endpoint_url.is_some())
             .build();
         let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+        let kms = aws_sdk_kms::Client::new(&sdk);
         let secret = config.jwt_secret.clone().unwrap_or_default();
         let cursor_key = crate::store::cursor::derive_key(secret.as_bytes());
         let store = Store::new(dynamo, config.table_name.clone(), cursor_key);
@@ -166,7 +169,7 @@ impl AppState {
             .as_deref()
             .filter(|s| !s.is_empty())
             .map(|s| crate::auth::token::Tokens::new(s.as_bytes()));
-        Self { config, store, sqs, s3, tokens, providers: std::sync::OnceLock::new() }
+        Self { config, store, sqs, s3, kms, tokens, providers: std::sync::OnceLock::new() }
     }
 
     /// The AI providers chosen by configuration (built on first use), every

@@ -1,14 +1,18 @@
 //! The WordPress integration against a real WordPress (issue 14): the test
-//! WordPress itself, integrations CRUD, test-connection, publishing.
+//! WordPress itself, integrations CRUD with sealed credentials, safe
+//! outbound requests, the connection test (all ok; wrong application
+//! password; a server that strips the Authorization header), the sync log.
 
-use igny8_e2e::wordpress;
+use igny8_e2e::{api, member, wordpress};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_real_wordpress_starts_with_an_application_password_and_the_companion_plugin() {
     let wp = wordpress::shared();
+    eprintln!("WordPress start-up: {:?}", wp.startup);
     let http = igny8_e2e::http();
     // Sent: GET /wp-json/wp/v2/users/me?context=edit with the application password.
-    let me: serde_json::Value = http
+    let me: Value = http
         .get(wp.url("/wp-json/wp/v2/users/me?context=edit"))
         .basic_auth(&wp.username, Some(&wp.application_password))
         .send()
@@ -21,8 +25,7 @@ async fn a_real_wordpress_starts_with_an_application_password_and_the_companion_
     assert_eq!(me["username"], "admin", "{me}");
     assert_eq!(me["capabilities"]["publish_posts"], true);
     assert_eq!(me["capabilities"]["upload_files"], true);
-    // The login password never works for REST: 401 rest_not_logged_in... or
-    // incorrect_password (the user exists).
+    // The login password never works for REST.
     let resp = http
         .get(wp.url("/wp-json/wp/v2/users/me?context=edit"))
         .basic_auth(&wp.username, Some(xtask::wordpress::ADMIN_LOGIN_PASSWORD))
@@ -30,9 +33,176 @@ async fn a_real_wordpress_starts_with_an_application_password_and_the_companion_
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
-    // The companion plugin is active: its namespace is listed.
-    let index: serde_json::Value = http.get(wp.url("/wp-json/")).send().await.unwrap().json().await.unwrap();
+    // The companion plugin is active: its namespace is listed (and the Yoast stand-in's).
+    let index: Value = http.get(wp.url("/wp-json/")).send().await.unwrap().json().await.unwrap();
     let namespaces: Vec<&str> = index["namespaces"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
     assert!(namespaces.contains(&"igny8/v1") && namespaces.contains(&"yoast/v1"), "{namespaces:?}");
     assert!(wp.startup < std::time::Duration::from_secs(20), "start-up took {:?}", wp.startup);
+}
+
+fn connect_body(site: &str, base_url: &str, password: &str) -> Value {
+    json!({"site_id": site, "platform": "wordpress", "base_url": base_url, "username": "admin", "application_password": password, "default_status": "draft", "default_category": "News"})
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).unwrap_or_else(|| panic!("no {name} check: {report}"))
+}
+
+#[tokio::test]
+async fn integrations_seal_the_password_allow_one_per_site_and_check_roles() {
+    let wp = wordpress::shared();
+    let (t, site, _) = igny8_e2e::workspace("wp-crud").await;
+    let tok = Some(t.access.as_str());
+    // Sent: the application password in the clear, once.
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let i = body["data"].clone();
+    let compact: String = wp.application_password.chars().filter(|c| !c.is_whitespace()).collect();
+    // Came back: only its last 4 characters.
+    assert_eq!(i["application_password"], format!("••••{}", &compact[compact.len() - 4..]));
+    assert!(!body.to_string().contains(&compact) && !body.to_string().contains(&wp.application_password), "{body}");
+    assert_eq!((i["status"].as_str(), i["base_url"].as_str()), (Some("active"), Some(wp.base_url.as_str())));
+    let id = i["id"].as_str().unwrap().to_string();
+    // At rest: sealed under a KMS data key (no plaintext in the item).
+    let state = igny8_e2e::env().state().await;
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    let raw: Value = state.store.get(&igny8::store::keys::integration(&tenant, &id)).await.unwrap().unwrap();
+    assert!(!raw.to_string().contains(&compact), "plaintext at rest: {raw}");
+    assert!(raw["password"]["key"].as_str().is_some_and(|k| k.len() > 40), "{raw}");
+    let item: igny8::integration::Integration = state.store.get(&igny8::store::keys::integration(&tenant, &id)).await.unwrap().unwrap();
+    assert_eq!(igny8::integration::credentials(&state, &item).await.unwrap(), compact, "KMS Decrypt opens it");
+    // GET and list never show it either.
+    let (status, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert_eq!((status, body["data"]["application_password"].clone()), (200, i["application_password"].clone()));
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/?site_id={site}"), tok, None).await;
+    assert_eq!(body["data"]["results"].as_array().unwrap().len(), 1, "{body}");
+    assert!(!body.to_string().contains(&compact));
+    // One WordPress integration per site.
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
+    // Bad input: 400 with the field, nothing written.
+    for (body, field) in [
+        (json!({"site_id": site, "base_url": "ftp://blog.example.com", "username": "a", "application_password": "abcd efgh ijkl mnop"}), "base_url"),
+        (json!({"site_id": site, "base_url": "https://blog.example.com", "username": "a"}), "application_password"),
+        (json!({"site_id": site, "base_url": "https://blog.example.com", "username": "a:b", "application_password": "abcd efgh ijkl mnop"}), "username"),
+        (json!({"site_id": site, "platform": "ghost", "base_url": "https://b.example.com", "username": "a", "application_password": "abcd efgh ijkl mnop"}), "platform"),
+        (json!({"site_id": site, "base_url": "https://b.example.com", "username": "a", "application_password": "abcd efgh ijkl mnop", "default_status": "future"}), "default_status"),
+        (json!({"base_url": "https://b.example.com", "username": "a", "application_password": "abcd efgh ijkl mnop"}), "site_id"),
+    ] {
+        let (status, resp) = api("POST", "/api/v1/integration/integrations/", tok, Some(body.clone())).await;
+        assert_eq!((status, resp["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "{body}: {resp}");
+        assert!(resp["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{field}: {resp}");
+    }
+    let (status, resp) = api("POST", "/api/v1/integration/integrations/", tok, Some(json!({"site_id": site, "password": "x"}))).await;
+    assert_eq!(status, 400, "unknown field: {resp}");
+    // Roles: viewers and editors read, only admins write.
+    let (_, viewer) = member(&t, "viewer").await;
+    let (_, editor) = member(&t, "editor").await;
+    assert_eq!(api("GET", &format!("/api/v1/integration/integrations/{id}/"), Some(&viewer), None).await.0, 200);
+    for token in [&viewer, &editor] {
+        let (status, body) = api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), Some(token), Some(json!({"default_status": "publish"}))).await;
+        assert_eq!((status, body["error_code"].as_str()), (403, Some("FORBIDDEN")), "{body}");
+    }
+    // Other tenants see nothing (404, like an unknown id).
+    let other = igny8_e2e::register("wp-other").await;
+    assert_eq!(api("GET", &format!("/api/v1/integration/integrations/{id}/"), Some(&other.access), None).await.0, 404);
+    assert_eq!(api("DELETE", &format!("/api/v1/integration/integrations/{id}/"), Some(&other.access), None).await.0, 404);
+    // A new password is sealed afresh; stale versions conflict.
+    let (status, body) = api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), tok, Some(json!({"application_password": "zzzz yyyy xxxx wwww", "version": 1}))).await;
+    assert_eq!((status, body["data"]["application_password"].as_str()), (200, Some("••••wwww")), "{body}");
+    let (status, _) = api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), tok, Some(json!({"default_status": "publish", "version": 1}))).await;
+    assert_eq!(status, 409);
+    // Delete frees the site's slot.
+    let (status, body) = api("DELETE", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await.0, 404);
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn private_and_metadata_addresses_are_refused_unless_configured() {
+    // A gateway with the production setting (the shared one allows 127.0.0.1 for the test WordPress).
+    let base = igny8_e2e::gateway_with(|c| c.outbound_allow_private = false).await;
+    let (t, site, _) = igny8_e2e::workspace("wp-ssrf").await;
+    let client = igny8_e2e::http();
+    for url in ["http://127.0.0.1:8080", "http://169.254.169.254/latest/meta-data", "http://localhost", "http://[::1]:80", "http://10.0.0.5", "http://[fd00:ec2::254]"] {
+        let (status, body) = igny8_e2e::api_at(&client, &base, "POST", "/api/v1/integration/integrations/", Some(&t.access), Some(connect_body(&site, url, "abcd efgh ijkl mnop"))).await;
+        assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("base_url")), "{url}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn test_connection_passes_against_wordpress_and_explains_failures() {
+    let wp = wordpress::shared();
+    let (t, site, _) = igny8_e2e::workspace("wp-test").await;
+    let tok = Some(t.access.as_str());
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let test_url = format!("/api/v1/integration/integrations/{id}/test-connection/");
+    // Sent: POST test-connection. Came back: every check ok.
+    let started = std::time::Instant::now();
+    let (status, body) = api("POST", &test_url, tok, None).await;
+    eprintln!("test-connection against the real WordPress: {:?}", started.elapsed());
+    assert_eq!(status, 200, "{body}");
+    let report = &body["data"];
+    assert_eq!(report["ok"], true, "{report}");
+    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
+    assert_eq!(names, ["reachable", "rest_api", "application_passwords", "authenticated", "capabilities", "wordpress_version", "seo_plugin", "companion_plugin"]);
+    assert!(check(report, "authenticated")["detail"].as_str().unwrap().contains("as admin"), "{report}");
+    assert!(check(report, "wordpress_version")["detail"].as_str().unwrap().starts_with("WordPress 6."), "{report}");
+    assert!(check(report, "seo_plugin")["detail"].as_str().unwrap().contains("_yoast_wpseo_metadesc"), "{report}");
+    assert_eq!(
+        (report["integration"]["rest_mode"].as_str(), report["integration"]["seo_plugin"].as_str(), report["integration"]["last_test_ok"].as_bool()),
+        (Some("pretty"), Some("yoast"), Some(true))
+    );
+    // A wrong application password: a clear failing check, and the integration needs attention.
+    let (status, _) = api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), tok, Some(json!({"application_password": "AAAA BBBB CCCC DDDD EEEE FFFF"}))).await;
+    assert_eq!(status, 200);
+    let (_, body) = api("POST", &test_url, tok, None).await;
+    let report = &body["data"];
+    let auth = check(report, "authenticated");
+    assert_eq!((report["ok"].as_bool(), auth["ok"].as_bool()), (Some(false), Some(false)), "{report}");
+    eprintln!("wrong password: {auth}");
+    assert!(auth["detail"].as_str().unwrap().contains("401"), "{auth}");
+    assert!(auth["detail"].as_str().unwrap().contains("received the credentials and refused them"), "{auth}");
+    let fix = auth["fix"].as_str().unwrap();
+    assert!(fix.contains("create a new one") && !fix.contains("strips"), "{auth}");
+    assert_eq!(report["integration"]["status"], "needs_attention", "{report}");
+    // The right password again: the test passes and clears the flag.
+    api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), tok, Some(json!({"application_password": wp.application_password}))).await;
+    let (_, body) = api("POST", &test_url, tok, None).await;
+    assert_eq!((body["data"]["ok"].as_bool(), body["data"]["integration"]["status"].as_str()), (Some(true), Some("active")), "{body}");
+
+    // The same WordPress behind a server that strips the Authorization header.
+    let proxy = wordpress::strip_authorization_proxy(wp.port).await;
+    let (status, body) = api("POST", "/api/v1/sites/", tok, Some(json!({"name": "Behind a proxy"}))).await;
+    assert_eq!(status, 201, "{body}");
+    let site2 = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site2, &proxy, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let id2 = body["data"]["id"].as_str().unwrap().to_string();
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id2}/test-connection/"), tok, None).await;
+    let report = &body["data"];
+    let auth = check(report, "authenticated");
+    eprintln!("stripped header: {auth}");
+    assert_eq!((check(report, "reachable")["ok"].as_bool(), check(report, "rest_api")["ok"].as_bool(), auth["ok"].as_bool()), (Some(true), Some(true), Some(false)), "{report}");
+    let fix = auth["fix"].as_str().unwrap();
+    assert!(fix.contains("strips the Authorization header") && fix.contains(".htaccess"), "{fix}");
+    assert!(auth["detail"].as_str().unwrap().contains("never reached WordPress"), "{auth}");
+
+    // The sync log: newest first, one entry per test.
+    let (status, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/logs/?limit=2"), tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    let logs = body["data"]["results"].as_array().unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!((logs[0]["action"].as_str(), logs[0]["status"].as_str()), (Some("test"), Some("ok")), "{body}");
+    assert!(logs[0]["created_at"].as_str() >= logs[1]["created_at"].as_str());
+    assert_eq!(logs[1]["status"], "error", "the wrong-password test: {body}");
+    assert!(logs[1]["error"].as_str().unwrap().contains("authenticated"), "{body}");
+    let cursor = body["data"]["next_cursor"].as_str().expect("a next page").to_string();
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/logs/?limit=2&cursor={cursor}"), tok, None).await;
+    let older = body["data"]["results"].as_array().unwrap();
+    assert_eq!((older.len(), older[0]["status"].as_str()), (1, Some("ok")), "the first test: {body}");
 }

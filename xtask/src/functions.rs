@@ -19,6 +19,7 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
         ("CreditsFunction", |s, r| Box::pin(igny8_credits::handle(s, r))),
         ("PlannerFunction", |s, r| Box::pin(igny8_planner::handle(s, r))),
         ("WriterFunction", |s, r| Box::pin(igny8_writer::handle(s, r))),
+        ("IntegrationFunction", |s, r| Box::pin(igny8_integration::handle(s, r))),
         ("DocsFunction", |s, r| Box::pin(igny8_docs::handle(s, r))),
     ]
 }

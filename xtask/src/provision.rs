@@ -21,6 +21,8 @@ pub struct Resources {
     /// The dead-letter queue's ARN (the worker's `AI_JOBS_DLQ_ARN`).
     pub ai_jobs_dlq_arn: String,
     pub publish_queue_url: String,
+    /// The KMS key integration credentials are encrypted under.
+    pub secrets_key_id: String,
 }
 
 /// Configuration pointing the same code the Lambdas run at the emulator.
@@ -29,6 +31,10 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     c.bucket_name = Some(res.bucket.clone());
     c.ai_jobs_queue_url = Some(res.ai_jobs_queue_url.clone());
     c.ai_jobs_dlq_arn = Some(res.ai_jobs_dlq_arn.clone());
+    c.secrets_key_id = Some(res.secrets_key_id.clone());
+    c.publish_queue_url = Some(res.publish_queue_url.clone());
+    // The local WordPress (tests, `cargo xtask dev --wordpress`) is on 127.0.0.1.
+    c.outbound_allow_private = true;
     c
 }
 
@@ -80,6 +86,7 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         ai_jobs_dlq_url,
         ai_jobs_dlq_arn,
         publish_queue_url: get("PublishQueue")?,
+        secrets_key_id: get("SecretsKey")?,
     };
     // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
     // so the emulator's table reports what AWS's would.

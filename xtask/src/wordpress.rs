@@ -304,9 +304,10 @@ require_once ABSPATH . 'wp-settings.php';
             "mariadbd --no-defaults --datadir={db} --socket={sock} --skip-networking --user=root {small} \
                --pid-file={dir}/my.pid --log-error={dir}/mariadb.log >/dev/null 2>&1 & m=$!; \
              PHP_CLI_SERVER_WORKERS={workers} php -S 127.0.0.1:{port} -t {wp} {dir}/router.php >{dir}/php.log 2>&1 & p=$!; \
-             trap 'kill $p $m 2>/dev/null; wait; rm -rf {dir}; exit 0' TERM INT; \
+             stop() {{ pkill -TERM -P $p 2>/dev/null; kill $p $m 2>/dev/null; wait; rm -rf {dir}; }}; \
+             trap 'stop; exit 0' TERM INT; \
              while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null && kill -0 $p 2>/dev/null; do sleep 1; done; \
-             kill $p $m 2>/dev/null; wait; rm -rf {dir}",
+             stop",
             db = sh_quote(&db),
             sock = sh_quote(&sock),
             small = small.join(" "),

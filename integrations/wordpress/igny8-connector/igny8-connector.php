@@ -45,7 +45,10 @@ add_action('rest_api_init', function () {
         'methods' => 'GET',
         'permission_callback' => '__return_true',
         'callback' => function () {
-            return array('version' => IGNY8_CONNECTOR_VERSION, 'webhooks' => igny8_connector_endpoint() !== '');
+            // Whether this request's Authorization header reached PHP: tells
+            // "wrong credentials" from "the server strips the header".
+            $seen = isset($_SERVER['PHP_AUTH_USER']) || !empty($_SERVER['HTTP_AUTHORIZATION']) || !empty($_SERVER['REDIRECT_HTTP_AUTHORIZATION']);
+            return array('version' => IGNY8_CONNECTOR_VERSION, 'webhooks' => igny8_connector_endpoint() !== '', 'authorization_header' => $seen);
         },
     ));
 });

@@ -68,6 +68,10 @@
 //! | email verification token of a user (hash of the secret) | table | `ACCT#<a>` | `EMAILVERIFY#<u>` (TTL) |
 //! | outbox: mail sent by the local mail sender | table | `ACCT#<a>` | begins_with `OUTBOX#` (TTL) |
 //! | failed sign-in for an unknown email (security log) | table | `SECLOG#LOGIN#<day>` | `<ulid>` (TTL) |
+//! | integration (WordPress connection; credentials sealed) by id | table | `ACCT#<a>` | `INTEG#<id>` |
+//! | integrations of an account (filter: site) | table | `ACCT#<a>` | begins_with `INTEG#` |
+//! | the one active integration of a platform per site (guard; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#INTEG#<platform>` |
+//! | sync log of an integration, newest first | table | `ACCT#<a>#INTEG#<id>` | begins_with `LOG#` (`LOG#<ulid>`) |
 //!
 //! Later modules add their rows here, next to their builders.
 
@@ -307,3 +311,25 @@ mod tests {
         assert!(!t.owns_pk("UNIQ#EMAIL#x"));
     }
 }
+
+/// An integration (a site's WordPress connection).
+pub fn integration(t: &Tenant, id: &str) -> Key {
+    Key::new(t.pk(), format!("{INTEGRATION_PREFIX}{id}"))
+}
+pub const INTEGRATION_PREFIX: &str = "INTEG#";
+
+/// The guard that keeps one active integration of a platform per site.
+pub fn integration_guard(t: &Tenant, site_id: &str, platform: &str) -> Key {
+    Key::new(t.site_pk(site_id), format!("UNIQ#INTEG#{platform}"))
+}
+
+/// The partition of an integration's sync log.
+pub fn sync_log_pk(t: &Tenant, integration_id: &str) -> String {
+    format!("{}#INTEG#{integration_id}", t.pk())
+}
+
+/// One sync log entry.
+pub fn sync_log(t: &Tenant, integration_id: &str, id: &str) -> Key {
+    Key::new(sync_log_pk(t, integration_id), format!("{SYNC_LOG_PREFIX}{id}"))
+}
+pub const SYNC_LOG_PREFIX: &str = "LOG#";

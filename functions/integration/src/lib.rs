@@ -1,0 +1,82 @@
+//! `/api/v1/integration/…`: a site's WordPress connection (create, change,
+//! delete; the application password sealed with KMS and never returned),
+//! its connection test and its sync log. Viewers read, admins write.
+
+use igny8::AppState;
+use igny8::auth::guard::{Access, require};
+use igny8::envelope::{Reply, Removed};
+use igny8::http::{Router, dispatch};
+use igny8::integration::synclog::SyncLog;
+use igny8::integration::wordpress::{self, TestReport};
+use igny8::integration::{self, IntegrationInput, IntegrationView};
+use igny8::openapi::{Doc, q};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use std::sync::{Arc, OnceLock};
+
+pub const FUNCTION: &str = "integration";
+
+pub fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        Router::new()
+            .guarded(Access::ViewerOrAbove, Access::AdminOrAbove)
+            .get("/api/v1/integration/integrations", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                Ok(Reply::ok(integration::list(&ctx.state, &p, ctx.query("site_id"), limit, cursor).await?))
+            })
+            .doc(Doc::new("The account's integrations (WordPress connections)").query("site_id", q::id(), "Only this site's.").list_of::<IntegrationView>())
+            .post("/api/v1/integration/integrations", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let input: IntegrationInput = ctx.json()?;
+                Ok(Reply::created(IntegrationView::from(&integration::create(&ctx.state, &p, input).await?)))
+            })
+            .doc(
+                Doc::new("Connect a site to its WordPress (one per site)")
+                    .describe("The application password is encrypted at rest (KMS envelope encryption) and never returned: answers show its last 4 characters. A second WordPress integration for the same site is a 409.")
+                    .body::<IntegrationInput>()
+                    .body_example(json!({"site_id": "01J0000000000000000000000A", "platform": "wordpress", "base_url": "https://blog.example.com", "username": "editor", "application_password": "abcd efgh ijkl mnop qrst uvwx", "default_status": "draft"}))
+                    .data::<IntegrationView>()
+                    .status(201),
+            )
+            .get("/api/v1/integration/integrations/{id}", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                Ok(Reply::ok(IntegrationView::from(&integration::get(&ctx.state, &p, ctx.param("id")?).await?)))
+            })
+            .doc(Doc::new("One integration").data::<IntegrationView>())
+            .patch("/api/v1/integration/integrations/{id}", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let input: IntegrationInput = ctx.json()?;
+                Ok(Reply::ok(IntegrationView::from(&integration::update(&ctx.state, &p, ctx.param("id")?, input).await?)))
+            })
+            .doc(Doc::new("Change an integration (send the `version` you saw; stale: 409)").body::<IntegrationInput>().data::<IntegrationView>())
+            .delete("/api/v1/integration/integrations/{id}", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                let id = ctx.param("id")?;
+                integration::delete(&ctx.state, &p, id).await?;
+                Ok(Reply::ok(Removed::new(id)).message("integration deleted"))
+            })
+            .doc(Doc::new("Delete an integration (the site may then connect another)").data::<Removed>())
+            .post("/api/v1/integration/integrations/{id}/test-connection", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                Ok(Reply::ok(wordpress::test_connection(&ctx.state, &p, ctx.param("id")?).await?))
+            })
+            .doc(
+                Doc::new("Test the connection: a list of checks, each {check, ok, detail, fix}")
+                    .describe("reachable, rest_api (/wp-json/ or ?rest_route=), application_passwords, authenticated (users/me?context=edit), capabilities (publish_posts, upload_files), wordpress_version, seo_plugin (Yoast or Rank Math meta keys), companion_plugin. Credentials refused: the integration needs attention until a test passes.")
+                    .data::<TestReport>(),
+            )
+            .get("/api/v1/integration/integrations/{id}/logs", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                let i = integration::get(&ctx.state, &p, ctx.param("id")?).await?;
+                Ok(Reply::ok(integration::synclog::list(&ctx.state, &p.tenant(), &i.id, limit, cursor).await?))
+            })
+            .doc(Doc::new("The integration's sync log, newest first").list_of::<SyncLog>())
+    })
+}
+
+pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {
+    dispatch(FUNCTION, state, router(), req).await
+}

@@ -398,6 +398,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's integrations (WordPress connections)
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_integration_integrations"];
+        put?: never;
+        /**
+         * Connect a site to its WordPress (one per site)
+         * @description The application password is encrypted at rest (KMS envelope encryption) and never returned: answers show its last 4 characters. A second WordPress integration for the same site is a 409.
+         *
+         *     **Requires:** a signed-in admin (or above).
+         */
+        post: operations["post_integration_integrations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/integrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One integration
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_integration_integrations_id"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an integration (the site may then connect another)
+         * @description **Requires:** a signed-in admin (or above).
+         */
+        delete: operations["delete_integration_integrations_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an integration (send the `version` you saw; stale: 409)
+         * @description **Requires:** a signed-in admin (or above).
+         */
+        patch: operations["patch_integration_integrations_id"];
+        trace?: never;
+    };
+    "/api/v1/integration/integrations/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The integration's sync log, newest first
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_integration_integrations_id_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/integrations/{id}/test-connection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test the connection: a list of checks, each {check, ok, detail, fix}
+         * @description reachable, rest_api (/wp-json/ or ?rest_route=), application_passwords, authenticated (users/me?context=edit), capabilities (publish_posts, upload_files), wordpress_version, seo_plugin (Yoast or Rank Math meta keys), companion_plugin. Credentials refused: the integration needs attention until a test passes.
+         *
+         *     **Requires:** a signed-in admin (or above).
+         */
+        post: operations["post_integration_integrations_id_test_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -1644,6 +1740,16 @@ export interface components {
             /** @description The plan's id (`free`, `starter`, `growth`, `scale`). */
             plan: string;
         };
+        /** @description One line of a connection test. */
+        Check: {
+            /** @description `reachable`, `rest_api`, `application_passwords`, `authenticated`,
+             *     `capabilities`, `wordpress_version`, `seo_plugin`, `companion_plugin`. */
+            check: string;
+            detail: string;
+            /** @description What to do when it failed. */
+            fix?: string | null;
+            ok: boolean;
+        };
         Cluster: {
             account_id: string;
             /** Format: double */
@@ -2131,6 +2237,52 @@ export interface components {
         };
         /** @description What an import request answers: the report, or the job importing a big file. */
         Imported: components["schemas"]["ImportReport"] | components["schemas"]["Job"];
+        /** @description Create (POST) or change (PATCH) an integration. On create `site_id`,
+         *     `base_url`, `username` and `application_password` are required. */
+        IntegrationInput: {
+            /** @description Written only; never read back. */
+            application_password?: string | null;
+            /** Format: uint64 */
+            author_id?: number | null;
+            base_url?: string | null;
+            default_category?: string | null;
+            /** @description `draft` (default) or `publish`. */
+            default_status?: string | null;
+            /** @description Only `wordpress`. */
+            platform?: string | null;
+            site_id?: string | null;
+            username?: string | null;
+            /**
+             * Format: uint64
+             * @description Optimistic locking on PATCH.
+             */
+            version?: number | null;
+        };
+        /** @description An integration as the API shows it: never the password, only its mask. */
+        IntegrationView: {
+            /** @description `••••` and the last 4 characters. */
+            application_password: string;
+            /** Format: uint64 */
+            author_id?: number | null;
+            base_url: string;
+            created_at: string;
+            default_category?: string | null;
+            default_status: string;
+            id: string;
+            last_test_ok?: boolean | null;
+            last_tested_at?: string | null;
+            platform: string;
+            rest_mode?: string | null;
+            seo_plugin?: string | null;
+            site_id: string;
+            status: string;
+            status_reason?: string | null;
+            updated_at: string;
+            username: string;
+            /** Format: uint64 */
+            version: number;
+            wp_version?: string | null;
+        };
         /** @enum {string} */
         Intent: "informational" | "navigational" | "commercial" | "transactional";
         Job: {
@@ -2445,6 +2597,23 @@ export interface components {
             pending_plan?: components["schemas"]["Plan"] | null;
             pending_plan_at?: string | null;
         };
+        SyncLog: {
+            account_id: string;
+            /** @description `test`, `publish`, `update`, `media`, `pull`, `webhook`. */
+            action: string;
+            content_id?: string | null;
+            created_at: string;
+            detail?: string | null;
+            /** Format: uint64 */
+            duration_ms: number;
+            error?: string | null;
+            id: string;
+            integration_id: string;
+            /** @description `ok` or `error`. */
+            status: string;
+            /** Format: uint64 */
+            wp_post_id?: number | null;
+        };
         /** @description Status of the table, for the health check. */
         TableHealth: {
             reachable: boolean;
@@ -2496,6 +2665,13 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "queued" | "in_progress" | "generated" | "review" | "published" | "cancelled";
+        /** @description `data` of a connection test. */
+        TestReport: {
+            checks: components["schemas"]["Check"][];
+            integration: components["schemas"]["IntegrationView"];
+            /** @description Every check passed. */
+            ok: boolean;
+        };
         /** @description Tokens returned by login, refresh and password change. */
         TokenPair: {
             access: string;
@@ -3531,6 +3707,304 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_integration_integrations: {
+        parameters: {
+            query?: {
+                /** @description Only this site's. */
+                site_id?: string;
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["IntegrationView"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_integration_integrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "application_password": "abcd efgh ijkl mnop qrst uvwx",
+                 *       "base_url": "https://blog.example.com",
+                 *       "default_status": "draft",
+                 *       "platform": "wordpress",
+                 *       "site_id": "01J0000000000000000000000A",
+                 *       "username": "editor"
+                 *     } */
+                "application/json": components["schemas"]["IntegrationInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["IntegrationView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_integration_integrations_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["IntegrationView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    delete_integration_integrations_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Removed"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    patch_integration_integrations_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["IntegrationView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_integration_integrations_id_logs: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["SyncLog"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_integration_integrations_id_test_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["TestReport"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

@@ -206,3 +206,154 @@ async fn test_connection_passes_against_wordpress_and_explains_failures() {
     let older = body["data"]["results"].as_array().unwrap();
     assert_eq!((older.len(), older[0]["status"].as_str()), (1, Some("ok")), "the first test: {body}");
 }
+
+/// Runs the publish worker over the publish queue until the job is final: the job.
+async fn work_publish_job(token: &str, job_id: &str) -> Value {
+    let e = igny8_e2e::env();
+    let state = e.state().await;
+    for _ in 0..60 {
+        xtask::worker::poll_once(&state, igny8_publish_worker::registry(), &e.resources.publish_queue_url, std::time::Duration::from_secs(1)).await.unwrap();
+        let (status, body) = api("GET", &format!("/api/v1/jobs/{job_id}/"), Some(token), None).await;
+        assert_eq!(status, 200, "{body}");
+        if matches!(body["data"]["status"].as_str(), Some("completed" | "failed")) {
+            return body["data"].clone();
+        }
+    }
+    panic!("publish job {job_id} did not finish");
+}
+
+/// A post as WordPress has it (edit context).
+async fn wp_post(id: u64) -> Value {
+    let wp = wordpress::shared();
+    igny8_e2e::http()
+        .get(wp.url(&format!("/wp-json/wp/v2/posts/{id}?context=edit")))
+        .basic_auth(&wp.username, Some(&wp.application_password))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Posts of a slug in any status.
+async fn wp_posts_with_slug(slug: &str) -> Vec<Value> {
+    let wp = wordpress::shared();
+    let v: Value = igny8_e2e::http()
+        .get(wp.url(&format!("/wp-json/wp/v2/posts?slug={slug}&status=any&context=edit")))
+        .basic_auth(&wp.username, Some(&wp.application_password))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_stop_publishing() {
+    let wp = wordpress::shared();
+    let (t, site, _) = igny8_e2e::workspace("wp-pub").await;
+    let tok = Some(t.access.as_str());
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/test-connection/"), tok, None).await;
+    assert_eq!(body["data"]["ok"], true, "{body}");
+    let slug = format!("trail-shoes-{}", igny8::ids::new_id().to_lowercase());
+    let (status, body) = api(
+        "POST",
+        "/api/v1/writer/content/",
+        tok,
+        Some(json!({"site_id": site, "title": "Trail shoes that last", "slug": slug, "body_html": "<h2>Why</h2><p>Grip matters on wet rock.</p>",
+            "excerpt": "Grip first.", "meta_title": "Trail shoes that last (tested)", "meta_description": "Ten pairs, 500 km each.", "focus_keyword": "trail shoes"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let content_id = body["data"]["id"].as_str().unwrap().to_string();
+    let publish_url = format!("/api/v1/integration/integrations/{id}/publish/");
+
+    // Sent: publish as a draft with a category and tags by name. Came back: 202 and a job.
+    let started = std::time::Instant::now();
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": content_id, "status": "draft", "categories": ["Guides"], "tags": ["running", "Trail Shoes"]}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    eprintln!("publish (job through the worker, real WordPress): {:?}", started.elapsed());
+    assert_eq!(job["status"], "completed", "{job}");
+    let post_id = job["result"]["post_id"].as_u64().unwrap();
+    // WordPress has the post: draft, title, excerpt, category and tags by name, Yoast meta, our content id.
+    let post = wp_post(post_id).await;
+    assert_eq!((post["status"].as_str(), post["title"]["raw"].as_str(), post["slug"].as_str()), (Some("draft"), Some("Trail shoes that last"), Some(slug.as_str())), "{post}");
+    assert!(post["content"]["raw"].as_str().unwrap().contains("Grip matters on wet rock."));
+    assert_eq!(post["meta"]["igny8_content_id"], content_id);
+    assert_eq!(post["meta"]["_yoast_wpseo_title"], "Trail shoes that last (tested)");
+    assert_eq!(post["meta"]["_yoast_wpseo_metadesc"], "Ten pairs, 500 km each.");
+    assert_eq!(post["meta"]["_yoast_wpseo_focuskw"], "trail shoes");
+    let cats: Value = igny8_e2e::http().get(wp.url("/wp-json/wp/v2/categories?search=Guides")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(post["categories"], json!([cats[0]["id"]]), "{post} {cats}");
+    assert_eq!(post["tags"].as_array().unwrap().len(), 2, "{post}");
+    // The content records the post.
+    let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+    let c = &body["data"];
+    assert_eq!((c["publication"]["external_id"].as_u64(), c["publication"]["wp_status"].as_str(), c["status"].as_str()), (Some(post_id), Some("draft"), Some("draft")), "{c}");
+
+    // Edit, then republish as published: the same post is updated.
+    let (status, body) = api(
+        "PATCH",
+        &format!("/api/v1/writer/content/{content_id}/?site_id={site}"),
+        tok,
+        Some(json!({"title": "Trail shoes that last, retested", "body_html": "<p>Retested after a winter.</p>", "version": c["version"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": content_id, "status": "publish", "categories": ["guides"]}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["result"]["post_id"].as_u64()), (Some("completed"), Some(post_id)), "{job}");
+    let post = wp_post(post_id).await;
+    assert_eq!((post["status"].as_str(), post["title"]["raw"].as_str()), (Some("publish"), Some("Trail shoes that last, retested")), "{post}");
+    assert_eq!(post["categories"], json!([cats[0]["id"]]), "the existing category, found by name case-insensitively");
+    let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+    assert_eq!((body["data"]["status"].as_str(), body["data"]["publication"]["external_url"].as_str().is_some_and(|u| u.starts_with(&wp.base_url))), (Some("published"), true), "{body}");
+
+    // A crash between "post created" and "id recorded": the record is gone,
+    // the redelivered publish finds the post by its igny8_content_id meta.
+    let state = igny8_e2e::env().state().await;
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    let mut stored = igny8::writer::content::get_content(&state, &tenant, &site, &content_id).await.unwrap();
+    stored.publication = None;
+    state.store.update_versioned(&mut stored).await.unwrap();
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": content_id, "status": "publish"}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["result"]["post_id"].as_u64(), Some(post_id), "{job}");
+    assert_eq!(wp_posts_with_slug(&slug).await.len(), 1, "still one post");
+
+    // Bad input: 400, no job.
+    for (body, field) in [(json!({"content_id": "nope"}), "content_id"), (json!({"content_id": content_id, "status": "future"}), "status"), (json!({"content_id": content_id, "tags": [""]}), "tags")] {
+        let (status, resp) = api("POST", &publish_url, tok, Some(body.clone())).await;
+        assert_eq!((status, resp["errors"][0]["field"].as_str()), (400, Some(field)), "{body}: {resp}");
+    }
+    let (_, viewer) = member(&t, "viewer").await;
+    assert_eq!(api("POST", &publish_url, Some(&viewer), Some(json!({"content_id": content_id}))).await.0, 403, "viewers do not publish");
+
+    // WordPress refuses the credentials (401): the job fails, the integration needs attention, publishing stops.
+    api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), tok, Some(json!({"application_password": "AAAA BBBB CCCC DDDD EEEE FFFF"}))).await;
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": content_id}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("401"), "{job}");
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert_eq!(body["data"]["status"], "needs_attention", "{body}");
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": content_id}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
+
+    // The sync log shows the publishes, newest first.
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/logs/"), tok, None).await;
+    let actions: Vec<(&str, &str)> = body["data"]["results"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap(), l["status"].as_str().unwrap())).collect();
+    assert_eq!(actions, [("update", "error"), ("publish", "ok"), ("update", "ok"), ("publish", "ok"), ("test", "ok")], "{body}");
+    let logs = body["data"]["results"].as_array().unwrap();
+    assert_eq!(logs[1]["wp_post_id"].as_u64(), Some(post_id));
+}

@@ -25,4 +25,4 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
 }
 
 /// Event functions the local runtime drives itself (queue worker, scheduler target).
-pub const EVENT_FUNCTIONS: &[&str] = &["AiWorkerFunction", "AutomationRunnerFunction", "BillingFunction", "JobSweeperFunction"];
+pub const EVENT_FUNCTIONS: &[&str] = &["AiWorkerFunction", "PublishWorkerFunction", "AutomationRunnerFunction", "BillingFunction", "JobSweeperFunction"];

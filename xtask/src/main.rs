@@ -236,6 +236,8 @@ fn dev(args: &[String]) -> Result<()> {
         let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
         let worker = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
         let dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_dlq_url.clone()));
+        let publisher = tokio::spawn(xtask::worker::run(state.clone(), igny8_publish_worker::registry(), res.publish_queue_url.clone()));
+        let publish_dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_publish_worker::registry(), res.publish_dlq_url.clone()));
         let sweeper = tokio::spawn(xtask::worker::sweep_every(state.clone(), std::time::Duration::from_secs(60)));
         println!();
         println!("IGNY8 is running locally.");
@@ -264,6 +266,8 @@ fn dev(args: &[String]) -> Result<()> {
         server.abort();
         worker.abort();
         dead_letters.abort();
+        publisher.abort();
+        publish_dead_letters.abort();
         sweeper.abort();
         println!("\nstopping …");
         anyhow::Ok(())

@@ -21,6 +21,9 @@ pub struct Resources {
     /// The dead-letter queue's ARN (the worker's `AI_JOBS_DLQ_ARN`).
     pub ai_jobs_dlq_arn: String,
     pub publish_queue_url: String,
+    pub publish_dlq_url: String,
+    /// The publish dead-letter queue's ARN (the publish worker's `PUBLISH_DLQ_ARN`).
+    pub publish_dlq_arn: String,
     /// The KMS key integration credentials are encrypted under.
     pub secrets_key_id: String,
 }
@@ -33,6 +36,7 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     c.ai_jobs_dlq_arn = Some(res.ai_jobs_dlq_arn.clone());
     c.secrets_key_id = Some(res.secrets_key_id.clone());
     c.publish_queue_url = Some(res.publish_queue_url.clone());
+    c.publish_dlq_arn = Some(res.publish_dlq_arn.clone());
     // The local WordPress (tests, `cargo xtask dev --wordpress`) is on 127.0.0.1.
     c.outbound_allow_private = true;
     c
@@ -78,6 +82,8 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
     let get = |id: &str| physical.get(id).cloned().ok_or_else(|| anyhow!("stack has no physical resource for {id}"));
     let ai_jobs_dlq_url = get("AiJobsDeadLetterQueue")?;
     let ai_jobs_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &ai_jobs_dlq_url).await?;
+    let publish_dlq_url = get("PublishDeadLetterQueue")?;
+    let publish_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &publish_dlq_url).await?;
     let res = Resources {
         stack: stack_name.to_string(),
         table: get("Table")?,
@@ -87,6 +93,8 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         ai_jobs_dlq_arn,
         publish_queue_url: get("PublishQueue")?,
         secrets_key_id: get("SecretsKey")?,
+        publish_dlq_url,
+        publish_dlq_arn,
     };
     // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
     // so the emulator's table reports what AWS's would.

@@ -1,4 +1,4 @@
-//! The local queue worker: polls the `ai-jobs` queue on the emulator and
+//! The local queue worker: polls the `ai-jobs` queue (or the publish queue) on the emulator and
 //! invokes the same worker handler the Lambda runs, with real `SqsEvent`s,
 //! deleting what succeeded and leaving batch item failures on the queue (as the
 //! Lambda event source mapping does with `ReportBatchItemFailures`).
@@ -56,7 +56,12 @@ pub async fn poll_once(state: &Arc<AppState>, registry: &Registry, queue_url: &s
         })
         .collect();
     let event: SqsEvent = serde_json::from_value(json!({ "Records": records }))?;
-    let response = igny8_ai_worker::handle_with(state.clone(), registry, event).await;
+    // The publish worker's registry runs in the publish worker's handler.
+    let response = if registry.kinds().contains(&igny8::integration::publish::PUBLISH_JOB) {
+        igny8_publish_worker::handle_with(state.clone(), registry, event).await
+    } else {
+        igny8_ai_worker::handle_with(state.clone(), registry, event).await
+    };
     let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
     for m in &messages {
         let (Some(id), Some(handle)) = (m.message_id(), m.receipt_handle()) else { continue };

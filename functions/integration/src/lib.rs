@@ -6,7 +6,9 @@ use igny8::AppState;
 use igny8::auth::guard::{Access, require};
 use igny8::envelope::{Reply, Removed};
 use igny8::http::{Router, dispatch};
+use igny8::integration::publish::{self, PublishInput};
 use igny8::integration::synclog::SyncLog;
+use igny8::jobs::Job;
 use igny8::integration::wordpress::{self, TestReport};
 use igny8::integration::{self, IntegrationInput, IntegrationView};
 use igny8::openapi::{Doc, q};
@@ -66,6 +68,20 @@ pub fn router() -> &'static Router {
                 Doc::new("Test the connection: a list of checks, each {check, ok, detail, fix}")
                     .describe("reachable, rest_api (/wp-json/ or ?rest_route=), application_passwords, authenticated (users/me?context=edit), capabilities (publish_posts, upload_files), wordpress_version, seo_plugin (Yoast or Rank Math meta keys), companion_plugin. Credentials refused: the integration needs attention until a test passes.")
                     .data::<TestReport>(),
+            )
+            .post("/api/v1/integration/integrations/{id}/publish", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let input: PublishInput = ctx.json()?;
+                Ok(Reply::accepted(publish::submit(&ctx.state, &p, ctx.param("id")?, input).await?))
+            })
+            .access(Access::EditorOrAbove)
+            .doc(
+                Doc::new("Publish a content item to the integration's WordPress (a job)")
+                    .describe("Creates or updates the post (title, body, excerpt, slug, status, categories and tags by name, SEO meta for Yoast or Rank Math, the igny8_content_id meta); a republish updates the same post. Follow the job at /api/v1/jobs/{id}/. An integration that needs attention refuses (409) until a connection test passes.")
+                    .body::<PublishInput>()
+                    .body_example(json!({"content_id": "01J0000000000000000000000B", "status": "draft", "categories": ["Guides"], "tags": ["running", "shoes"]}))
+                    .data::<Job>()
+                    .status(202),
             )
             .get("/api/v1/integration/integrations/{id}/logs", |ctx| async move {
                 let p = require(&ctx, Access::ViewerOrAbove).await?;

@@ -13,6 +13,7 @@
 //! the site's partition is claimed in the same transaction as the create.
 
 pub mod outbound;
+pub mod publish;
 pub mod secret;
 pub mod synclog;
 pub mod wordpress;

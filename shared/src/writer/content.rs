@@ -104,6 +104,9 @@ pub struct Content {
     pub tokens: Option<TokenUsage>,
     #[serde(default)]
     pub featured_image_id: Option<String>,
+    /// Where the item is published (WordPress): set by the publish worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publication: Option<Publication>,
     /// Number of the newest [`ContentVersion`].
     pub current_version: u64,
     pub created_by: String,
@@ -115,6 +118,21 @@ pub struct Content {
 
 /// A content item without its body, as lists return it (read straight from
 /// the stored item; the body is not copied).
+/// A content item's post on its site's WordPress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Publication {
+    pub integration_id: String,
+    /// The WordPress post id.
+    pub external_id: u64,
+    pub external_url: String,
+    /// WordPress's status of the post (`publish`, `draft`, `future`).
+    pub wp_status: String,
+    /// When it was first published (or first sent, for a draft).
+    pub published_at: String,
+    /// When it was last sent.
+    pub updated_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContentSummary {
     pub id: String,
@@ -148,6 +166,9 @@ pub struct ContentSummary {
     pub model: Option<String>,
     #[serde(default)]
     pub featured_image_id: Option<String>,
+    /// Where the item is published (WordPress): set by the publish worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publication: Option<Publication>,
     pub current_version: u64,
     pub created_at: String,
     pub updated_at: String,
@@ -547,6 +568,7 @@ pub async fn create_content(
         model: None,
         tokens: None,
         featured_image_id: None,
+        publication: None,
         current_version: 1,
         created_by: origin.actor.clone(),
         created_at: now.clone(),

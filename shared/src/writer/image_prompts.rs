@@ -508,6 +508,7 @@ mod tests {
             model: None,
             tokens: None,
             featured_image_id: None,
+            publication: None,
             current_version: 1,
             created_by: "u".into(),
             created_at: "t".into(),

@@ -1,0 +1,395 @@
+//! Publishing a content item to its site's WordPress: a job on the publish
+//! queue, run by the publish worker.
+//!
+//! - The post: title, body (the writer's sanitised HTML), excerpt, slug,
+//!   status, categories and tags by name (created when missing), the
+//!   `igny8_content_id` meta (registered by the companion plugin), and the
+//!   SEO title, description and focus keyword in Yoast's or Rank Math's
+//!   meta keys when the last connection test detected one.
+//! - Republish updates, never duplicates: a published item updates its post;
+//!   a redelivered message after a crash between "post created" and "id
+//!   recorded" finds the post by its `igny8_content_id` meta (companion
+//!   plugin) or by slug before creating one.
+//! - WordPress refusing the credentials (401/403) marks the integration
+//!   `needs_attention` and fails the job; 429/5xx/timeouts are retried,
+//!   waiting out a short `Retry-After` in place and a long one in the queue.
+
+use super::outbound::{OutboundError, Response};
+use super::synclog::{self, Entry};
+use super::wordpress::{Client, seo_keys};
+use super::{Integration, PLATFORM_WORDPRESS};
+use crate::auth::guard::Principal;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::jobs::{Job, JobError};
+use crate::state::AppState;
+use crate::store::Item;
+use crate::store::keys::{self, Tenant};
+use crate::writer::content::{Content, ContentStatus, Publication};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The job kind (the publish worker's registry; its messages go to the publish queue).
+pub const PUBLISH_JOB: &str = "wordpress_publish";
+
+/// Longest `Retry-After` waited out inside one delivery; longer ones go back to the queue.
+const MAX_INLINE_WAIT_SECS: u64 = 10;
+/// Attempts of one request inside a delivery (429/5xx/timeouts).
+const REQUEST_ATTEMPTS: u32 = 3;
+
+/// `POST …/{id}/publish/`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishInput {
+    pub content_id: String,
+    /// `publish` or `draft` (default: the integration's default status).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Category names (created when missing); default: the integration's default category.
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+    /// Tag names (created when missing).
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// What the job carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishJob {
+    pub integration_id: String,
+    pub site_id: String,
+    pub content_id: String,
+    pub status: String,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+fn names(errors: &mut Vec<FieldError>, field: &str, v: Option<Vec<String>>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in v.unwrap_or_default() {
+        let n = n.split_whitespace().collect::<Vec<_>>().join(" ");
+        if n.is_empty() || n.chars().count() > 200 {
+            errors.push(FieldError::new(field, "names must be 1-200 characters"));
+        } else if !out.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
+            out.push(n);
+        }
+    }
+    if out.len() > 20 {
+        errors.push(FieldError::new(field, "at most 20"));
+    }
+    out
+}
+
+/// Validates a publish request and queues the job (202).
+pub async fn submit(state: &AppState, p: &Principal, integration_id: &str, input: PublishInput) -> AppResult<Job> {
+    let mut errors = Vec::new();
+    let status = input.status.clone();
+    if let Some(s) = status.as_deref()
+        && !matches!(s, "publish" | "draft")
+    {
+        let msg = if s == "future" { "scheduled publishing (future) is not available yet: publish or draft" } else { "must be publish or draft" };
+        errors.push(FieldError::new("status", msg));
+    }
+    if !crate::ids::is_valid(&input.content_id) {
+        errors.push(FieldError::new("content_id", "must be an id"));
+    }
+    let categories = names(&mut errors, "categories", input.categories.clone());
+    let tags = names(&mut errors, "tags", input.tags.clone());
+    if !errors.is_empty() {
+        return Err(AppError::fields(errors));
+    }
+    let integration = super::get(state, p, integration_id).await?;
+    if integration.platform != PLATFORM_WORDPRESS {
+        return Err(AppError::validation("only WordPress integrations publish"));
+    }
+    if integration.status == "needs_attention" {
+        return Err(AppError::Conflict(format!(
+            "the integration needs attention ({}): fix it and run a connection test before publishing",
+            integration.status_reason.as_deref().unwrap_or("credentials refused")
+        )));
+    }
+    let tenant = p.tenant();
+    let content = crate::writer::content::get_content(state, &tenant, &integration.site_id, &input.content_id).await?;
+    if content.body_html.trim().is_empty() {
+        return Err(AppError::field("content_id", "the content has no body yet"));
+    }
+    let categories = if categories.is_empty() { integration.default_category.iter().cloned().collect() } else { categories };
+    let job_input = PublishJob {
+        integration_id: integration.id.clone(),
+        site_id: integration.site_id.clone(),
+        content_id: content.id.clone(),
+        status: status.unwrap_or_else(|| integration.default_status.clone()),
+        categories,
+        tags,
+    };
+    let mut job = Job::new(&tenant, PUBLISH_JOB, serde_json::to_value(&job_input).map_err(AppError::internal)?);
+    job.created_by = Some(p.user_id.clone());
+    state.store.create(&job).await?;
+    crate::jobs::send(state, &job).await?;
+    Ok(job)
+}
+
+/// How a WordPress answer turns into a job outcome.
+fn classify(what: &str, r: &Response) -> JobError {
+    let code = r.json().and_then(|j| j["code"].as_str().map(str::to_string)).unwrap_or_default();
+    match r.status {
+        429 | 500..=599 => JobError::Retryable(format!("{what}: WordPress answered HTTP {} {code}", r.status)),
+        _ => JobError::Permanent(format!("{what}: WordPress answered HTTP {} {code}", r.status)),
+    }
+}
+
+/// Credentials refused: the integration needs attention (publishing stops).
+async fn refused(state: &AppState, integration: &Integration, what: &str, r: &Response) -> JobError {
+    let code = r.json().and_then(|j| j["code"].as_str().map(str::to_string)).unwrap_or_default();
+    let reason = format!("WordPress refused the credentials while publishing ({what}: HTTP {} {code})", r.status);
+    let r2 = reason.clone();
+    if let Err(e) = super::record_state(state, integration.clone(), move |i| {
+        i.status = "needs_attention".into();
+        i.status_reason = Some(r2.clone());
+    })
+    .await
+    {
+        tracing::warn!(error = ?e, "could not mark the integration");
+    }
+    JobError::Permanent(reason)
+}
+
+/// Sends a request, retrying 429/5xx/timeouts a few times with backoff
+/// honouring a short `Retry-After`.
+async fn call(state: &AppState, integration: &Integration, client: &Client, what: &str, req: impl Fn() -> super::outbound::Request) -> Result<Response, JobError> {
+    let mut last = None;
+    for attempt in 0..REQUEST_ATTEMPTS {
+        match client.send(req()).await {
+            Ok(r) if r.status == 401 || r.status == 403 => return Err(refused(state, integration, what, &r).await),
+            Ok(r) if r.status == 429 || r.status >= 500 => {
+                let wait = r.retry_after().unwrap_or(1 << attempt);
+                let err = classify(what, &r);
+                if wait > MAX_INLINE_WAIT_SECS || attempt + 1 == REQUEST_ATTEMPTS {
+                    return Err(err);
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                last = Some(err);
+            }
+            Ok(r) => return Ok(r),
+            Err(e) if e.is_transient() && attempt + 1 < REQUEST_ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_secs(1 << attempt)).await;
+                last = Some(JobError::Retryable(format!("{what}: {e}")));
+            }
+            Err(e @ (OutboundError::Forbidden { .. } | OutboundError::BadUrl(_) | OutboundError::Redirect(_) | OutboundError::TooLarge(_))) => {
+                return Err(JobError::Permanent(format!("{what}: {e}")));
+            }
+            Err(e) => return Err(JobError::Retryable(format!("{what}: {e}"))),
+        }
+    }
+    Err(last.unwrap_or_else(|| JobError::Retryable(format!("{what}: no answer"))))
+}
+
+/// The term id of a category or tag by name, created when missing.
+async fn term_id(state: &AppState, integration: &Integration, client: &Client, taxonomy: &str, name: &str) -> Result<u64, JobError> {
+    let route = format!("/wp/v2/{taxonomy}");
+    let q = format!("search={}&per_page=100&context=edit", urlencode(name));
+    let r = call(state, integration, client, "look up a term", || client.request(http::Method::GET, &route, &q)).await?;
+    if r.status != 200 {
+        return Err(classify("look up a term", &r));
+    }
+    let decoded = |v: &Value| v["name"].as_str().map(|n| n.replace("&amp;", "&")).unwrap_or_default();
+    if let Some(t) = r.json().and_then(|j| j.as_array().cloned()).unwrap_or_default().iter().find(|t| decoded(t).eq_ignore_ascii_case(name)) {
+        return t["id"].as_u64().ok_or_else(|| JobError::Permanent("a term without id".into()));
+    }
+    let body = json!({"name": name});
+    let r = call(state, integration, client, "create a term", || client.request(http::Method::POST, &route, "").json(&body)).await?;
+    match r.status {
+        200 | 201 => r.json().and_then(|j| j["id"].as_u64()).ok_or_else(|| JobError::Permanent("created term without id".into())),
+        // Created meanwhile (another publish): WordPress names it.
+        400 => r
+            .json()
+            .and_then(|j| j.pointer("/data/term_id").and_then(Value::as_u64))
+            .ok_or_else(|| classify("create a term", &r)),
+        _ => Err(classify("create a term", &r)),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The post this content item already has: the recorded one, else one
+/// carrying its `igny8_content_id` meta (companion plugin), else one with
+/// its slug whose meta is unset or ours.
+async fn existing_post(state: &AppState, integration: &Integration, client: &Client, content: &Content) -> Result<Option<u64>, JobError> {
+    if let Some(p) = content.publication.as_ref().filter(|p| p.integration_id == integration.id) {
+        return Ok(Some(p.external_id));
+    }
+    let found = |r: &Response| -> Option<u64> {
+        r.json()?.as_array()?.iter().find(|p| {
+            let meta = p.pointer("/meta/igny8_content_id").and_then(Value::as_str).unwrap_or("");
+            meta.is_empty() || meta == content.id
+        })?["id"]
+            .as_u64()
+    };
+    let q = format!("igny8_content_id={}&status=any&context=edit&per_page=5", content.id);
+    let r = call(state, integration, client, "find the post by meta", || client.request(http::Method::GET, "/wp/v2/posts", &q)).await?;
+    if r.status == 200 {
+        // Without the companion plugin the parameter is ignored and every post
+        // comes back: only a post whose meta names this item counts.
+        let by_meta = r.json().and_then(|j| {
+            j.as_array()?.iter().find(|p| p.pointer("/meta/igny8_content_id").and_then(Value::as_str) == Some(content.id.as_str()))?["id"].as_u64()
+        });
+        if by_meta.is_some() {
+            return Ok(by_meta);
+        }
+    }
+    let q = format!("slug={}&status=any&context=edit", urlencode(&content.slug));
+    let r = call(state, integration, client, "find the post by slug", || client.request(http::Method::GET, "/wp/v2/posts", &q)).await?;
+    Ok(if r.status == 200 { found(&r) } else { None })
+}
+
+/// Runs one publish job (the publish worker's handler).
+pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
+    let input: PublishJob = serde_json::from_value(job.input.clone()).map_err(|e| JobError::Permanent(format!("bad job input: {e}")))?;
+    let tenant = Tenant::from_verified(&job.account_id);
+    let integration: Integration = state
+        .store
+        .get(&keys::integration(&tenant, &input.integration_id))
+        .await?
+        .ok_or_else(|| JobError::Permanent("the integration was deleted".into()))?;
+    if integration.status == "needs_attention" {
+        return Err(JobError::Permanent(format!(
+            "the integration needs attention ({}); run a connection test",
+            integration.status_reason.as_deref().unwrap_or("credentials refused")
+        )));
+    }
+    let started = Instant::now();
+    let content = crate::writer::content::get_content(&state, &tenant, &input.site_id, &input.content_id).await?;
+    let client = Client::for_integration(&state, &integration).await?;
+    let outcome = publish(&state, &integration, &client, &content, &input).await;
+    let (ok, post_id, err) = match &outcome {
+        Ok((id, _, _)) => (true, Some(*id), None),
+        Err(JobError::Retryable(m) | JobError::Permanent(m) | JobError::Continue(m)) => (false, None, Some(m.clone())),
+    };
+    let action = if content.publication.is_some() { "update" } else { "publish" };
+    synclog::write(
+        &state,
+        &tenant,
+        &integration.id,
+        Entry { action, ok, duration_ms: started.elapsed().as_millis() as u64, wp_post_id: post_id, content_id: Some(content.id.clone()), error: err, ..Default::default() },
+    )
+    .await;
+    let (post_id, url, wp_status) = outcome?;
+    record(&state, &tenant, &input, &integration, post_id, &url, &wp_status).await?;
+    Ok(json!({"post_id": post_id, "url": url, "status": wp_status, "integration_id": integration.id}))
+}
+
+async fn publish(state: &AppState, integration: &Integration, client: &Client, content: &Content, input: &PublishJob) -> Result<(u64, String, String), JobError> {
+    let mut categories = Vec::new();
+    for name in &input.categories {
+        categories.push(term_id(state, integration, client, "categories", name).await?);
+    }
+    let mut tags = Vec::new();
+    for name in &input.tags {
+        tags.push(term_id(state, integration, client, "tags", name).await?);
+    }
+    let mut meta = serde_json::Map::new();
+    meta.insert("igny8_content_id".into(), json!(content.id));
+    if let Some(keys) = integration.seo_plugin.as_deref().and_then(seo_keys) {
+        let title = if content.meta_title.is_empty() { &content.title } else { &content.meta_title };
+        meta.insert(keys[0].into(), json!(title));
+        meta.insert(keys[1].into(), json!(content.meta_description));
+        meta.insert(keys[2].into(), json!(content.focus_keyword.clone().unwrap_or_default()));
+    }
+    let mut post = json!({
+        "title": content.title,
+        "content": content.body_html,
+        "excerpt": content.excerpt,
+        "slug": content.slug,
+        "status": input.status,
+        "meta": meta,
+    });
+    if !categories.is_empty() {
+        post["categories"] = json!(categories);
+    }
+    if !tags.is_empty() {
+        post["tags"] = json!(tags);
+    }
+    if let Some(author) = integration.author_id {
+        post["author"] = json!(author);
+    }
+    let existing = existing_post(state, integration, client, content).await?;
+    let (route, what) = match existing {
+        Some(id) => (format!("/wp/v2/posts/{id}"), "update the post"),
+        None => ("/wp/v2/posts".to_string(), "create the post"),
+    };
+    let r = call(state, integration, client, what, || client.request(http::Method::POST, &route, "").json(&post)).await?;
+    // A recorded post deleted in WordPress: create it again.
+    let r = if r.status == 404 && existing.is_some() && content.publication.is_some() {
+        call(state, integration, client, "create the post", || client.request(http::Method::POST, "/wp/v2/posts", "").json(&post)).await?
+    } else {
+        r
+    };
+    if !matches!(r.status, 200 | 201) {
+        return Err(classify(what, &r));
+    }
+    let body = r.json().unwrap_or_default();
+    let id = body["id"].as_u64().ok_or_else(|| JobError::Permanent("WordPress answered without a post id".into()))?;
+    Ok((id, body["link"].as_str().unwrap_or_default().to_string(), body["status"].as_str().unwrap_or_default().to_string()))
+}
+
+/// Records the post on the content item (and moves it and its task to
+/// `published` when WordPress published it).
+async fn record(state: &AppState, tenant: &Tenant, input: &PublishJob, integration: &Integration, post_id: u64, url: &str, wp_status: &str) -> Result<(), JobError> {
+    let now = crate::ids::now_rfc3339();
+    for _ in 0..5 {
+        let mut c = crate::writer::content::get_content(state, tenant, &input.site_id, &input.content_id).await?;
+        let first = c.publication.as_ref().map(|p| p.published_at.clone()).unwrap_or_else(|| now.clone());
+        c.publication = Some(Publication {
+            integration_id: integration.id.clone(),
+            external_id: post_id,
+            external_url: url.to_string(),
+            wp_status: wp_status.to_string(),
+            published_at: first,
+            updated_at: now.clone(),
+        });
+        if wp_status == "publish" {
+            c.status = ContentStatus::Published;
+        }
+        c.updated_at = now.clone();
+        match state.store.update_versioned(&mut c).await {
+            Ok(()) => {
+                if wp_status == "publish"
+                    && let Some(task_id) = c.task_id.as_deref()
+                {
+                    mark_task_published(state, tenant, &input.site_id, task_id).await;
+                }
+                return Ok(());
+            }
+            Err(AppError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(JobError::Retryable("the content kept changing while recording its post".into()))
+}
+
+async fn mark_task_published(state: &AppState, tenant: &Tenant, site_id: &str, task_id: &str) {
+    use crate::planner::tasks::{Task, TaskStatus, task_key};
+    for _ in 0..3 {
+        let Ok(Some(mut task)) = state.store.get::<Task>(&task_key(tenant, site_id, task_id)).await else { return };
+        if task.status == TaskStatus::Published {
+            return;
+        }
+        task.status = TaskStatus::Published;
+        match state.store.update_versioned(&mut task).await {
+            Ok(()) => return,
+            Err(AppError::Conflict(_)) => continue,
+            Err(e) => {
+                tracing::warn!(error = ?e, key = ?task.key(), "could not mark the task published");
+                return;
+            }
+        }
+    }
+}

@@ -472,6 +472,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration/integrations/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a content item to the integration's WordPress (a job)
+         * @description Creates or updates the post (title, body, excerpt, slug, status, categories and tags by name, SEO meta for Yoast or Rank Math, the igny8_content_id meta); a republish updates the same post. Follow the job at /api/v1/jobs/{id}/. An integration that needs attention refuses (409) until a connection test passes.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_integration_integrations_id_publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integration/integrations/{id}/test-connection": {
         parameters: {
             query?: never;
@@ -1822,6 +1844,7 @@ export interface components {
             /** @description [`html::match_form`] of the title, for case-insensitive search. */
             normalized_title: string;
             provider?: string | null;
+            publication?: components["schemas"]["Publication"] | null;
             secondary_keywords?: string[];
             sector_id?: string | null;
             site_id: string;
@@ -1873,8 +1896,6 @@ export interface components {
         };
         /** @enum {string} */
         ContentStatus: "draft" | "review" | "approved" | "published";
-        /** @description A content item without its body, as lists return it (read straight from
-         *     the stored item; the body is not copied). */
         ContentSummary: {
             cluster_id?: string | null;
             created_at: string;
@@ -1890,6 +1911,7 @@ export interface components {
             meta_title?: string;
             model?: string | null;
             provider?: string | null;
+            publication?: components["schemas"]["Publication"] | null;
             secondary_keywords?: string[];
             sector_id?: string | null;
             site_id: string;
@@ -2459,6 +2481,34 @@ export interface components {
              * @description The version the edit was made on (optional; stale → 409).
              */
             version?: number | null;
+        };
+        /** @description A content item without its body, as lists return it (read straight from
+         *     the stored item; the body is not copied).
+         *     A content item's post on its site's WordPress. */
+        Publication: {
+            /**
+             * Format: uint64
+             * @description The WordPress post id.
+             */
+            external_id: number;
+            external_url: string;
+            integration_id: string;
+            /** @description When it was first published (or first sent, for a draft). */
+            published_at: string;
+            /** @description When it was last sent. */
+            updated_at: string;
+            /** @description WordPress's status of the post (`publish`, `draft`, `future`). */
+            wp_status: string;
+        };
+        /** @description `POST …/{id}/publish/`. */
+        PublishInput: {
+            /** @description Category names (created when missing); default: the integration's default category. */
+            categories?: string[] | null;
+            content_id: string;
+            /** @description `publish` or `draft` (default: the integration's default status). */
+            status?: string | null;
+            /** @description Tag names (created when missing). */
+            tags?: string[] | null;
         };
         RefreshInput: {
             refresh: string;
@@ -3955,6 +4005,59 @@ export interface operations {
                             next_cursor: string | null;
                             results: components["schemas"]["SyncLog"][];
                         };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_integration_integrations_id_publish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "categories": [
+                 *         "Guides"
+                 *       ],
+                 *       "content_id": "01J0000000000000000000000B",
+                 *       "status": "draft",
+                 *       "tags": [
+                 *         "running",
+                 *         "shoes"
+                 *       ]
+                 *     } */
+                "application/json": components["schemas"]["PublishInput"];
+            };
+        };
+        responses: {
+            /** @description Accepted: queued as a job */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Job"];
                         message: string | null;
                         request_id: string;
                         /** @constant */

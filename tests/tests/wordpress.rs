@@ -357,3 +357,69 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     let logs = body["data"]["results"].as_array().unwrap();
     assert_eq!(logs[1]["wp_post_id"].as_u64(), Some(post_id));
 }
+
+#[tokio::test]
+async fn a_busy_or_failing_wordpress_is_retried_honouring_retry_after() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // A fake WordPress for what the real one cannot do on demand: 429 with
+    // Retry-After, then 201; and a site whose every create is a 500.
+    let busy = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/wp-json/wp/v2/categories")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 5, "name": "News"}]))).mount(&busy).await;
+    Mock::given(method("GET")).and(path("/wp-json/wp/v2/posts")).respond_with(ResponseTemplate::new(200).set_body_json(json!([]))).mount(&busy).await;
+    Mock::given(method("POST"))
+        .and(path("/wp-json/wp/v2/posts"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(json!({"code": "too_many_requests"})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&busy)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/wp-json/wp/v2/posts"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 77, "link": "http://fake/p77", "status": "draft"})))
+        .with_priority(2)
+        .mount(&busy)
+        .await;
+    let (t, site, _) = igny8_e2e::workspace("wp-busy").await;
+    let tok = Some(t.access.as_str());
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &busy.uri(), "abcd efgh ijkl mnop qrst uvwx"))).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let (_, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Busy hosts", "body_html": "<p>Wait.</p>"}))).await;
+    let content_id = body["data"]["id"].as_str().unwrap().to_string();
+    // Sent: a publish. The fake answers the create 429 Retry-After: 1, then 201.
+    let started = std::time::Instant::now();
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(json!({"content_id": content_id}))).await;
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["result"]["post_id"].as_u64()), (Some("completed"), Some(77)), "{job}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
+    let creates = busy.received_requests().await.unwrap().iter().filter(|r| r.method.as_str() == "POST" && r.url.path() == "/wp-json/wp/v2/posts").count();
+    assert_eq!(creates, 2, "one 429, one retry");
+
+    // A WordPress that fails every create with 500: the job goes back to the
+    // queue (retried later with backoff), its error recorded; never completed.
+    let broken = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/wp-json/wp/v2/categories")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 5, "name": "News"}]))).mount(&broken).await;
+    Mock::given(method("GET")).and(path("/wp-json/wp/v2/posts")).respond_with(ResponseTemplate::new(200).set_body_json(json!([]))).mount(&broken).await;
+    Mock::given(method("POST")).and(path("/wp-json/wp/v2/posts")).respond_with(ResponseTemplate::new(500).set_body_json(json!({"code": "internal_server_error"}))).mount(&broken).await;
+    let (_, body) = api("PATCH", &format!("/api/v1/integration/integrations/{id}/"), tok, Some(json!({"base_url": broken.uri()}))).await;
+    assert_eq!(body["data"]["base_url"], broken.uri().trim_end_matches('/'));
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(json!({"content_id": content_id}))).await;
+    let job_id = body["data"]["id"].as_str().unwrap().to_string();
+    let e = igny8_e2e::env();
+    let state = e.state().await;
+    xtask::worker::poll_once(&state, igny8_publish_worker::registry(), &e.resources.publish_queue_url, std::time::Duration::from_secs(2)).await.unwrap();
+    let (_, body) = api("GET", &format!("/api/v1/jobs/{job_id}/"), tok, None).await;
+    assert_eq!(body["data"]["status"], "queued", "back on the queue for another try: {body}");
+    assert!(body["data"]["error"].as_str().unwrap().contains("HTTP 500"), "{body}");
+    // The recorded post (77, on the other host) is not there (404): a create
+    // is tried three times in the delivery, with backoff.
+    let posts = |p: &str| {
+        let p = p.to_string();
+        let broken = &broken;
+        async move { broken.received_requests().await.unwrap().iter().filter(|r| r.method.as_str() == "POST" && r.url.path() == p).count() }
+    };
+    assert_eq!((posts("/wp-json/wp/v2/posts/77").await, posts("/wp-json/wp/v2/posts").await), (1, 3));
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert_eq!(body["data"]["status"], "active", "a 5xx is not the credentials' fault");
+}

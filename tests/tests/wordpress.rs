@@ -273,6 +273,27 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     assert_eq!(status, 201, "{body}");
     let content_id = body["data"]["id"].as_str().unwrap().to_string();
     let publish_url = format!("/api/v1/integration/integrations/{id}/publish/");
+    // Two images of the content in S3 (as the image job leaves them): the featured one and the "Why" section's.
+    let state = igny8_e2e::env().state().await;
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+        .unwrap();
+    let mut image_ids = Vec::new();
+    for (position, kind, heading, alt) in [(0, "featured", None, "Trail shoes on wet rock"), (1, "section", Some("Why"), "A muddy outsole")] {
+        let image_id = igny8::ids::new_id();
+        let rest = igny8::writer::images::object_rest(&site, &image_id, "png");
+        let s3_key = igny8::blobs::put(&state, &tenant, &rest, png.clone(), "image/png").await.unwrap();
+        let image: igny8::writer::images::Image = serde_json::from_value(json!({
+            "id": image_id, "account_id": t.account_id, "site_id": site, "content_id": content_id, "kind": kind, "position": position,
+            "section_heading": heading, "prompt": "p", "alt_text": alt, "provider": "offline", "model": "m", "width": 1, "height": 1, "cost": 0.0,
+            "content_type": "image/png", "bytes": png.len(), "s3_key": s3_key, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "version": 1
+        }))
+        .unwrap();
+        state.store.put(&image).await.unwrap();
+        image_ids.push(image_id);
+    }
 
     // Sent: publish as a draft with a category and tags by name. Came back: 202 and a job.
     let started = std::time::Instant::now();
@@ -294,6 +315,14 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     assert_eq!(post["categories"], json!([cats[0]["id"]]), "{post} {cats}");
     assert_eq!(post["tags"].as_array().unwrap().len(), 2, "{post}");
     // The content records the post.
+    // The featured image became the post's featured media (alt text kept), the section image follows its heading.
+    let media_id = post["featured_media"].as_u64().unwrap();
+    assert!(media_id > 0, "{post}");
+    let media: Value = igny8_e2e::http().get(wp.url(&format!("/wp-json/wp/v2/media/{media_id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(media["alt_text"], "Trail shoes on wet rock", "{media}");
+    let raw = post["content"]["raw"].as_str().unwrap();
+    let after_heading = raw.split("<h2>Why</h2>").nth(1).unwrap_or_default();
+    assert!(after_heading.starts_with("<figure") && after_heading.contains("alt=\"A muddy outsole\"") && after_heading.contains("/wp-content/uploads/"), "{raw}");
     let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
     let c = &body["data"];
     assert_eq!((c["publication"]["external_id"].as_u64(), c["publication"]["wp_status"].as_str(), c["status"].as_str()), (Some(post_id), Some("draft"), Some("draft")), "{c}");
@@ -319,8 +348,6 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
 
     // A crash between "post created" and "id recorded": the record is gone,
     // the redelivered publish finds the post by its igny8_content_id meta.
-    let state = igny8_e2e::env().state().await;
-    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
     let mut stored = igny8::writer::content::get_content(&state, &tenant, &site, &content_id).await.unwrap();
     stored.publication = None;
     state.store.update_versioned(&mut stored).await.unwrap();
@@ -353,7 +380,8 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     // The sync log shows the publishes, newest first.
     let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/logs/"), tok, None).await;
     let actions: Vec<(&str, &str)> = body["data"]["results"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap(), l["status"].as_str().unwrap())).collect();
-    assert_eq!(actions, [("update", "error"), ("publish", "ok"), ("update", "ok"), ("publish", "ok"), ("test", "ok")], "{body}");
+    // Each image was uploaded once (the republishes reused the media ids).
+    assert_eq!(actions, [("update", "error"), ("publish", "ok"), ("update", "ok"), ("publish", "ok"), ("media", "ok"), ("media", "ok"), ("test", "ok")], "{body}");
     let logs = body["data"]["results"].as_array().unwrap();
     assert_eq!(logs[1]["wp_post_id"].as_u64(), Some(post_id));
 }

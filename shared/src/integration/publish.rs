@@ -25,6 +25,8 @@ use crate::state::AppState;
 use crate::store::Item;
 use crate::store::keys::{self, Tenant};
 use crate::writer::content::{Content, ContentStatus, Publication};
+use crate::writer::image_prompts::ImageKind;
+use crate::writer::images::{Image, images_of_content};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -286,7 +288,132 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
     Ok(json!({"post_id": post_id, "url": url, "status": wp_status, "integration_id": integration.id}))
 }
 
+/// An image uploaded to WordPress (remembered, so each image is uploaded once).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WpMedia {
+    pub account_id: String,
+    pub site_id: String,
+    pub integration_id: String,
+    pub image_id: String,
+    pub media_id: u64,
+    pub url: String,
+    pub created_at: String,
+}
+
+impl Item for WpMedia {
+    const ENTITY: &'static str = "WpMedia";
+    fn key(&self) -> keys::Key {
+        keys::wp_media(&Tenant::from_verified(&self.account_id), &self.site_id, &self.integration_id, &self.image_id)
+    }
+}
+
+/// The content's images in WordPress: uploads what was not uploaded yet
+/// (bytes from S3, alt text and caption), returns (image, media id, url).
+async fn upload_images(state: &AppState, integration: &Integration, client: &Client, content: &Content) -> Result<Vec<(Image, u64, String)>, JobError> {
+    let tenant = Tenant::from_verified(&content.account_id);
+    let q = crate::store::Query::new(&tenant, crate::store::keys::Index::Gsi1, images_of_content(&tenant, &content.site_id, &content.id)).limit(50);
+    let images: crate::store::Page<Image> = state.store.query(&q).await?;
+    let mut out = Vec::new();
+    for image in images.results {
+        let key = keys::wp_media(&tenant, &content.site_id, &integration.id, &image.id);
+        if let Some(m) = state.store.get::<WpMedia>(&key).await? {
+            out.push((image, m.media_id, m.url));
+            continue;
+        }
+        let started = Instant::now();
+        let prefix = format!("accounts/{}/", tenant.account_id());
+        let Some(rest) = image.s3_key.strip_prefix(&prefix) else {
+            return Err(JobError::Permanent(format!("image {} is outside the account's folder", image.id)));
+        };
+        let Some(bytes) = crate::blobs::get(state, &tenant, rest).await? else {
+            tracing::warn!(image = %image.id, "image object missing; published without it");
+            continue;
+        };
+        let ext = crate::writer::images::extension(&image.content_type).unwrap_or("png");
+        let caption = image.section_heading.clone().unwrap_or_default();
+        let query = format!("alt_text={}&caption={}&title={}", urlencode(&image.alt_text), urlencode(&caption), urlencode(&image.alt_text));
+        let (ct, name) = (image.content_type.clone(), format!("{}-{}.{ext}", content.slug, image.id.to_lowercase()));
+        let r = call(state, integration, client, "upload an image", || {
+            client
+                .request(http::Method::POST, "/wp/v2/media", &query)
+                .header("content-type", ct.clone())
+                .header("content-disposition", format!("attachment; filename=\"{name}\""))
+                .bytes(bytes.clone())
+        })
+        .await?;
+        let ok = matches!(r.status, 200 | 201);
+        let body = r.json().unwrap_or_default();
+        synclog::write(
+            state,
+            &tenant,
+            &integration.id,
+            Entry {
+                action: "media",
+                ok,
+                duration_ms: started.elapsed().as_millis() as u64,
+                content_id: Some(content.id.clone()),
+                detail: Some(format!("image {} → media {}", image.id, body["id"])),
+                error: (!ok).then(|| format!("HTTP {}", r.status)),
+                ..Default::default()
+            },
+        )
+        .await;
+        if !ok {
+            return Err(classify("upload an image", &r));
+        }
+        let media_id = body["id"].as_u64().ok_or_else(|| JobError::Permanent("media without id".into()))?;
+        let url = body["source_url"].as_str().unwrap_or_default().to_string();
+        let m = WpMedia {
+            account_id: tenant.account_id().to_string(),
+            site_id: content.site_id.clone(),
+            integration_id: integration.id.clone(),
+            image_id: image.id.clone(),
+            media_id,
+            url: url.clone(),
+            created_at: crate::ids::now_rfc3339(),
+        };
+        state.store.put(&m).await?;
+        out.push((image, media_id, url));
+    }
+    Ok(out)
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The body with each section image after its section's heading (or at the end).
+pub fn with_inline_images(body: &str, images: &[(String, String, String)]) -> String {
+    let mut html = body.to_string();
+    for (heading, url, alt) in images {
+        let figure = format!(
+            "<figure class=\"wp-block-image\"><img src=\"{}\" alt=\"{}\"/>{}</figure>",
+            escape_attr(url),
+            escape_attr(alt),
+            if heading.is_empty() { String::new() } else { format!("<figcaption>{}</figcaption>", escape_attr(heading)) }
+        );
+        let needle = format!(">{}</h2>", escape_attr(heading));
+        match (!heading.is_empty()).then(|| html.find(&needle)).flatten() {
+            Some(at) => html.insert_str(at + needle.len(), &figure),
+            None => html.push_str(&figure),
+        }
+    }
+    html
+}
+
 async fn publish(state: &AppState, integration: &Integration, client: &Client, content: &Content, input: &PublishJob) -> Result<(u64, String, String), JobError> {
+    let media = upload_images(state, integration, client, content).await?;
+    let featured = media
+        .iter()
+        .find(|(i, _, _)| content.featured_image_id.as_deref() == Some(i.id.as_str()))
+        .or_else(|| media.iter().find(|(i, _, _)| i.kind == ImageKind::Featured))
+        .map(|(_, id, _)| *id);
+    let inline: Vec<(String, String, String)> = media
+        .iter()
+        .filter(|(i, id, _)| Some(*id) != featured && i.kind == ImageKind::Section)
+        .map(|(i, _, url)| (i.section_heading.clone().unwrap_or_default(), url.clone(), i.alt_text.clone()))
+        .collect();
+    let body_html = with_inline_images(&content.body_html, &inline);
     let mut categories = Vec::new();
     for name in &input.categories {
         categories.push(term_id(state, integration, client, "categories", name).await?);
@@ -305,7 +432,7 @@ async fn publish(state: &AppState, integration: &Integration, client: &Client, c
     }
     let mut post = json!({
         "title": content.title,
-        "content": content.body_html,
+        "content": body_html,
         "excerpt": content.excerpt,
         "slug": content.slug,
         "status": input.status,
@@ -316,6 +443,9 @@ async fn publish(state: &AppState, integration: &Integration, client: &Client, c
     }
     if !tags.is_empty() {
         post["tags"] = json!(tags);
+    }
+    if let Some(m) = featured {
+        post["featured_media"] = json!(m);
     }
     if let Some(author) = integration.author_id {
         post["author"] = json!(author);
@@ -391,5 +521,29 @@ async fn mark_task_published(state: &AppState, tenant: &Tenant, site_id: &str, t
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_images_follow_their_heading_and_are_escaped() {
+        let body = "<h2>Grip</h2><p>a</p><h2>Fit</h2><p>b</p>";
+        let out = with_inline_images(body, &[("Fit".into(), "http://w/fit.png".into(), "a \"snug\" fit".into()), ("Gone".into(), "http://w/x.png".into(), "x".into())]);
+        assert_eq!(
+            out,
+            "<h2>Grip</h2><p>a</p><h2>Fit</h2><figure class=\"wp-block-image\"><img src=\"http://w/fit.png\" alt=\"a &quot;snug&quot; fit\"/><figcaption>Fit</figcaption></figure><p>b</p><figure class=\"wp-block-image\"><img src=\"http://w/x.png\" alt=\"x\"/><figcaption>Gone</figcaption></figure>"
+        );
+    }
+
+    #[test]
+    fn names_are_trimmed_deduplicated_and_bounded() {
+        let mut errors = Vec::new();
+        assert_eq!(names(&mut errors, "tags", Some(vec![" Trail  Shoes ".into(), "trail shoes".into(), "Running".into()])), ["Trail Shoes", "Running"]);
+        assert!(errors.is_empty());
+        names(&mut errors, "tags", Some(vec![String::new()]));
+        assert_eq!(errors.len(), 1);
     }
 }

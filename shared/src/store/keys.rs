@@ -71,6 +71,7 @@
 //! | integration (WordPress connection; credentials sealed) by id | table | `ACCT#<a>` | `INTEG#<id>` |
 //! | integrations of an account (filter: site) | table | `ACCT#<a>` | begins_with `INTEG#` |
 //! | the one active integration of a platform per site (guard; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#INTEG#<platform>` |
+//! | WordPress media id of an image (uploaded once per integration; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `WPMEDIA#<integration>#<image>` |
 //! | sync log of an integration, newest first | table | `ACCT#<a>#INTEG#<id>` | begins_with `LOG#` (`LOG#<ulid>`) |
 //!
 //! Later modules add their rows here, next to their builders.
@@ -333,3 +334,8 @@ pub fn sync_log(t: &Tenant, integration_id: &str, id: &str) -> Key {
     Key::new(sync_log_pk(t, integration_id), format!("{SYNC_LOG_PREFIX}{id}"))
 }
 pub const SYNC_LOG_PREFIX: &str = "LOG#";
+
+/// The WordPress media item an image became on an integration's site.
+pub fn wp_media(t: &Tenant, site_id: &str, integration_id: &str, image_id: &str) -> Key {
+    Key::new(t.site_pk(site_id), format!("WPMEDIA#{integration_id}#{image_id}"))
+}

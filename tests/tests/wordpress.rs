@@ -451,3 +451,114 @@ async fn a_busy_or_failing_wordpress_is_retried_honouring_retry_after() {
     let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
     assert_eq!(body["data"]["status"], "active", "a 5xx is not the credentials' fault");
 }
+
+#[tokio::test]
+async fn an_edit_in_wordpress_arrives_by_signed_webhook_and_becomes_a_version() {
+    let wp = wordpress::shared();
+    let (t, site, _) = igny8_e2e::workspace("wp-hook").await;
+    let tok = Some(t.access.as_str());
+    // Created: the answer shows the webhook secret once.
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let secret = body["data"]["webhook_secret"].as_str().expect("the secret, once").to_string();
+    let hook_path = body["data"]["webhook_path"].as_str().unwrap().to_string();
+    let (_, again) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert!(again["data"].get("webhook_secret").is_none() && !again.to_string().contains(&secret), "never shown again: {again}");
+    api("POST", &format!("/api/v1/integration/integrations/{id}/test-connection/"), tok, None).await;
+    let slug = format!("hooked-{}", igny8::ids::new_id().to_lowercase());
+    let (_, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Hooked", "slug": slug, "body_html": "<p>Our text.</p>"}))).await;
+    let content_id = body["data"]["id"].as_str().unwrap().to_string();
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(json!({"content_id": content_id, "status": "publish"}))).await;
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    let post_id = job["result"]["post_id"].as_u64().expect("published");
+
+    // The plugin's settings: our endpoint and the secret.
+    let endpoint = igny8_e2e::env().url(&hook_path);
+    wp.php(&format!("update_option('igny8_connector_endpoint', '{endpoint}'); update_option('igny8_connector_secret', '{secret}');")).unwrap();
+    // Someone edits the post in WordPress (a REST call of their own, not ours).
+    let resp = igny8_e2e::http()
+        .post(wp.url(&format!("/wp-json/wp/v2/posts/{post_id}")))
+        .basic_auth(&wp.username, Some(&wp.application_password))
+        .json(&json!({"title": "Hooked, edited in WordPress", "content": "<p>Their text.</p>"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    // The plugin's signed webhook arrived and queued a pull; the worker runs it.
+    let e = igny8_e2e::env();
+    let state = e.state().await;
+    let mut content = Value::Null;
+    for _ in 0..20 {
+        xtask::worker::poll_once(&state, igny8_publish_worker::registry(), &e.resources.publish_queue_url, std::time::Duration::from_secs(1)).await.unwrap();
+        let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+        content = body["data"].clone();
+        if content["title"] == "Hooked, edited in WordPress" {
+            break;
+        }
+    }
+    assert_eq!(content["title"], "Hooked, edited in WordPress", "{content}");
+    assert!(content["body_html"].as_str().unwrap().contains("Their text."), "{content}");
+    let (_, versions) = api("GET", &format!("/api/v1/writer/content/{content_id}/versions/?site_id={site}"), tok, None).await;
+    assert!(versions["data"]["results"].as_array().unwrap().iter().any(|v| v["source"] == "wordpress"), "{versions}");
+    let (_, logs) = api("GET", &format!("/api/v1/integration/integrations/{id}/logs/?limit=5"), tok, None).await;
+    let actions: Vec<&str> = logs["data"]["results"].as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"webhook") && actions.contains(&"pull"), "{logs}");
+
+    // Deliveries over HTTP: a bad signature or a stale timestamp is a 401; a repeat is acknowledged once.
+    let body = json!({"event": "post.updated", "post_id": post_id}).to_string();
+    let send = |ts: i64, delivery: &str, sig: String| {
+        let (body, url, delivery) = (body.clone(), endpoint.clone(), delivery.to_string());
+        async move {
+            igny8_e2e::envelope(
+                igny8_e2e::http()
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("x-igny8-timestamp", ts.to_string())
+                    .header("x-igny8-delivery", delivery)
+                    .header("x-igny8-signature", sig)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let now = igny8::ids::now_epoch();
+    let (status, resp) = send(now, "d-1", "sha256=00".into()).await;
+    assert_eq!((status, resp["error_code"].as_str()), (401, Some("UNAUTHORIZED")), "{resp}");
+    let old = now - 600;
+    let (status, _) = send(old, "d-2", igny8::integration::webhook::sign(&secret, &old.to_string(), body.as_bytes())).await;
+    assert_eq!(status, 401, "outside the 5-minute window");
+    let sig = igny8::integration::webhook::sign(&secret, &now.to_string(), body.as_bytes());
+    let (status, first) = send(now, "d-3", sig.clone()).await;
+    assert_eq!((status, first["data"]["duplicate"].as_bool()), (202, Some(false)), "{first}");
+    let (status, second) = send(now, "d-3", sig).await;
+    assert_eq!((status, second["data"]["duplicate"].as_bool(), second["data"]["job_id"].is_null()), (202, Some(true), true), "{second}");
+
+    // A local edit not yet published, then another edit in WordPress: both kept, the item flagged.
+    let (_, body) = api("PATCH", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, Some(json!({"body_html": "<p>Our newer text.</p>", "version": content["version"]}))).await;
+    assert_eq!(body["data"]["body_html"], "<p>Our newer text.</p>", "{body}");
+    igny8_e2e::http()
+        .post(wp.url(&format!("/wp-json/wp/v2/posts/{post_id}")))
+        .basic_auth(&wp.username, Some(&wp.application_password))
+        .json(&json!({"content": "<p>Their second text.</p>"}))
+        .send()
+        .await
+        .unwrap();
+    let mut c = Value::Null;
+    for _ in 0..20 {
+        xtask::worker::poll_once(&state, igny8_publish_worker::registry(), &e.resources.publish_queue_url, std::time::Duration::from_secs(1)).await.unwrap();
+        let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+        c = body["data"].clone();
+        if c["publication"]["conflict_version"].is_u64() {
+            break;
+        }
+    }
+    assert_eq!(c["body_html"], "<p>Our newer text.</p>", "the local edit stays current: {c}");
+    let n = c["publication"]["conflict_version"].as_u64().expect("flagged");
+    let (_, v) = api("GET", &format!("/api/v1/writer/content/{content_id}/versions/{n}/?site_id={site}"), tok, None).await;
+    assert!(v["data"]["body_html"].as_str().unwrap_or_default().contains("Their second text."), "{v}");
+    wp.php("update_option('igny8_connector_endpoint', ''); update_option('igny8_connector_secret', '');").unwrap();
+}

@@ -32,7 +32,7 @@ pub fn router() -> &'static Router {
             .post("/api/v1/integration/integrations", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
                 let input: IntegrationInput = ctx.json()?;
-                Ok(Reply::created(IntegrationView::from(&integration::create(&ctx.state, &p, input).await?)))
+                Ok(Reply::created(integration::create(&ctx.state, &p, input).await?))
             })
             .doc(
                 Doc::new("Connect a site to its WordPress (one per site)")
@@ -81,6 +81,22 @@ pub fn router() -> &'static Router {
                     .body::<PublishInput>()
                     .body_example(json!({"content_id": "01J0000000000000000000000B", "status": "draft", "categories": ["Guides"], "tags": ["running", "shoes"]}))
                     .data::<Job>()
+                    .status(202),
+            )
+            .post("/api/v1/integration/integrations/{id}/rotate-webhook-secret", |ctx| async move {
+                let p = require(&ctx, Access::AdminOrAbove).await?;
+                Ok(Reply::ok(integration::rotate_webhook_secret(&ctx.state, &p, ctx.param("id")?).await?))
+            })
+            .doc(Doc::new("Replace the webhook secret (the answer shows the new one, once)").data::<IntegrationView>())
+            .post("/api/v1/integration/webhooks/{integration_id}", |ctx| async move {
+                Ok(Reply::accepted(igny8::integration::webhook::receive(&ctx.state, ctx.param("integration_id")?, &ctx.headers, &ctx.body).await?))
+            })
+            .public()
+            .doc(
+                Doc::new("A signed webhook from the IGNY8 Connector plugin (post saved, status changed, deleted)")
+                    .describe("Headers X-IGNY8-Timestamp (epoch seconds, within 5 minutes), X-IGNY8-Delivery (unique id; repeats are acknowledged and ignored) and X-IGNY8-Signature: sha256=HMAC-SHA256(webhook secret, timestamp + \".\" + body), hex. A valid delivery queues a pull of that post (202).")
+                    .body::<igny8::integration::webhook::WebhookEvent>()
+                    .data::<igny8::integration::webhook::WebhookAck>()
                     .status(202),
             )
             .get("/api/v1/integration/integrations/{id}/logs", |ctx| async move {

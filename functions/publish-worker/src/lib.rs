@@ -17,7 +17,11 @@ pub const PARALLEL_JOBS: usize = 2;
 
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::new().register(igny8::integration::publish::PUBLISH_JOB, igny8::integration::publish::run))
+    REGISTRY.get_or_init(|| {
+        Registry::new()
+            .register(igny8::integration::publish::PUBLISH_JOB, igny8::integration::publish::run)
+            .register(igny8::integration::webhook::PULL_JOB, igny8::integration::webhook::run_pull)
+    })
 }
 
 pub async fn handle(state: Arc<AppState>, event: SqsEvent) -> Result<SqsBatchResponse, igny8::lambda::BootError> {

@@ -67,6 +67,10 @@ function igny8_connector_send($event, $post_id) {
     if ($endpoint === '' || $secret === '') {
         return;
     }
+    // IGNY8's own writes through REST carry the marker header: no echo back.
+    if (defined('REST_REQUEST') && REST_REQUEST && isset($_SERVER['HTTP_X_IGNY8_ORIGIN'])) {
+        return;
+    }
     $post = get_post($post_id);
     if (!$post || $post->post_type !== 'post' || wp_is_post_revision($post_id) || wp_is_post_autosave($post_id)) {
         return;
@@ -95,10 +99,6 @@ function igny8_connector_send($event, $post_id) {
 }
 
 add_action('save_post_post', function ($post_id, $post, $update) {
-    // Our own writes through REST carry the marker header: no echo back.
-    if (defined('REST_REQUEST') && REST_REQUEST && isset($_SERVER['HTTP_X_IGNY8_ORIGIN'])) {
-        return;
-    }
     igny8_connector_send($update ? 'post.updated' : 'post.created', $post_id);
 }, 10, 3);
 

@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod publish;
 pub mod secret;
 pub mod synclog;
+pub mod webhook;
 pub mod wordpress;
 
 use crate::auth::guard::Principal;
@@ -40,6 +41,9 @@ pub struct Integration {
     /// The application password, sealed ([`secret::Sealed`]).
     pub password: secret::Sealed,
     pub password_last4: String,
+    /// The webhook signing secret, sealed (shown once, at creation or rotation).
+    #[serde(default)]
+    pub webhook_secret: Option<secret::Sealed>,
     pub default_status: String,
     #[serde(default)]
     pub default_category: Option<String>,
@@ -94,6 +98,12 @@ pub struct IntegrationView {
     pub username: String,
     /// `••••` and the last 4 characters.
     pub application_password: String,
+    /// Where the companion plugin sends its webhooks (path on this API).
+    pub webhook_path: String,
+    /// The webhook signing secret: only in the answer that created or
+    /// rotated it; store it in the plugin's settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
     pub default_status: String,
     pub default_category: Option<String>,
     pub author_id: Option<u64>,
@@ -118,6 +128,8 @@ impl From<&Integration> for IntegrationView {
             base_url: i.base_url.clone(),
             username: i.username.clone(),
             application_password: format!("••••{}", i.password_last4),
+            webhook_path: format!("/api/v1/integration/webhooks/{}/", i.id),
+            webhook_secret: None,
             default_status: i.default_status.clone(),
             default_category: i.default_category.clone(),
             author_id: i.author_id,
@@ -228,8 +240,41 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> AppResult<Integra
     Ok(i)
 }
 
-/// Creates a WordPress integration for a site of the caller's account.
-pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) -> AppResult<Integration> {
+const WEBHOOK_PURPOSE: &str = "webhook-secret";
+
+/// A fresh webhook secret (32 random bytes, hex) and its sealed form.
+async fn new_webhook_secret(state: &AppState, account_id: &str, integration_id: &str) -> AppResult<(String, secret::Sealed)> {
+    let mut raw = [0u8; 32];
+    rand::Rng::fill(&mut rand::rng(), &mut raw[..]);
+    let plain: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let sealed = secret::seal(state, &secret::Binding { account_id, integration_id, purpose: WEBHOOK_PURPOSE }, &plain).await?;
+    Ok((plain, sealed))
+}
+
+/// The webhook secret, opened (to verify a delivery).
+pub async fn webhook_secret(state: &AppState, i: &Integration) -> AppResult<Option<String>> {
+    match &i.webhook_secret {
+        None => Ok(None),
+        Some(s) => Ok(Some(secret::open(state, &secret::Binding { account_id: &i.account_id, integration_id: &i.id, purpose: WEBHOOK_PURPOSE }, s).await?)),
+    }
+}
+
+/// Replaces the webhook secret: the view carries the new one, once.
+pub async fn rotate_webhook_secret(state: &AppState, p: &Principal, id: &str) -> AppResult<IntegrationView> {
+    let mut item = get(state, p, id).await?;
+    let (plain, sealed) = new_webhook_secret(state, &item.account_id, &item.id).await?;
+    item.webhook_secret = Some(sealed);
+    item.updated_at = crate::ids::now_rfc3339();
+    state.store.update_versioned(&mut item).await?;
+    audit(state, p, "integration.rotate_webhook_secret", &item.id, serde_json::json!({})).await?;
+    let mut view = IntegrationView::from(&item);
+    view.webhook_secret = Some(plain);
+    Ok(view)
+}
+
+/// Creates a WordPress integration for a site of the caller's account; the
+/// view carries the webhook secret, once.
+pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) -> AppResult<IntegrationView> {
     let mut errors = Vec::new();
     if input.version.is_some() {
         errors.push(FieldError::new("version", "is not accepted on create"));
@@ -272,6 +317,7 @@ pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) ->
     let id = crate::ids::new_id();
     let tenant = scope.tenant.clone();
     let sealed = secret::seal(state, &secret::Binding { account_id: tenant.account_id(), integration_id: &id, purpose: "wordpress-app-password" }, &password).await?;
+    let (webhook_plain, webhook_sealed) = new_webhook_secret(state, tenant.account_id(), &id).await?;
     let now = crate::ids::now_rfc3339();
     let item = Integration {
         id: id.clone(),
@@ -282,6 +328,7 @@ pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) ->
         username,
         password: sealed,
         password_last4: password.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect(),
+        webhook_secret: Some(webhook_sealed),
         default_status,
         default_category,
         author_id: input.author_id,
@@ -297,11 +344,18 @@ pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) ->
         version: 1,
     };
     let store = &state.store;
-    let ops = vec![store.tx_create(&item)?, store.tx_guard(&keys::integration_guard(&tenant, &site_id, &platform), &id)?];
+    // The webhook endpoint finds the account of an integration id through this guard.
+    let ops = vec![
+        store.tx_create(&item)?,
+        store.tx_guard(&keys::integration_guard(&tenant, &site_id, &platform), &id)?,
+        store.tx_guard(&keys::unique_global("WEBHOOK", &id), tenant.account_id())?,
+    ];
     match store.transact(ops).await {
         Ok(()) => {
             audit(state, p, "integration.create", &id, serde_json::json!({"site_id": site_id, "base_url": item.base_url})).await?;
-            Ok(item)
+            let mut view = IntegrationView::from(&item);
+            view.webhook_secret = Some(webhook_plain);
+            Ok(view)
         }
         Err(TxError::ConditionFailed(_)) => Err(AppError::Conflict("this site already has a WordPress integration; change or delete that one".into())),
         Err(TxError::Other(e)) => Err(e),
@@ -363,7 +417,11 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> AppResult<()> 
     let item = get(state, p, id).await?;
     let tenant = p.tenant();
     let store = &state.store;
-    let ops = vec![store.tx_delete_versioned(&item.key(), item.version)?, store.tx_delete(&keys::integration_guard(&tenant, &item.site_id, &item.platform))?];
+    let ops = vec![
+        store.tx_delete_versioned(&item.key(), item.version)?,
+        store.tx_delete(&keys::integration_guard(&tenant, &item.site_id, &item.platform))?,
+        store.tx_delete(&keys::unique_global("WEBHOOK", &item.id))?,
+    ];
     store.transact(ops).await.map_err(|e| match e {
         TxError::ConditionFailed(_) => AppError::Conflict("the integration changed while deleting it; retry".into()),
         TxError::Other(e) => e,

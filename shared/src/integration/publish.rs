@@ -484,6 +484,9 @@ async fn record(state: &AppState, tenant: &Tenant, input: &PublishJob, integrati
             wp_status: wp_status.to_string(),
             published_at: first,
             updated_at: now.clone(),
+            content_version: c.current_version,
+            wp_modified_gmt: None,
+            conflict_version: None,
         });
         if wp_status == "publish" {
             c.status = ContentStatus::Published;

@@ -131,6 +131,18 @@ pub struct Publication {
     pub published_at: String,
     /// When it was last sent.
     pub updated_at: String,
+    /// The content version that was sent (a later local version is an
+    /// unpublished edit: a change pulled from WordPress then conflicts).
+    #[serde(default)]
+    pub content_version: u64,
+    /// When WordPress last modified the post as we saw it (`modified_gmt`).
+    #[serde(default)]
+    pub wp_modified_gmt: Option<String>,
+    /// Set when WordPress changed the post while this item had an
+    /// unpublished local edit: the number of the (not current) version
+    /// holding WordPress's text. Cleared by the next publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_version: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -37,6 +37,9 @@ pub enum VersionSource {
     Regenerate,
     /// An earlier version was restored.
     Restore,
+    /// The post was edited in WordPress (a sync or webhook pull).
+    #[serde(rename = "wordpress")]
+    WordPress,
 }
 
 /// Whether a version was ever the content's text.

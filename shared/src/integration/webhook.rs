@@ -1,0 +1,272 @@
+//! Signed webhooks from the companion plugin, and the targeted pull they queue.
+//!
+//! A delivery carries `X-IGNY8-Timestamp` (epoch seconds), `X-IGNY8-Delivery`
+//! (a unique id) and `X-IGNY8-Signature: sha256=<hex HMAC-SHA256(secret,
+//! timestamp + "." + body)>`. It is accepted within 5 minutes of its
+//! timestamp, once per delivery id (a dedup item with a TTL), and queues a
+//! pull of that one post on the publish queue.
+//!
+//! The pull reads the post (edit context) and, when it changed in WordPress,
+//! saves its title and body as a new version of the content item (source
+//! `wordpress`). An edit made locally after the last publish is never
+//! overwritten: WordPress's text is kept as a version that is not current
+//! and the item is flagged `conflict`. A deleted or trashed post is recorded
+//! on the publication.
+
+use super::Integration;
+use super::synclog::{self, Entry};
+use super::wordpress::Client;
+use crate::error::{AppError, AppResult};
+use crate::jobs::{Job, JobError};
+use crate::state::AppState;
+use crate::store::Item;
+use crate::store::keys::{self, Key, Tenant};
+use crate::writer::content::{ContentInput, Origin};
+use crate::writer::versions::VersionSource;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The pull job's kind (run by the publish worker).
+pub const PULL_JOB: &str = "wordpress_pull";
+/// Deliveries older or newer than this are refused (replays).
+pub const REPLAY_WINDOW_SECS: i64 = 300;
+
+/// What the plugin sends.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookEvent {
+    /// `post.created`, `post.updated`, `post.status_changed`, `post.deleted`.
+    pub event: String,
+    pub post_id: u64,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub modified_gmt: Option<String>,
+    #[serde(default)]
+    pub igny8_content_id: Option<String>,
+}
+
+/// `data` of an accepted delivery.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookAck {
+    pub delivery: String,
+    /// A repeat of a delivery already accepted (nothing queued).
+    pub duplicate: bool,
+    /// The pull job queued for the post.
+    pub job_id: Option<String>,
+}
+
+/// A delivery id seen (dedup, 1 day).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Delivery {
+    account_id: String,
+    integration_id: String,
+    delivery: String,
+    created_at: String,
+}
+
+impl Item for Delivery {
+    const ENTITY: &'static str = "WebhookDelivery";
+    fn key(&self) -> Key {
+        Key::new(keys::sync_log_pk(&Tenant::from_verified(&self.account_id), &self.integration_id), format!("DELIV#{}", self.delivery))
+    }
+    fn index_keys(&self) -> crate::store::ItemKeys {
+        crate::store::ItemKeys { ttl: Some(crate::ids::now_epoch() + 24 * 3600), ..Default::default() }
+    }
+}
+
+/// Checks a signature: `sha256=<hex>` over `timestamp.body`.
+pub fn verify(secret: &str, timestamp: &str, body: &[u8], signature: &str) -> bool {
+    let Some(hex) = signature.trim().strip_prefix("sha256=") else { return false };
+    let Some(expected) = (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect::<Option<Vec<u8>>>() else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return false };
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// The signature the plugin computes (tests and the docs use it).
+pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let tag = mac.finalize().into_bytes();
+    format!("sha256={}", tag.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn unauthorized() -> AppError {
+    AppError::Unauthorized("the webhook signature, timestamp or delivery id is missing or wrong".into())
+}
+
+/// Accepts one delivery: 202 with the pull job, or a 401 (never a hint which part failed).
+pub async fn receive(state: &AppState, integration_id: &str, headers: &http::HeaderMap, body: &[u8]) -> AppResult<WebhookAck> {
+    if !crate::ids::is_valid(integration_id) {
+        return Err(AppError::not_found("integration"));
+    }
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let (Some(ts), Some(delivery), Some(sig)) = (header("x-igny8-timestamp"), header("x-igny8-delivery"), header("x-igny8-signature")) else {
+        return Err(unauthorized());
+    };
+    if delivery.len() > 100 || !delivery.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(unauthorized());
+    }
+    let Ok(ts_n) = ts.parse::<i64>() else { return Err(unauthorized()) };
+    if (crate::ids::now_epoch() - ts_n).abs() > REPLAY_WINDOW_SECS {
+        return Err(unauthorized());
+    }
+    // The account of the integration: from the guard written with it (under a verified token).
+    let guard: Option<Value> = state.store.get(&keys::unique_global("WEBHOOK", integration_id)).await?;
+    let Some(account) = guard.as_ref().and_then(|g| g["owner"].as_str()).map(str::to_string) else {
+        return Err(AppError::not_found("integration"));
+    };
+    let tenant = Tenant::from_verified(account);
+    let integration: Integration = state.store.get(&keys::integration(&tenant, integration_id)).await?.ok_or_else(|| AppError::not_found("integration"))?;
+    let Some(secret) = super::webhook_secret(state, &integration).await? else { return Err(unauthorized()) };
+    if !verify(&secret, ts, body, sig) {
+        return Err(unauthorized());
+    }
+    let event: WebhookEvent = serde_json::from_slice(body).map_err(|e| AppError::validation(format!("the webhook body is not an event: {e}")))?;
+    let seen = Delivery { account_id: tenant.account_id().into(), integration_id: integration.id.clone(), delivery: delivery.into(), created_at: crate::ids::now_rfc3339() };
+    match state.store.create(&seen).await {
+        Ok(()) => {}
+        Err(AppError::Conflict(_)) => return Ok(WebhookAck { delivery: delivery.into(), duplicate: true, job_id: None }),
+        Err(e) => return Err(e),
+    }
+    let mut job = Job::new(&tenant, PULL_JOB, json!({"integration_id": integration.id, "post_id": event.post_id, "event": event.event}));
+    job.created_by = Some(format!("webhook:{delivery}"));
+    state.store.create(&job).await?;
+    crate::jobs::send(state, &job).await?;
+    synclog::write(
+        state,
+        &tenant,
+        &integration.id,
+        Entry { action: "webhook", ok: true, wp_post_id: Some(event.post_id), detail: Some(format!("{} (delivery {delivery})", event.event)), ..Default::default() },
+    )
+    .await;
+    Ok(WebhookAck { delivery: delivery.into(), duplicate: false, job_id: Some(job.id) })
+}
+
+/// Runs a pull of one post (the publish worker's handler).
+pub async fn run_pull(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
+    let tenant = Tenant::from_verified(&job.account_id);
+    let integration_id = job.input["integration_id"].as_str().unwrap_or_default().to_string();
+    let post_id = job.input["post_id"].as_u64().ok_or_else(|| JobError::Permanent("no post id".into()))?;
+    let integration: Integration =
+        state.store.get(&keys::integration(&tenant, &integration_id)).await?.ok_or_else(|| JobError::Permanent("the integration was deleted".into()))?;
+    let started = Instant::now();
+    let client = Client::for_integration(&state, &integration).await?;
+    let outcome = pull(&state, &tenant, &integration, &client, post_id).await;
+    let (ok, err, detail) = match &outcome {
+        Ok(v) => (true, None, v["outcome"].as_str().map(str::to_string)),
+        Err(JobError::Retryable(m) | JobError::Permanent(m) | JobError::Continue(m)) => (false, Some(m.clone()), None),
+    };
+    synclog::write(
+        &state,
+        &tenant,
+        &integration.id,
+        Entry {
+            action: "pull",
+            ok,
+            duration_ms: started.elapsed().as_millis() as u64,
+            wp_post_id: Some(post_id),
+            content_id: outcome.as_ref().ok().and_then(|v| v["content_id"].as_str().map(str::to_string)),
+            detail,
+            error: err,
+        },
+    )
+    .await;
+    outcome
+}
+
+async fn pull(state: &AppState, tenant: &Tenant, integration: &Integration, client: &Client, post_id: u64) -> Result<Value, JobError> {
+    let r = client
+        .send(client.request(http::Method::GET, &format!("/wp/v2/posts/{post_id}"), "context=edit"))
+        .await
+        .map_err(|e| if e.is_transient() { JobError::Retryable(e.to_string()) } else { JobError::Permanent(e.to_string()) })?;
+    let post = match r.status {
+        200 => r.json().unwrap_or_default(),
+        404 | 410 => Value::Null,
+        401 | 403 => return Err(JobError::Permanent(format!("WordPress refused the credentials (HTTP {})", r.status))),
+        429 | 500..=599 => return Err(JobError::Retryable(format!("WordPress answered HTTP {}", r.status))),
+        s => return Err(JobError::Permanent(format!("WordPress answered HTTP {s}"))),
+    };
+    // Which content item: the post's meta, else the one recorded with this post id is unknown to us.
+    let content_id = post.pointer("/meta/igny8_content_id").and_then(Value::as_str).unwrap_or_default().to_string();
+    if !crate::ids::is_valid(&content_id) {
+        return Ok(json!({"outcome": "not an IGNY8 post: ignored", "post_id": post_id}));
+    }
+    let content = match crate::writer::content::get_content(state, tenant, &integration.site_id, &content_id).await {
+        Ok(c) => c,
+        Err(AppError::NotFound(_)) => return Ok(json!({"outcome": "content deleted here: ignored", "post_id": post_id})),
+        Err(e) => return Err(e.into()),
+    };
+    let status = post["status"].as_str().unwrap_or("deleted").to_string();
+    let modified = post["modified_gmt"].as_str().map(str::to_string);
+    let title = post.pointer("/title/raw").and_then(Value::as_str).unwrap_or_default().to_string();
+    let body = post.pointer("/content/raw").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut outcome = "unchanged";
+    let mut conflict = None;
+    let published_version = content.publication.as_ref().map(|p| p.content_version).unwrap_or(content.current_version);
+    let text_changed = !post.is_null() && (title != content.title || !same_text(&body, &content.body_html));
+    if text_changed {
+        let input: ContentInput = serde_json::from_value(json!({"title": title, "body_html": body, "note": format!("edited in WordPress (post {post_id})")}))
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let origin = Origin::new(VersionSource::WordPress, format!("wordpress:{}", integration.id));
+        if content.current_version > published_version {
+            // An unpublished local edit: keep both, flag the item.
+            conflict = Some(crate::writer::content::save_conflict_version(state, tenant, &integration.site_id, &content.id, input, origin).await?);
+            outcome = "conflict";
+        } else {
+            crate::writer::content::save_body(state, tenant, &integration.site_id, &content.id, None, input, origin).await?;
+            outcome = "updated";
+        }
+    }
+    // Record what WordPress has now (status, modification time, the version it matches).
+    for _ in 0..5 {
+        let mut c = crate::writer::content::get_content(state, tenant, &integration.site_id, &content.id).await?;
+        let Some(p) = c.publication.as_mut() else { break };
+        p.wp_status = if post.is_null() { "deleted".into() } else { status.clone() };
+        p.wp_modified_gmt = modified.clone();
+        if outcome == "updated" {
+            p.content_version = c.current_version;
+        }
+        if conflict.is_some() {
+            p.conflict_version = conflict;
+        }
+        match state.store.update_versioned(&mut c).await {
+            Ok(()) => break,
+            Err(AppError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(json!({"outcome": outcome, "post_id": post_id, "content_id": content.id, "wp_status": if post.is_null() { "deleted" } else { status.as_str() }}))
+}
+
+/// Whether WordPress's body is the text we sent (it may re-serialise
+/// whitespace between tags).
+fn same_text(a: &str, b: &str) -> bool {
+    let squash = |s: &str| s.split_whitespace().collect::<String>().replace("><", ">\n<").replace('\n', "");
+    squash(a) == squash(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_over_timestamp_and_body() {
+        let sig = sign("s3cret", "1700000000", b"{\"post_id\":1}");
+        assert!(verify("s3cret", "1700000000", b"{\"post_id\":1}", &sig));
+        assert!(!verify("s3cret", "1700000001", b"{\"post_id\":1}", &sig), "another timestamp");
+        assert!(!verify("s3cret", "1700000000", b"{\"post_id\":2}", &sig), "another body");
+        assert!(!verify("other", "1700000000", b"{\"post_id\":1}", &sig), "another secret");
+        assert!(!verify("s3cret", "1700000000", b"{\"post_id\":1}", "sha256=zz"));
+        assert!(!verify("s3cret", "1700000000", b"{\"post_id\":1}", &sig.replace("sha256=", "")));
+    }
+}

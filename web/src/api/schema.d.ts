@@ -494,6 +494,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration/integrations/{id}/rotate-webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the webhook secret (the answer shows the new one, once)
+         * @description **Requires:** a signed-in admin (or above).
+         */
+        post: operations["post_integration_integrations_id_rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integration/integrations/{id}/test-connection": {
         parameters: {
             query?: never;
@@ -510,6 +530,26 @@ export interface paths {
          *     **Requires:** a signed-in admin (or above).
          */
         post: operations["post_integration_integrations_id_test_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/webhooks/{integration_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A signed webhook from the IGNY8 Connector plugin (post saved, status changed, deleted)
+         * @description Headers X-IGNY8-Timestamp (epoch seconds, within 5 minutes), X-IGNY8-Delivery (unique id; repeats are acknowledged and ignored) and X-IGNY8-Signature: sha256=HMAC-SHA256(webhook secret, timestamp + "." + body), hex. A valid delivery queues a pull of that post (202).
+         */
+        post: operations["post_integration_webhooks_integration_id"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2303,6 +2343,11 @@ export interface components {
             username: string;
             /** Format: uint64 */
             version: number;
+            /** @description Where the companion plugin sends its webhooks (path on this API). */
+            webhook_path: string;
+            /** @description The webhook signing secret: only in the answer that created or
+             *     rotated it; store it in the plugin's settings. */
+            webhook_secret?: string | null;
             wp_version?: string | null;
         };
         /** @enum {string} */
@@ -2488,6 +2533,19 @@ export interface components {
         Publication: {
             /**
              * Format: uint64
+             * @description Set when WordPress changed the post while this item had an
+             *     unpublished local edit: the number of the (not current) version
+             *     holding WordPress's text. Cleared by the next publish.
+             */
+            conflict_version?: number | null;
+            /**
+             * Format: uint64
+             * @description The content version that was sent (a later local version is an
+             *     unpublished edit: a change pulled from WordPress then conflicts).
+             */
+            content_version?: number;
+            /**
+             * Format: uint64
              * @description The WordPress post id.
              */
             external_id: number;
@@ -2497,6 +2555,8 @@ export interface components {
             published_at: string;
             /** @description When it was last sent. */
             updated_at: string;
+            /** @description When WordPress last modified the post as we saw it (`modified_gmt`). */
+            wp_modified_gmt?: string | null;
             /** @description WordPress's status of the post (`publish`, `draft`, `future`). */
             wp_status: string;
         };
@@ -2847,7 +2907,7 @@ export interface components {
          * @description What made a version.
          * @enum {string}
          */
-        VersionSource: "create" | "edit" | "generate" | "regenerate" | "restore";
+        VersionSource: "create" | "edit" | "generate" | "regenerate" | "restore" | "wordpress";
         /**
          * @description Whether a version was ever the content's text.
          * @enum {string}
@@ -2866,6 +2926,24 @@ export interface components {
             title: string;
             /** Format: uint32 */
             word_count: number;
+        };
+        /** @description `data` of an accepted delivery. */
+        WebhookAck: {
+            delivery: string;
+            /** @description A repeat of a delivery already accepted (nothing queued). */
+            duplicate: boolean;
+            /** @description The pull job queued for the post. */
+            job_id?: string | null;
+        };
+        /** @description What the plugin sends. */
+        WebhookEvent: {
+            /** @description `post.created`, `post.updated`, `post.status_changed`, `post.deleted`. */
+            event: string;
+            igny8_content_id?: string | null;
+            modified_gmt?: string | null;
+            /** Format: uint64 */
+            post_id: number;
+            status?: string | null;
         };
         /** @enum {string} */
         WorkKind: "idea" | "task" | "content";
@@ -4076,6 +4154,44 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    post_integration_integrations_id_rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["IntegrationView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
     post_integration_integrations_id_test_connection: {
         parameters: {
             query?: never;
@@ -4108,6 +4224,46 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_integration_webhooks_integration_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted: queued as a job */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookAck"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

@@ -399,8 +399,10 @@ fn all_routes() -> Vec<(String, String)> {
 }
 
 /// Routes anyone may call (no access token): logout's credential is the
-/// refresh token in its body, verify-email's the emailed token.
-const PUBLIC: [(&str, &str); 6] = [
+/// refresh token in its body, verify-email's the emailed token, a
+/// WordPress webhook's its HMAC signature.
+const PUBLIC: [(&str, &str); 7] = [
+    ("POST", "/api/v1/integration/webhooks/{integration_id}"),
     ("POST", "/api/v1/auth/verify-email"),
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/auth/register"),

@@ -15,6 +15,8 @@ pub struct Demo {
     pub account_id: String,
     pub site_id: Option<String>,
     pub sector_id: Option<String>,
+    /// The owner, when this run created the account.
+    pub owner: Option<Principal>,
 }
 
 pub async fn seed(state: &AppState) -> Result<Demo> {
@@ -30,7 +32,7 @@ pub async fn seed(state: &AppState) -> Result<Demo> {
             let login = accounts::login(state, accounts::LoginInput { email: DEMO_EMAIL.into(), password: DEMO_PASSWORD.into() }, None)
                 .await
                 .map_err(|e| anyhow!("demo account exists but login failed: {e:?}"))?;
-            return Ok(Demo { created: false, account_id: login.account.id, site_id: None, sector_id: None });
+            return Ok(Demo { created: false, account_id: login.account.id, site_id: None, sector_id: None, owner: None });
         }
         Err(e) => return Err(anyhow!("seeding the demo account: {e:?}")),
     };
@@ -65,5 +67,27 @@ pub async fn seed(state: &AppState) -> Result<Demo> {
     )
     .await
     .map_err(|e| anyhow!("demo sector: {e:?}"))?;
-    Ok(Demo { created: true, account_id: session.account.id, site_id: Some(site.id), sector_id: Some(sector.id) })
+    Ok(Demo { created: true, account_id: session.account.id, site_id: Some(site.id), sector_id: Some(sector.id), owner: Some(owner) })
+}
+
+/// Connects the demo site to a local WordPress (`cargo xtask dev --wordpress`):
+/// the integration, a passing connection test, and the companion plugin's
+/// webhook settings pointing at the local API. Returns the integration id.
+pub async fn connect_wordpress(state: &AppState, demo: &Demo, wp: &crate::wordpress::WordPress, api_base: &str) -> Result<String> {
+    let (Some(owner), Some(site)) = (demo.owner.as_ref(), demo.site_id.as_deref()) else {
+        return Err(anyhow!("the demo account already existed: connect its site by hand"));
+    };
+    let input: igny8::integration::IntegrationInput = serde_json::from_value(serde_json::json!({
+        "site_id": site, "platform": "wordpress", "base_url": wp.base_url, "username": wp.username,
+        "application_password": wp.application_password, "default_status": "publish", "default_category": "Travel"
+    }))?;
+    let view = igny8::integration::create(state, owner, input).await.map_err(|e| anyhow!("connecting WordPress: {e:?}"))?;
+    let report = igny8::integration::wordpress::test_connection(state, owner, &view.id).await.map_err(|e| anyhow!("testing WordPress: {e:?}"))?;
+    if !report.ok {
+        return Err(anyhow!("the local WordPress failed its connection test: {:?}", report.checks));
+    }
+    let endpoint = format!("{api_base}{}", view.webhook_path);
+    let secret = view.webhook_secret.clone().unwrap_or_default();
+    wp.php(&format!("update_option('igny8_connector_endpoint', '{endpoint}'); update_option('igny8_connector_secret', '{secret}');"))?;
+    Ok(view.id)
 }

@@ -1,6 +1,6 @@
 //! `cargo xtask <command>`: the project's own tooling.
 //!
-//! - `dev [--port N]`: the whole platform on 127.0.0.1 (emulator, gateway, queue worker).
+//! - `dev [--port N] [--wordpress]`: the whole platform on 127.0.0.1 (emulator, gateway, queue workers), with `--wordpress` a real WordPress connected to the demo site.
 //! - `test`: every test (template lint, deploy rehearsal, unit, end-to-end against the emulator).
 //! - `rehearse`: the deploy rehearsal alone (`sam build` as the README says, artifacts
 //!   checked, the built stack created on the emulator's CloudFormation).
@@ -21,7 +21,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -214,15 +214,24 @@ fn package(args: &[String]) -> Result<()> {
 /// The whole platform locally.
 fn dev(args: &[String]) -> Result<()> {
     let mut port: u16 = 3000;
+    let mut with_wordpress = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--port" => port = it.next().and_then(|p| p.parse().ok()).context("--port needs a number")?,
+            "--wordpress" => with_wordpress = true,
             other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
     igny8::log::init_pretty();
     let emulator = Emulator::start()?;
+    // A real WordPress beside the platform (Debian's packages, installed if missing).
+    let wordpress = if with_wordpress {
+        let wp = xtask::wordpress::WordPress::start(&xtask::wordpress::Options { seo: xtask::wordpress::Seo::Yoast, ..Default::default() })?;
+        Some(wp)
+    } else {
+        None
+    };
     let rt = tokio::runtime::Runtime::new()?;
     let result = rt.block_on(async {
         let stack = format!("igny8-dev-{}", std::process::id());
@@ -234,6 +243,10 @@ fn dev(args: &[String]) -> Result<()> {
         let gateway = Gateway::from_template(state.clone())?;
         let routes = gateway.route_keys();
         let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
+        let wp_integration = match &wordpress {
+            Some(wp) => Some(xtask::demo::connect_wordpress(&state, &demo, wp, &format!("http://{addr}")).await?),
+            None => None,
+        };
         let worker = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
         let dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_dlq_url.clone()));
         let publisher = tokio::spawn(xtask::worker::run(state.clone(), igny8_publish_worker::registry(), res.publish_queue_url.clone()));
@@ -256,6 +269,10 @@ fn dev(args: &[String]) -> Result<()> {
             demo.site_id.as_deref().map(|s| format!(", site {s}")).unwrap_or_default(),
             demo.sector_id.as_deref().map(|s| format!(", sector {s}")).unwrap_or_default(),
         );
+        if let (Some(wp), Some(id)) = (&wordpress, &wp_integration) {
+            println!("  wordpress  {} (admin / {}; started in {:.1?}); the demo site is connected: integration {id}", wp.base_url, xtask::wordpress::ADMIN_LOGIN_PASSWORD, wp.startup);
+            println!("             publish: POST http://{addr}/api/v1/integration/integrations/{id}/publish/ {{\"content_id\": \"…\"}}; the post appears at {}/?p=<post_id>", wp.base_url);
+        }
         println!(
             "             curl -s -X POST http://{addr}/api/v1/auth/login/ -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
             xtask::demo::DEMO_EMAIL,

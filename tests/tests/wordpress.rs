@@ -345,6 +345,10 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     assert_eq!(post["categories"], json!([cats[0]["id"]]), "the existing category, found by name case-insensitively");
     let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
     assert_eq!((body["data"]["status"].as_str(), body["data"]["publication"]["external_url"].as_str().is_some_and(|u| u.starts_with(&wp.base_url))), (Some("published"), true), "{body}");
+    // The article is visible in WordPress: its page renders (the packaged default theme).
+    let page = igny8_e2e::http().get(body["data"]["publication"]["external_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("Trail shoes that last, retested"));
 
     // A crash between "post created" and "id recorded": the record is gone,
     // the redelivered publish finds the post by its igny8_content_id meta.

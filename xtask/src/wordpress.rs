@@ -24,8 +24,22 @@ use std::time::{Duration, Instant};
 pub const WORDPRESS_DIR: &str = "/usr/share/wordpress";
 
 /// The Debian packages a local WordPress needs.
-pub const PACKAGES: &[&str] =
-    &["wordpress", "php-cli", "php-mysql", "php-gd", "php-mbstring", "php-xml", "php-curl", "php-intl", "mariadb-server"];
+pub const PACKAGES: &[&str] = &[
+    "wordpress",
+    // WordPress 6.1's default theme, so posts render as pages too.
+    "wordpress-theme-twentytwentythree",
+    "php-cli",
+    "php-mysql",
+    "php-gd",
+    "php-mbstring",
+    "php-xml",
+    "php-curl",
+    "php-intl",
+    "mariadb-server",
+];
+
+/// Where Debian's theme package puts the default theme.
+pub const THEMES_DIR: &str = "/usr/share/wordpress/wp-content/themes";
 
 /// The admin user every instance has.
 pub const ADMIN_USER: &str = "admin";
@@ -80,6 +94,7 @@ fn have(cmd: &str) -> bool {
 
 fn packages_present() -> bool {
     Path::new(WORDPRESS_DIR).join("wp-settings.php").is_file()
+        && Path::new(THEMES_DIR).join("twentytwentythree").join("style.css").exists()
         && have("php")
         && have("mariadbd")
         && have("mariadb-install-db")
@@ -95,7 +110,7 @@ pub fn ensure_packages() -> Result<()> {
     }
     let script = format!(
         "exec 9>/tmp/igny8-apt.lock; flock 9; \
-         if [ ! -f {WORDPRESS_DIR}/wp-settings.php ] || ! command -v mariadbd >/dev/null || ! php -m 2>/dev/null | grep -qi mysqli; then \
+         if [ ! -f {WORDPRESS_DIR}/wp-settings.php ] || [ ! -e {THEMES_DIR}/twentytwentythree/style.css ] || ! command -v mariadbd >/dev/null || ! php -m 2>/dev/null | grep -qi mysqli; then \
            export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends {}; \
          fi",
         PACKAGES.join(" ")
@@ -154,7 +169,11 @@ require $argv[1] . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 $r = wp_install('IGNY8 local', $argv[2], 'admin@example.com', true, '', $argv[3]);
-update_option('permalink_structure', '/%postname%/');
+// Pretty permalinks (php -S routes every non-file path to index.php), with
+// the rewrite rules regenerated for them.
+global $wp_rewrite;
+$wp_rewrite->set_permalink_structure('/%postname%/');
+$wp_rewrite->flush_rules(false);
 $uid = $r['user_id'];
 $plugins = array();
 if (is_file(WP_PLUGIN_DIR . '/igny8-connector/igny8-connector.php')) {
@@ -241,8 +260,14 @@ impl WordPress {
             let _ = std::fs::remove_file(wp.join(f));
         }
         let _ = std::fs::remove_dir_all(wp.join("wp-content"));
-        for d in ["plugins", "mu-plugins", "uploads", "themes"] {
+        for d in ["plugins", "mu-plugins", "uploads"] {
             std::fs::create_dir_all(wp.join("wp-content").join(d))?;
+        }
+        // The packaged themes (read only: hard links, or symlinks).
+        let themes = wp.join("wp-content").join("themes");
+        if !Command::new("cp").arg("-al").arg(THEMES_DIR).arg(&themes).status().is_ok_and(|s| s.success()) {
+            let _ = std::fs::remove_dir_all(&themes);
+            Command::new("cp").arg("-aL").arg(THEMES_DIR).arg(&themes).status().context("copying the themes")?;
         }
         if opts.companion && companion_plugin_dir().is_dir() {
             copy_tree(&companion_plugin_dir(), &wp.join("wp-content/plugins/igny8-connector"))?;

@@ -566,3 +566,19 @@ async fn an_edit_in_wordpress_arrives_by_signed_webhook_and_becomes_a_version() 
     assert!(v["data"]["body_html"].as_str().unwrap_or_default().contains("Their second text."), "{v}");
     wp.php("update_option('igny8_connector_endpoint', ''); update_option('igny8_connector_secret', '');").unwrap();
 }
+
+#[test]
+fn the_companion_plugin_lints_clean() {
+    xtask::wordpress::ensure_packages().expect("php");
+    let dir = xtask::wordpress::companion_plugin_dir();
+    let mut linted = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "php") {
+            let out = std::process::Command::new("php").arg("-l").arg(&path).output().unwrap();
+            assert!(out.status.success(), "php -l {}: {}", path.display(), String::from_utf8_lossy(&out.stdout));
+            linted += 1;
+        }
+    }
+    assert!(linted >= 1, "no PHP in {}", dir.display());
+}

@@ -118,6 +118,15 @@ async fn integrations_seal_the_password_allow_one_per_site_and_check_roles() {
     assert_eq!(api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await.0, 404);
     let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
     assert_eq!(status, 201, "{body}");
+    // Deleting the site removes its integration (and the webhook endpoint stops knowing it).
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/?confirm=true"), tok, None).await;
+    assert!(status == 200 || status == 202, "{body}");
+    assert_eq!(api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await.0, 404);
+    let (_, body) = api("GET", "/api/v1/integration/integrations/", tok, None).await;
+    assert_eq!(body["data"]["results"].as_array().unwrap().len(), 0, "{body}");
+    let guard: Option<Value> = state.store.get(&igny8::store::keys::unique_global("WEBHOOK", &id)).await.unwrap();
+    assert!(guard.is_none());
 }
 
 #[tokio::test]

@@ -430,6 +430,24 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> AppResult<()> 
     Ok(())
 }
 
+/// Removes a site's integrations with their guards (the site is being
+/// deleted): no integration is left pointing at a site that is gone, and the
+/// webhook endpoint stops accepting their deliveries. Returns how many.
+pub async fn remove_for_site(state: &AppState, tenant: &Tenant, site_id: &str) -> AppResult<usize> {
+    let q = Query::new(tenant, Index::Gsi1, site_integrations_gsi(tenant, site_id)).limit(25);
+    let page: Page<Integration> = state.store.query(&q).await?;
+    let store = &state.store;
+    for i in &page.results {
+        let ops = vec![
+            store.tx_delete(&i.key())?,
+            store.tx_delete(&keys::integration_guard(tenant, site_id, &i.platform))?,
+            store.tx_delete(&keys::unique_global("WEBHOOK", &i.id))?,
+        ];
+        store.transact(ops).await?;
+    }
+    Ok(page.results.len())
+}
+
 /// The integrations of the account, or of one site.
 pub async fn list(state: &AppState, p: &Principal, site_id: Option<&str>, limit: i32, cursor: Option<String>) -> AppResult<Page<IntegrationView>> {
     let tenant = p.tenant();

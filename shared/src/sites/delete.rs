@@ -150,6 +150,7 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
     if site.deleting.is_none() && store.query::<Value>(&any).await?.results.is_empty() {
         // Nothing in the table: an import blob or two at most.
         crate::blobs::delete_prefix(state, &t, &site_folder(site_id)).await?;
+        crate::integration::remove_for_site(state, &t, site_id).await?;
         let entry = audit::entry(&t, &actor, "site.delete", "site", site_id, json!({"name": site.name, "items_removed": 0}));
         let ops = vec![store.tx_delete_versioned(&site.key(), site.version)?, uncount_site(state, &t)?, store.tx_create(&entry)?];
         return match store.transact(ops).await {
@@ -168,6 +169,8 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
             "the site holds sectors, keywords, content or other items; repeat with ?confirm=true to delete them all (a job does it)".into(),
         ));
     }
+    // Its WordPress connections go first (they live in the account's partition).
+    crate::integration::remove_for_site(state, &t, site_id).await?;
     let job = new_job(&t, p, SITE_JOB, json!({"site_id": site_id, "name": site.name}));
     let entry = audit::entry(&t, &actor, "site.delete", "site", site_id, json!({"name": site.name, "job_id": job.id}));
     start(state, job, &site.key(), site.version, site.deleting.as_deref(), entry).await

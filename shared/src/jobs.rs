@@ -279,7 +279,10 @@ pub async fn send(state: &AppState, job: &Job) -> AppResult<()> {
 /// Sends a job message, delivered after `delay_secs` (at most 900).
 pub async fn send_message(state: &AppState, msg: &JobMessage, delay_secs: i32) -> AppResult<()> {
     // Publish jobs go to the publish queue (the publish worker), the rest to ai-jobs.
-    let queue = if msg.kind == crate::integration::publish::PUBLISH_JOB || msg.kind == crate::integration::webhook::PULL_JOB {
+    let queue = if msg.kind == crate::integration::publish::PUBLISH_JOB
+        || msg.kind == crate::integration::webhook::PULL_JOB
+        || msg.kind == crate::integration::webhook::SYNC_JOB
+    {
         state.config.publish_queue_url.as_deref().ok_or_else(|| AppError::internal("PUBLISH_QUEUE_URL is not configured"))?
     } else {
         state.config.ai_jobs_queue_url.as_deref().ok_or_else(|| AppError::internal("AI_JOBS_QUEUE_URL is not configured"))?

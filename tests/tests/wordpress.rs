@@ -591,3 +591,38 @@ fn the_companion_plugin_lints_clean() {
     }
     assert!(linted >= 1, "no PHP in {}", dir.display());
 }
+
+#[tokio::test]
+async fn sync_pulls_posts_edited_in_wordpress_since_the_last_sync() {
+    let wp = wordpress::shared();
+    let (t, site, _) = igny8_e2e::workspace("wp-sync").await;
+    let tok = Some(t.access.as_str());
+    let (_, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let slug = format!("synced-{}", igny8::ids::new_id().to_lowercase());
+    let (_, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Synced", "slug": slug, "body_html": "<p>Ours.</p>"}))).await;
+    let content_id = body["data"]["id"].as_str().unwrap().to_string();
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(json!({"content_id": content_id, "status": "publish"}))).await;
+    let post_id = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await["result"]["post_id"].as_u64().unwrap();
+    // First sync: everything so far; our post is unchanged.
+    let (status, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/sync/"), tok, None).await;
+    assert_eq!(status, 202, "{body}");
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["result"]["outcomes"][post_id.to_string()].as_str()), (Some("completed"), Some("unchanged")), "{job}");
+    // An edit in WordPress, then a sync: a new version from WordPress.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // modified_after has 1-second resolution
+    igny8_e2e::http()
+        .post(wp.url(&format!("/wp-json/wp/v2/posts/{post_id}")))
+        .basic_auth(&wp.username, Some(&wp.application_password))
+        .json(&json!({"title": "Synced, edited in WordPress"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/sync/"), tok, None).await;
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["result"]["outcomes"][post_id.to_string()], "updated", "{job}");
+    let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+    assert_eq!(body["data"]["title"], "Synced, edited in WordPress", "{body}");
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert!(body["data"]["last_synced_at"].is_string(), "{body}");
+}

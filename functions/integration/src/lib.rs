@@ -83,6 +83,17 @@ pub fn router() -> &'static Router {
                     .data::<Job>()
                     .status(202),
             )
+            .post("/api/v1/integration/integrations/{id}/sync", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                Ok(Reply::accepted(igny8::integration::webhook::submit_sync(&ctx.state, &p, ctx.param("id")?).await?))
+            })
+            .access(Access::EditorOrAbove)
+            .doc(
+                Doc::new("Pull the posts modified in WordPress since the last sync (a job)")
+                    .describe("Every page of posts modified since the last sync (any status); each IGNY8 post edited in WordPress becomes a new version (source wordpress), or a conflict version when the item has an unpublished local edit.")
+                    .data::<Job>()
+                    .status(202),
+            )
             .post("/api/v1/integration/integrations/{id}/rotate-webhook-secret", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
                 Ok(Reply::ok(integration::rotate_webhook_secret(&ctx.state, &p, ctx.param("id")?).await?))

@@ -21,6 +21,7 @@ pub fn registry() -> &'static Registry {
         Registry::new()
             .register(igny8::integration::publish::PUBLISH_JOB, igny8::integration::publish::run)
             .register(igny8::integration::webhook::PULL_JOB, igny8::integration::webhook::run_pull)
+            .register(igny8::integration::webhook::SYNC_JOB, igny8::integration::webhook::run_sync)
     })
 }
 

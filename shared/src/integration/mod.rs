@@ -67,6 +67,9 @@ pub struct Integration {
     pub last_tested_at: Option<String>,
     #[serde(default)]
     pub last_test_ok: Option<bool>,
+    /// When the last sync started (its `modified_after` for the next one).
+    #[serde(default)]
+    pub last_synced_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -114,6 +117,7 @@ pub struct IntegrationView {
     pub wp_version: Option<String>,
     pub last_tested_at: Option<String>,
     pub last_test_ok: Option<bool>,
+    pub last_synced_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -140,6 +144,7 @@ impl From<&Integration> for IntegrationView {
             wp_version: i.wp_version.clone(),
             last_tested_at: i.last_tested_at.clone(),
             last_test_ok: i.last_test_ok,
+            last_synced_at: i.last_synced_at.clone(),
             created_at: i.created_at.clone(),
             updated_at: i.updated_at.clone(),
             version: i.version,
@@ -339,6 +344,7 @@ pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) ->
         wp_version: None,
         last_tested_at: None,
         last_test_ok: None,
+        last_synced_at: None,
         created_at: now.clone(),
         updated_at: now,
         version: 1,

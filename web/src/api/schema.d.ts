@@ -514,6 +514,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration/integrations/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pull the posts modified in WordPress since the last sync (a job)
+         * @description Every page of posts modified since the last sync (any status); each IGNY8 post edited in WordPress becomes a new version (source wordpress), or a conflict version when the item has an unpublished local edit.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_integration_integrations_id_sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integration/integrations/{id}/test-connection": {
         parameters: {
             query?: never;
@@ -2331,6 +2353,7 @@ export interface components {
             default_category?: string | null;
             default_status: string;
             id: string;
+            last_synced_at?: string | null;
             last_test_ok?: boolean | null;
             last_tested_at?: string | null;
             platform: string;
@@ -4174,6 +4197,44 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["IntegrationView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_integration_integrations_id_sync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: queued as a job */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Job"];
                         message: string | null;
                         request_id: string;
                         /** @constant */

@@ -1895,13 +1895,14 @@ export interface components {
          *     - `NOT_FOUND` (404): No such route, or no such item in the caller's account (other tenants' ids too).
          *     - `METHOD_NOT_ALLOWED` (405): The path exists with other methods, named in `Allow`.
          *     - `CONFLICT` (409): The item changed (stale `version`), a state transition is not allowed, or it already exists.
+         *     - `BEING_DELETED` (409): The site or sector is being deleted by a job (named in the message); nothing under it can be read or changed.
          *     - `PAYLOAD_TOO_LARGE` (413): The body is larger than the route accepts.
          *     - `UNSUPPORTED_MEDIA_TYPE` (415): The body is not `application/json` (or, for uploads, not a supported file).
          *     - `RATE_LIMITED` (429): A request budget is empty; retry after `Retry-After` seconds.
          *     - `INTERNAL_ERROR` (500): Unexpected; quote the `request_id` when reporting it (no internals are shown).
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "PLAN_LIMIT" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "PLAN_LIMIT" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "BEING_DELETED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR";
         /** @example {
          *       "error": "name: is required",
          *       "error_code": "VALIDATION_ERROR",

@@ -1,7 +1,7 @@
 // The jobs ProgressModal: follows one job with GET /api/v1/jobs/{id}/ until it
 // finishes, showing the five stages, the job's percentage and phase, the
 // failure reason, and a Cancel button while it can still be cancelled.
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { FINISHED, STAGES, stageOf, useJobsStore, type Job } from "../stores/jobsStore";
 import { ErrorBanner } from "./Errors";
 
@@ -19,26 +19,30 @@ export function ProgressModal({ title, interval = 1000, canCancel = true, onFini
   const id = job?.id;
   const finished = job ? FINISHED.has(job.status) : false;
 
+  // Poll until the job finishes (the effect restarts when it does, and stops).
   useEffect(() => {
     if (!id || finished) return;
     let stop = false;
     let timer: ReturnType<typeof setTimeout>;
     const tick = async () => {
-      const j = await poll();
-      if (stop) return;
-      if (j && FINISHED.has(j.status)) {
-        onFinished?.(j);
-        return;
-      }
-      timer = setTimeout(tick, interval);
+      await poll();
+      if (!stop) timer = setTimeout(tick, interval);
     };
     timer = setTimeout(tick, 0);
     return () => {
       stop = true;
       clearTimeout(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id, finished, interval]);
+  }, [id, finished, interval, poll]);
+
+  // Tell the page once per job when it has finished (completed, failed or cancelled).
+  const reported = useRef<string | null>(null);
+  useEffect(() => {
+    if (job && finished && reported.current !== job.id) {
+      reported.current = job.id;
+      onFinished?.(job);
+    }
+  }, [job, finished, onFinished]);
 
   if (!job) return null;
   const stage = stageOf(job);

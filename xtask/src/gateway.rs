@@ -396,7 +396,9 @@ mod tests {
         std::fs::create_dir_all(dir.join("assets")).unwrap();
         std::fs::write(dir.join("index.html"), "<!doctype html>app").unwrap();
         std::fs::write(dir.join("assets/index-abc.js"), "console.log(1)").unwrap();
-        std::fs::write(dir.parent().unwrap().join("igny8-secret.txt"), "secret").ok();
+        let secret = dir.with_extension("secret.txt");
+        std::fs::write(&secret, "secret").unwrap();
+        let name = secret.file_name().unwrap().to_string_lossy().into_owned();
 
         let (s, ct, cache, body) = get(&dir, "/").await;
         assert_eq!((s, ct.as_str(), cache.as_str(), body.as_str()), (200, "text/html; charset=utf-8", "no-cache", "<!doctype html>app"));
@@ -408,8 +410,9 @@ mod tests {
         assert_eq!((s, body.as_str()), (200, "<!doctype html>app"));
         // A missing file is a 404, not HTML; nothing outside dist is reachable.
         assert_eq!(get(&dir, "/assets/missing.js").await.0, 404);
-        assert_eq!(get(&dir, "/../igny8-secret.txt").await.0, 404);
-        assert_eq!(get(&dir, "/assets/%2e%2e/%2e%2e/igny8-secret.txt").await.0, 404);
+        assert_eq!(get(&dir, &format!("/../{name}")).await.0, 404);
+        assert_eq!(get(&dir, &format!("/assets/%2e%2e/%2e%2e/{name}")).await.0, 404);
         std::fs::remove_dir_all(&dir).ok();
+        std::fs::remove_file(&secret).ok();
     }
 }

@@ -2,16 +2,16 @@
 // the credit balance and the user menu.
 import { Suspense, useEffect, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
-import { useAuthStore } from "../stores/authStore";
+import { hasRole, useAuthStore, type Role } from "../stores/authStore";
 import { useCreditsStore } from "../stores/creditsStore";
 import { useSiteStore } from "../stores/siteStore";
 
-export const NAV: { group: string; items: { to: string; label: string }[] }[] = [
+export const NAV: { group: string; items: { to: string; label: string; min?: Role }[] }[] = [
   {
     group: "Planner",
     items: [
       { to: "/planner/keywords", label: "Keywords" },
-      { to: "/planner/import", label: "Import keywords" },
+      { to: "/planner/import", label: "Import keywords", min: "editor" },
       { to: "/planner/clusters", label: "Clusters" },
       { to: "/planner/ideas", label: "Ideas" },
       { to: "/planner/tasks", label: "Tasks" },
@@ -141,6 +141,7 @@ export function Shell() {
   const loadSites = useSiteStore((s) => s.load);
   const loadCredits = useCreditsStore((s) => s.load);
   const account = useAuthStore((s) => s.account);
+  const role = useAuthStore((s) => s.user?.role);
   useEffect(() => {
     void loadSites();
     void loadCredits();
@@ -153,7 +154,7 @@ export function Shell() {
           <div key={g.group} className="mb-4">
             <div className="px-2 text-xs font-semibold uppercase tracking-wide text-slate-500">{g.group}</div>
             <ul>
-              {g.items.map((i) => (
+              {g.items.filter((i) => !i.min || hasRole(role, i.min)).map((i) => (
                 <li key={i.to}>
                   <NavLink
                     to={i.to}

@@ -57,3 +57,21 @@ describe("keywordsStore", () => {
     expect(new URL(calls[0].url, "http://x").searchParams.get("status")).toBe("clustered");
   });
 });
+
+describe("keywordsStore bulk actions", () => {
+  it("sends the selected ids with the site, then reloads the same page", async () => {
+    const { calls } = stubFetch((c) =>
+      c.method === "POST" ? envelope({ updated: 2, not_found: [] }) : envelope({ results: [kw("1"), kw("2")], next_cursor: null }),
+    );
+    const s = useKeywordsStore.getState();
+    await s.load(scope);
+    s.toggleAll();
+    expect(useKeywordsStore.getState().selected.size).toBe(2);
+    expect(await s.bulk(scope, "archived")).toEqual({ updated: 2, not_found: [] });
+    const post = calls.find((c) => c.method === "POST")!;
+    expect(post.url).toBe("/api/v1/planner/keywords/bulk-update-status");
+    expect(post.body).toEqual({ site_id: "s1", ids: ["1", "2"], status: "archived" });
+    expect(calls.at(-1)!.method).toBe("GET");
+    expect(useKeywordsStore.getState().selected.size).toBe(0);
+  });
+});

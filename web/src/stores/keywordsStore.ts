@@ -47,6 +47,8 @@ export interface KeywordsState {
   prevPage(scope: { siteId: string; sectorId: string | null }): Promise<void>;
   toggle(id: string): void;
   toggleAll(): void;
+  /** Bulk status change or delete of the selected keywords, then the page again. */
+  bulk(scope: { siteId: string; sectorId: string | null }, action: Schemas["KeywordStatus"] | "delete"): Promise<Schemas["BulkResult"] | null>;
 }
 
 function num(v: string): number | undefined {
@@ -125,6 +127,22 @@ export const useKeywordsStore = create<KeywordsState>()((set, get) => ({
     if (s.has(id)) s.delete(id);
     else s.add(id);
     set({ selected: s });
+  },
+  async bulk(scope, action) {
+    const ids = [...get().selected];
+    if (ids.length === 0) return null;
+    set({ error: null });
+    try {
+      const { data } =
+        action === "delete"
+          ? await api.post("/api/v1/planner/keywords/bulk-delete", { body: { site_id: scope.siteId, ids } })
+          : await api.post("/api/v1/planner/keywords/bulk-update-status", { body: { site_id: scope.siteId, ids, status: action } });
+      await get().load(scope, get().current);
+      return data;
+    } catch (e) {
+      set({ error: e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR") });
+      return null;
+    }
   },
   toggleAll() {
     const { rows, selected } = get();

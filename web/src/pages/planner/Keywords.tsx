@@ -145,7 +145,8 @@ function AutoCluster({ siteId, sectorId, onDone }: { siteId: string; sectorId: s
 
 export default function Keywords() {
   const { siteId, sectorId, loading: sitesLoading } = useSiteStore();
-  const { rows, loading, error, next, behind, ordering, setOrdering, load, nextPage, prevPage, selected, toggle, toggleAll } = useKeywordsStore();
+  const { rows, loading, error, next, behind, ordering, setOrdering, load, nextPage, prevPage, selected, toggle, toggleAll, bulk } = useKeywordsStore();
+  const [bulkNote, setBulkNote] = useState<string | null>(null);
   const role = useAuthStore((s) => s.user?.role);
   const canEdit = hasRole(role, "editor");
   const scope = siteId ? { siteId, sectorId } : null;
@@ -178,6 +179,46 @@ export default function Keywords() {
         </div>
       </div>
       <Filters onApply={() => void load(scope)} />
+      {canEdit && selected.size > 0 ? (
+        <div role="group" aria-label="Bulk actions" className="flex items-center gap-2 rounded-md bg-slate-100 px-3 py-2 text-sm">
+          <span>{selected.size} selected:</span>
+          <label className="sr-only" htmlFor="bulk-status">
+            Set status
+          </label>
+          <select
+            id="bulk-status"
+            value=""
+            onChange={async (e) => {
+              const r = await bulk(scope, e.target.value as Schemas["KeywordStatus"]);
+              if (r) setBulkNote(`${r.updated} updated${r.not_found.length ? `, ${r.not_found.length} not found` : ""}.`);
+            }}
+            className="rounded-md border border-slate-300 bg-white px-2 py-1"
+          >
+            <option value="">Set status…</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+          <button
+            type="button"
+            className="rounded-md border border-red-300 bg-white px-2 py-1 text-red-700 hover:bg-red-50"
+            onClick={async () => {
+              if (!window.confirm(`Delete ${selected.size} keywords?`)) return;
+              const r = await bulk(scope, "delete");
+              if (r) setBulkNote(`${r.updated} deleted.`);
+            }}
+          >
+            Delete
+          </button>
+        </div>
+      ) : null}
+      {bulkNote ? (
+        <p role="status" className="text-sm text-slate-600">
+          {bulkNote}
+        </p>
+      ) : null}
       <ErrorBanner error={error} />
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
         <table className="min-w-full text-sm">

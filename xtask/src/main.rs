@@ -16,7 +16,8 @@
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 //! - `schemathesis`: the schemathesis step of `test` alone (its own emulator).
 //! - `web`: the web step of `test` alone (`tsc`, Vitest, the production build
-//!   with its bundle size).
+//!   with its bundle size); `e2e`: the browser tests alone (Playwright on
+//!   Debian's Chromium against the real backend, its own emulator).
 //! - `openapi`: writes the OpenAPI document to `target/openapi/` and regenerates
 //!   the browser app's types (`web/src/api/schema.d.ts`).
 
@@ -25,7 +26,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web | e2e>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +51,13 @@ fn main() -> Result<()> {
         }
         Some("rehearse") => xtask::rehearse::run(None),
         Some("web") => xtask::web::check(),
+        // The browser tests alone, on an emulator of their own.
+        Some("e2e") => {
+            let emulator = Emulator::start()?;
+            let r = xtask::web::e2e(&emulator.endpoint());
+            drop(emulator);
+            r
+        }
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2)
@@ -105,6 +113,13 @@ fn test(extra: &[String]) -> Result<()> {
     // The browser app: tsc, Vitest (stores, API client, components), the
     // production build with its initial JavaScript size printed.
     xtask::web::check()?;
+    // Playwright on Debian's Chromium against the real backend (own stack on
+    // the same emulator). `IGNY8_SKIP_E2E=1` skips it (a local shortcut; CI never sets it).
+    if std::env::var("IGNY8_SKIP_E2E").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: browser tests SKIPPED (IGNY8_SKIP_E2E=1)");
+    } else {
+        xtask::web::e2e(&emulator.endpoint())?;
+    }
     if std::env::var("IGNY8_SKIP_REHEARSAL").is_ok_and(|v| v == "1") {
         eprintln!("xtask: deploy rehearsal SKIPPED (IGNY8_SKIP_REHEARSAL=1)");
     } else if std::env::var("IGNY8_REHEARSAL_BUILD").is_ok_and(|v| v == "0") {

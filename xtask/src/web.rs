@@ -5,7 +5,9 @@
 //! - [`check`]: the web step of `cargo xtask test`: `tsc --noEmit`, Vitest
 //!   (jsdom + Testing Library) and the production build, which prints the
 //!   initial JavaScript's gzipped size and fails over the 200 KB budget
-//!   (`web/scripts/bundle-size.mjs`).
+//!   (`web/scripts/bundle-size.mjs`);
+//! - [`e2e`]: Playwright on Debian's Chromium against the real backend
+//!   (`web/e2e/`), also in `cargo xtask test`.
 //!
 //! The packages come from `npm ci` ([`crate::apidocs::ensure_web`], shared with
 //! the API document's checks), pinned in `web/package-lock.json`.
@@ -85,5 +87,74 @@ pub fn check() -> Result<()> {
     npm(&["exec", "--", "vitest", "run"], "vitest run (web/: stores, API client, components; jsdom)")?;
     npm(&["run", "--silent", "build"], "npm run build (web/: production build, initial JS size against the 200 KB budget)")?;
     eprintln!("xtask: web checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The browser Playwright drives: `IGNY8_CHROMIUM`, else Debian's
+/// `/usr/bin/chromium`, installed with apt when missing and running as root
+/// (Playwright's own browser download cannot work on these machines and is
+/// never used).
+pub fn ensure_chromium() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("IGNY8_CHROMIUM") {
+        return Ok(PathBuf::from(p));
+    }
+    let path = PathBuf::from("/usr/bin/chromium");
+    if path.exists() {
+        return Ok(path);
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        bail!("Chromium is missing: install Debian's `chromium` (apt-get install -y chromium) or set IGNY8_CHROMIUM");
+    }
+    for args in [&["update"][..], &["install", "-y", "--no-install-recommends", "chromium"][..]] {
+        eprintln!("xtask: apt-get {}", args.join(" "));
+        let status = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status().context("running apt-get")?;
+        if !status.success() {
+            bail!("apt-get {} failed ({status})", args.join(" "));
+        }
+    }
+    Ok(path)
+}
+
+/// Playwright (Debian's Chromium) against the real backend: the local gateway
+/// on the emulator at `endpoint` (its own stack), the demo account seeded,
+/// the AI worker polling, the built app served beside the API, the offline
+/// AI provider. Screenshots land in `docs/screenshots/`.
+pub fn e2e(endpoint: &str) -> Result<()> {
+    let started = std::time::Instant::now();
+    let chromium = ensure_chromium()?;
+    let dist = ensure_built()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let stack = format!("igny8-e2e-{}", std::process::id());
+        let res = crate::provision::deploy(endpoint, &stack).await?;
+        let config = crate::provision::config_for(endpoint, &res, &format!("e2e-{}", uuid::Uuid::new_v4().simple()));
+        let state = std::sync::Arc::new(igny8::AppState::new(config).await);
+        crate::demo::seed(&state).await?;
+        let gateway = crate::gateway::Gateway::from_template(state.clone())?.with_web_app(dist);
+        let (addr, server) = gateway.serve(([127, 0, 0, 1], 0).into()).await?;
+        let worker = tokio::spawn(crate::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
+        let base = format!("http://{addr}");
+        eprintln!("xtask: playwright (Chromium {}) on {base}", chromium.display());
+        let mut c = tokio::process::Command::new(web().join("node_modules").join(".bin").join("playwright"));
+        c.current_dir(web())
+            .args(["test"])
+            .env("IGNY8_E2E_URL", &base)
+            .env("IGNY8_CHROMIUM", &chromium)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .kill_on_drop(true);
+        let status = tokio::time::timeout(std::time::Duration::from_secs(10 * 60), c.status()).await;
+        server.abort();
+        worker.abort();
+        let status = match status {
+            Ok(s) => s.context("running playwright")?,
+            Err(_) => bail!("playwright exceeded its 10-minute cap"),
+        };
+        if !status.success() {
+            bail!("playwright failed ({status}); traces and screenshots of failures are in target/playwright/");
+        }
+        anyhow::Ok(())
+    })?;
+    eprintln!("xtask: browser tests passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -1,0 +1,97 @@
+// The browser app against the real backend (local gateway, emulator, offline
+// AI provider, the seeded demo account). Screenshots (1280×800) go to
+// docs/screenshots/.
+import { expect, test, type Page } from "@playwright/test";
+
+const DEMO = { email: "demo@igny8.local", password: "Demo-pass-2026" };
+const FIXTURE = new URL("../../tests/fixtures/keywords/semrush_keyword_magic.csv", import.meta.url).pathname;
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname });
+
+async function credits(page: Page): Promise<number> {
+  const text = await page.getByText(/^\d+(\.\d+)? credits$/).textContent();
+  return Number(text?.split(" ")[0]);
+}
+
+test("the demo team signs in, imports keywords, browses them and auto-clusters with the progress modal", async ({ page }) => {
+  await page.goto("/planner/keywords");
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await shot(page, "sign-in");
+  await page.getByLabel("Email").fill(DEMO.email);
+  await page.getByLabel("Password").fill("wrong-password-1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await page.getByLabel("Password").fill(DEMO.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+
+  await expect(page.getByRole("heading", { name: "Keywords" })).toBeVisible();
+  await expect(page.locator("#site-switch")).toContainText("Demo Travel Blog");
+  await expect(page.locator("#sector-switch")).toContainText("City Breaks");
+  const before = await credits(page);
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Import keywords" }).click();
+  await page.getByLabel("Keyword file").setInputFiles(FIXTURE);
+  await expect(page.getByRole("table", { name: "File preview" })).toContainText("running shoes");
+  await shot(page, "import-preview");
+  await page.getByRole("button", { name: "Import" }).click();
+  const report = page.getByRole("region", { name: "Import report" });
+  await expect(report).toContainText("Semrush Keyword Magic Tool");
+  await shot(page, "import-report");
+
+  await page.getByRole("link", { name: "See the keywords" }).click();
+  await expect(page.getByRole("cell", { name: "running shoes", exact: true })).toBeVisible();
+  await page.getByRole("searchbox").fill("women");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByRole("cell", { name: "running shoes for women", exact: true })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "running shoes for men", exact: true })).toHaveCount(0);
+  await page.getByRole("button", { name: "Clear" }).click();
+  await expect(page.getByRole("cell", { name: "running shoes for men", exact: true })).toBeVisible();
+  await shot(page, "keywords");
+
+  await page.getByRole("button", { name: "Auto-cluster…" }).click();
+  const confirm = page.getByRole("group", { name: "Confirm auto-cluster" });
+  await expect(confirm).toContainText(/for \d+ credits/);
+  const cost = Number((await confirm.locator("strong").textContent()) ?? "NaN");
+  await confirm.getByRole("button", { name: "Run" }).click();
+  const modal = page.getByRole("dialog", { name: "Auto-cluster" });
+  await expect(modal).toBeVisible();
+  await expect(modal.getByTestId("job-message")).toHaveText("100% · Completed", { timeout: 60_000 });
+  await shot(page, "auto-cluster-progress");
+  await modal.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("cell", { name: "clustered", exact: true }).first()).toBeVisible();
+  await expect.poll(() => credits(page)).toBeLessThanOrEqual(before - cost + 0.0001);
+
+  for (const [link, text] of [
+    ["Integration", "not available yet"],
+    ["Clusters", "not built in the web app yet"],
+  ]) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
+    await expect(page.getByRole("status")).toContainText(text);
+  }
+
+  await page.getByRole("button", { name: /Demo|demo@/ }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+});
+
+test("a new team registers and gets its own, empty workspace; field errors show beside the fields", async ({ page }) => {
+  await page.goto("/register");
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.locator("[aria-invalid=true]").first()).toBeVisible();
+  await shot(page, "register-errors");
+
+  const email = `e2e-${Date.now()}@example.com`;
+  await page.getByLabel("Your name").fill("Erin");
+  await page.getByLabel("Team or company").fill("Erin's Agency");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("Erin-pass-2026!");
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page.getByRole("heading", { name: "Keywords" })).toBeVisible();
+  await expect(page.getByText("No site yet")).toBeVisible();
+  await expect(page.getByText("Erin's Agency")).toBeVisible();
+  // The demo account's keywords are not visible here.
+  await expect(page.getByText("running shoes")).toHaveCount(0);
+});

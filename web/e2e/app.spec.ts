@@ -1,12 +1,20 @@
 // The browser app against the real backend (local gateway, emulator, offline
 // AI provider, the seeded demo account). Screenshots (1280×800) go to
 // docs/screenshots/.
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 
 const DEMO = { email: "demo@igny8.local", password: "Demo-pass-2026" };
 const FIXTURE = new URL("../../tests/fixtures/keywords/semrush_keyword_magic.csv", import.meta.url).pathname;
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname });
+
+/** No serious or critical accessibility violations (axe-core, WCAG 2.x A/AA rules). */
+async function accessible(page: Page, what: string) {
+  const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+}
 
 async function credits(page: Page): Promise<number> {
   const text = await page.getByText(/^\d+(\.\d+)? credits$/).textContent();
@@ -17,6 +25,7 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await page.goto("/planner/keywords");
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
   await shot(page, "sign-in");
+  await accessible(page, "sign in");
   await page.getByLabel("Email").fill(DEMO.email);
   await page.getByLabel("Password").fill("wrong-password-1");
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -33,10 +42,12 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await page.getByLabel("Keyword file").setInputFiles(FIXTURE);
   await expect(page.getByRole("table", { name: "File preview" })).toContainText("running shoes");
   await shot(page, "import-preview");
+  await accessible(page, "import preview");
   await page.getByRole("button", { name: "Import" }).click();
   const report = page.getByRole("region", { name: "Import report" });
   await expect(report).toContainText("Semrush Keyword Magic Tool");
   await shot(page, "import-report");
+  await accessible(page, "import report");
 
   await page.getByRole("link", { name: "See the keywords" }).click();
   await expect(page.getByRole("cell", { name: "running shoes", exact: true })).toBeVisible();
@@ -47,6 +58,7 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await page.getByRole("button", { name: "Clear" }).click();
   await expect(page.getByRole("cell", { name: "running shoes for men", exact: true })).toBeVisible();
   await shot(page, "keywords");
+  await accessible(page, "keywords");
 
   await page.getByRole("button", { name: "Auto-cluster…" }).click();
   const confirm = page.getByRole("group", { name: "Confirm auto-cluster" });
@@ -57,6 +69,7 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await expect(modal).toBeVisible();
   await expect(modal.getByTestId("job-message")).toHaveText("100% · Completed", { timeout: 60_000 });
   await shot(page, "auto-cluster-progress");
+  await accessible(page, "progress modal");
   await modal.getByRole("button", { name: "Close" }).click();
   await expect(page.getByRole("cell", { name: "clustered", exact: true }).first()).toBeVisible();
   await expect.poll(() => credits(page)).toBeLessThanOrEqual(before - cost + 0.0001);
@@ -67,7 +80,18 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   ]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await expect(page.getByRole("status")).toContainText(text);
+    await accessible(page, link);
   }
+
+  await page.getByRole("button", { name: /Demo|demo@/ }).click();
+  await page.getByRole("menuitem", { name: "Change password" }).click();
+  await expect(page.getByRole("heading", { name: "Change password" })).toBeVisible();
+  await page.getByLabel("Current password").fill("not-my-password-1");
+  await page.getByLabel("New password").fill("Another-pass-2026!");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await shot(page, "change-password-error");
+  await accessible(page, "change password");
 
   await page.getByRole("button", { name: /Demo|demo@/ }).click();
   await page.getByRole("menuitem", { name: "Sign out" }).click();
@@ -82,6 +106,7 @@ test("a new team registers and gets its own, empty workspace; field errors show 
   await expect(page.getByRole("alert")).toBeVisible();
   await expect(page.locator("[aria-invalid=true]").first()).toBeVisible();
   await shot(page, "register-errors");
+  await accessible(page, "register with errors");
 
   const email = `e2e-${Date.now()}@example.com`;
   await page.getByLabel("Your name").fill("Erin");

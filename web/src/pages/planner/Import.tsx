@@ -127,7 +127,7 @@ export default function Import() {
             <strong>{file.name}</strong> · {(file.size / 1024).toFixed(1)} KB{preview ? ` · ${preview.encoding}` : ""}
           </p>
           {preview?.rows ? (
-            <div className="max-h-64 overflow-auto rounded-md border border-slate-200 bg-white">
+            <div tabIndex={0} role="region" aria-label="First lines of the file" className="max-h-64 overflow-auto rounded-md border border-slate-200 bg-white focus:outline-none focus:ring-2 focus:ring-indigo-500">
               <table aria-label="File preview" className="min-w-full text-xs">
                 <tbody>
                   {preview.rows.map((r, i) => (

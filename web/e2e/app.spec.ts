@@ -74,6 +74,20 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await expect(page.getByRole("cell", { name: "clustered", exact: true }).first()).toBeVisible();
   await expect.poll(() => credits(page)).toBeLessThanOrEqual(before - cost + 0.0001);
 
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Jobs" }).click();
+  const jobs = page.getByRole("region", { name: "Jobs list" });
+  await expect(jobs.getByRole("row").filter({ hasText: "auto_cluster" }).first()).toContainText("completed");
+  await shot(page, "jobs");
+  await accessible(page, "jobs");
+
+  await nav.getByRole("link", { name: "Credits & plan" }).click();
+  await expect(page.getByLabel("Balance")).toContainText("Plan credits");
+  await expect(page.getByRole("region", { name: "Ledger lines" })).toContainText("auto_cluster");
+  await expect(page.getByRole("list", { name: "Credits charged by month" })).toContainText("credits");
+  await shot(page, "credits");
+  await accessible(page, "credits");
+
   for (const [link, text] of [
     ["Integration", "not available yet"],
     ["Clusters", "not built in the web app yet"],

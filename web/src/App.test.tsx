@@ -76,7 +76,7 @@ describe("protected routes and the session", () => {
       if (c.url.startsWith("/api/v1/sites")) return envelope({ results: [], next_cursor: null });
       return envelope({ total: 1, plan_credits: 1, bonus_credits: 0, plan: "free" });
     });
-    renderAt("/credits");
+    renderAt("/settings");
     expect(await screen.findByText("1 credits")).toBeInTheDocument();
     expect(useAuthStore.getState()).toMatchObject({ access: "access-2", refresh: "refresh-2" });
   });

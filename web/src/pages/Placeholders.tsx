@@ -19,12 +19,6 @@ export function Content() {
 export function Images() {
   return <NotYet title="Images" reason={`${LATER} (/api/v1/writer/images/).`} />;
 }
-export function Jobs() {
-  return <NotYet title="Jobs" reason={`${LATER} (/api/v1/jobs/). Each AI action shows its job in a progress window.`} />;
-}
-export function Credits() {
-  return <NotYet title="Credits & plan" reason={`${LATER} (/api/v1/credits/, /api/v1/subscription/). The header shows the balance.`} />;
-}
 export function Settings() {
   return <NotYet title="Settings" reason={`${LATER} (/api/v1/users/, /api/v1/sites/, /api/v1/audit-log/).`} />;
 }

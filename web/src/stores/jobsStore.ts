@@ -23,6 +23,13 @@ export function stageOf(job: Pick<Job, "phase" | "status">): Stage {
 }
 
 export interface JobsState {
+  /** The jobs list (the Jobs page), newest first as the API gives it. */
+  list: Job[];
+  listNext: string | null;
+  listStatus: Job["status"] | "";
+  listError: ApiError | null;
+  loadList(status?: Job["status"] | "", more?: boolean): Promise<void>;
+  /** The job the ProgressModal follows. */
   job: Job | null;
   error: ApiError | null;
   cancelling: boolean;
@@ -33,6 +40,20 @@ export interface JobsState {
 }
 
 export const useJobsStore = create<JobsState>()((set, get) => ({
+  list: [],
+  listNext: null,
+  listStatus: "",
+  listError: null,
+  async loadList(status = get().listStatus, more = false) {
+    try {
+      const { data } = await api.get("/api/v1/jobs", {
+        query: { status: status || undefined, limit: 25, cursor: more ? (get().listNext ?? undefined) : undefined },
+      });
+      set({ list: more ? [...get().list, ...data.results] : data.results, listNext: data.next_cursor, listStatus: status, listError: null });
+    } catch (e) {
+      set({ listError: e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR") });
+    }
+  },
   job: null,
   error: null,
   cancelling: false,

@@ -26,8 +26,8 @@ export function resetStores() {
   localStorage.clear();
   useAuthStore.setState({ user: null, account: null, access: null, refresh: null, notice: null });
   useSiteStore.setState({ sites: [], sectors: [], siteId: null, sectorId: null, loading: false, error: null });
-  useCreditsStore.setState({ balance: null, error: null });
-  useJobsStore.setState({ job: null, error: null, cancelling: false });
+  useCreditsStore.setState({ balance: null, error: null, ledger: [], ledgerNext: null, ledgerFilters: { type: "", from: "", to: "" }, usage: [], subscription: null, plans: [], pageError: null, loading: false });
+  useJobsStore.setState({ job: null, error: null, cancelling: false, list: [], listNext: null, listStatus: "", listError: null });
   useKeywordsStore.setState({ filters: emptyFilters, ordering: "-created_at", rows: [], behind: [], current: "", next: null, loading: false, error: null, selected: new Set() });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
 }

@@ -134,3 +134,33 @@ test("a new team registers and gets its own, empty workspace; field errors show 
   // The demo account's keywords are not visible here.
   await expect(page.getByText("running shoes")).toHaveCount(0);
 });
+
+test("a viewer sees the keywords but no write actions (the API would refuse them anyway)", async ({ page, request }) => {
+  const login = await request.post("/api/v1/auth/login", { data: DEMO });
+  const access = (await login.json()).data.tokens.access as string;
+  const viewer = { email: `viewer-${Date.now()}@example.com`, password: "Viewer-pass-2026!" };
+  const added = await request.post("/api/v1/users", {
+    headers: { authorization: `Bearer ${access}` },
+    data: { ...viewer, name: "Vera Viewer", role: "viewer" },
+  });
+  expect(added.status()).toBe(201);
+
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(viewer.email);
+  await page.getByLabel("Password").fill(viewer.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Keywords" })).toBeVisible();
+  await expect(page.locator("#site-switch")).toContainText("Demo Travel Blog");
+  await expect(page.getByRole("button", { name: /Vera Viewer/ })).toContainText("viewer");
+  await expect(page.getByRole("button", { name: "Auto-cluster…" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Import…" })).toHaveCount(0);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Import keywords" })).toHaveCount(0);
+  await expect(page.getByRole("checkbox")).toHaveCount(0);
+  await accessible(page, "keywords as a viewer");
+  await page.goto("/planner/import");
+  // A reload ends the in-memory session: the viewer signs in again and comes back here.
+  await page.getByLabel("Email").fill(viewer.email);
+  await page.getByLabel("Password").fill(viewer.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("Importing keywords needs the editor role or above.")).toBeVisible();
+});

@@ -75,6 +75,18 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await expect.poll(() => credits(page)).toBeLessThanOrEqual(before - cost + 0.0001);
 
   const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Clusters" }).click();
+  const first = page.getByRole("region", { name: "Clusters list" }).getByRole("button").first();
+  const name = (await first.textContent()) ?? "";
+  await first.click();
+  const members = page.getByRole("list", { name: `Keywords of ${name}` });
+  await expect(members.getByRole("listitem").first()).toBeVisible();
+  await members.getByRole("checkbox").first().click();
+  await page.getByRole("button", { name: "Remove from cluster" }).click();
+  await expect(page.getByRole("status")).toContainText("1 removed");
+  await shot(page, "clusters");
+  await accessible(page, "clusters");
+
   await nav.getByRole("link", { name: "Jobs" }).click();
   const jobs = page.getByRole("region", { name: "Jobs list" });
   await expect(jobs.getByRole("row").filter({ hasText: "auto_cluster" }).first()).toContainText("completed");
@@ -90,7 +102,7 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
 
   for (const [link, text] of [
     ["Integration", "not available yet"],
-    ["Clusters", "not built in the web app yet"],
+    ["Ideas", "not built in the web app yet"],
   ]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await expect(page.getByRole("status")).toContainText(text);

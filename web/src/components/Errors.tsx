@@ -10,7 +10,7 @@ export function ErrorBanner({ error }: { error: ApiError | Error | string | null
   return (
     <div role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800">
       {message}
-      {requestId ? <span className="ml-2 text-xs text-red-800">(request {requestId})</span> : null}
+      {requestId ? <span className="ml-2 text-xs text-red-800"> (request {requestId})</span> : null}
     </div>
   );
 }

@@ -4,9 +4,6 @@ import { NotYet } from "../components/NotYet";
 
 const LATER = "This page is not built in the web app yet; the API already serves it";
 
-export function Clusters() {
-  return <NotYet title="Clusters" reason={`${LATER} (/api/v1/planner/clusters/). Auto-cluster runs from the Keywords page.`} />;
-}
 export function Ideas() {
   return <NotYet title="Ideas" reason={`${LATER} (/api/v1/planner/ideas/).`} />;
 }

@@ -9,6 +9,7 @@ import { useCreditsStore } from "../stores/creditsStore";
 import { useJobsStore } from "../stores/jobsStore";
 import { emptyFilters, useKeywordsStore } from "../stores/keywordsStore";
 import { useImportStore } from "../stores/importStore";
+import { useClustersStore } from "../stores/clustersStore";
 
 export const USER = {
   id: "u1",
@@ -29,6 +30,7 @@ export function resetStores() {
   useCreditsStore.setState({ balance: null, error: null, ledger: [], ledgerNext: null, ledgerFilters: { type: "", from: "", to: "" }, usage: [], subscription: null, plans: [], pageError: null, loading: false });
   useJobsStore.setState({ job: null, error: null, cancelling: false, list: [], listNext: null, listStatus: "", listError: null });
   useKeywordsStore.setState({ filters: emptyFilters, ordering: "-created_at", rows: [], behind: [], current: "", next: null, loading: false, error: null, selected: new Set() });
+  useClustersStore.setState({ clusters: [], next: null, status: "", search: "", openId: null, members: [], loading: false, error: null });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
 }
 

@@ -88,3 +88,20 @@ describe("protected routes and the session", () => {
     expect(await screen.findByRole("status")).toHaveTextContent("not available yet");
   });
 });
+
+describe("signing out", () => {
+  it("leaves none of the account's data in the stores for the next user", async () => {
+    signInAs("editor");
+    const { useKeywordsStore } = await import("./stores/keywordsStore");
+    const { useCreditsStore } = await import("./stores/creditsStore");
+    const { useSiteStore } = await import("./stores/siteStore");
+    useKeywordsStore.setState({ rows: [{ id: "k1", keyword: "secret plan" } as never], next: "c2" });
+    useCreditsStore.setState({ balance: { total: 5, plan_credits: 5, bonus_credits: 0, plan: "free" } });
+    useSiteStore.setState({ sites: [{ id: "s1", name: "Their site" } as never] });
+    stubFetch(() => envelope({}));
+    await useAuthStore.getState().signOut();
+    expect(useKeywordsStore.getState()).toMatchObject({ rows: [], next: null });
+    expect(useCreditsStore.getState().balance).toBeNull();
+    expect(useSiteStore.getState().sites).toEqual([]);
+  });
+});

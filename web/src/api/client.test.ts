@@ -136,4 +136,15 @@ describe("the API client", () => {
       status: 0,
     });
   });
+
+  it("keeps the session when the refresh cannot reach the server or is rate limited", async () => {
+    for (const answer of [() => { throw new TypeError("fetch failed"); }, () => failure(429, "Too many requests", "RATE_LIMITED")]) {
+      const s = session();
+      const { fn } = scriptedFetch((c) => (c.url === REFRESH ? answer() : failure(401, "Token expired", "UNAUTHORIZED")));
+      const api = createApiClient({ session: s, fetch: fn });
+      await expect(api.get("/api/v1/auth/me")).rejects.toBeInstanceOf(ApiError);
+      expect(s.expired).not.toHaveBeenCalled();
+      expect(s.tokens.refresh).toBe("refresh-1");
+    }
+  });
 });

@@ -150,11 +150,17 @@ export function createApiClient(config: ClientConfig) {
     }
   }
 
+  /** True when new tokens came back, false when the refresh was refused;
+   * an unreachable server throws (the session is kept: it may still be valid). */
   async function refresh(): Promise<boolean> {
     const token = session.refresh();
     if (!token) return false;
-    const res = await send("post", base + REFRESH_PATH, { body: { refresh: token } } as never, null).catch(() => null);
-    if (!res || !res.ok) return false;
+    const res = await send("post", base + REFRESH_PATH, { body: { refresh: token } } as never, null);
+    if (!res.ok) {
+      // A 429 or 5xx says nothing about the token: report it, keep the session.
+      if (res.status === 429 || res.status >= 500) throw await parseError(res);
+      return false;
+    }
     const env = (await res.json()) as { data: Schemas["TokenPair"] };
     session.refreshed(env.data);
     return true;

@@ -23,6 +23,16 @@ export interface AuthState {
 
 const signedOut = { user: null, account: null, access: null, refresh: null };
 
+/** Stores holding an account's data register here and are emptied when a
+ * session ends, so the next user never sees the last one's data. */
+const resets: (() => void)[] = [];
+export function onSignedOut(reset: () => void) {
+  resets.push(reset);
+}
+function clearAll() {
+  for (const r of resets) r();
+}
+
 export const useAuthStore = create<AuthState>()((set, get) => ({
   ...signedOut,
   notice: null,
@@ -45,9 +55,13 @@ export const useAuthStore = create<AuthState>()((set, get) => ({
     const refresh = get().refresh;
     if (refresh) await api.post("/api/v1/auth/logout", { body: { refresh } }).catch(() => {});
     set({ ...signedOut, notice: null });
+    clearAll();
   },
   expire() {
-    if (get().user || get().access) set({ ...signedOut, notice: "Your session has ended. Please sign in again." });
+    if (get().user || get().access) {
+      set({ ...signedOut, notice: "Your session has ended. Please sign in again." });
+      clearAll();
+    }
   },
 }));
 

@@ -2,6 +2,7 @@
 // cursor "load more"), one cluster's members, and membership changes.
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
 
 type Scope = { siteId: string; sectorId: string | null };
 
@@ -81,3 +82,7 @@ export const useClustersStore = create<ClustersState>()((set, get) => ({
     }
   },
 }));
+
+// Nothing of one session's account is left for the next.
+const initial = useClustersStore.getState();
+onSignedOut(() => useClustersStore.setState(initial, true));

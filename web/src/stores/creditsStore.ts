@@ -3,6 +3,7 @@
 // usage by month and function, the subscription and the plans.
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
 
 export interface LedgerFilters {
   type: Schemas["TxnType"] | "";
@@ -90,3 +91,7 @@ export function usageSeries(rows: Schemas["UsageRow"][]) {
   const max = Math.max(0, ...months.map((m) => functions.reduce((n, f) => n + credits(m, f), 0)));
   return { months, functions, credits, max };
 }
+
+// Nothing of one session's account is left for the next.
+const initial = useCreditsStore.getState();
+onSignedOut(() => useCreditsStore.setState(initial, true));

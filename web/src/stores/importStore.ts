@@ -2,6 +2,7 @@
 // API's answer (the import report with its row errors, or a job for big files).
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
 
 /** Files above this go to S3 through a presigned PUT instead of the request body
  * (API Gateway caps request bodies near 4.4 MB once base64-encoded; upload
@@ -114,3 +115,7 @@ export const useImportStore = create<ImportState>()((set, get) => ({
     set({ file: null, preview: null, report: null, job: null, error: null, busy: false });
   },
 }));
+
+// Nothing of one session's account is left for the next.
+const initial = useImportStore.getState();
+onSignedOut(() => useImportStore.setState(initial, true));

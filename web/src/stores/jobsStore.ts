@@ -1,6 +1,7 @@
 // Jobs: the one the ProgressModal follows (polled with GET /api/v1/jobs/{id}/).
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
 
 export type Job = Schemas["Job"];
 
@@ -93,3 +94,7 @@ export const useJobsStore = create<JobsState>()((set, get) => ({
     set({ job: null, error: null, cancelling: false });
   },
 }));
+
+// Nothing of one session's account is left for the next.
+const initial = useJobsStore.getState();
+onSignedOut(() => useJobsStore.setState(initial, true));

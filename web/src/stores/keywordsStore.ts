@@ -3,6 +3,7 @@
 // current page gives "previous").
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
 
 export type KeywordQuery = NonNullable<
   Parameters<typeof api.get<"/api/v1/planner/keywords">>[1]
@@ -149,3 +150,7 @@ export const useKeywordsStore = create<KeywordsState>()((set, get) => ({
     set({ selected: selected.size === rows.length ? new Set() : new Set(rows.map((r) => r.id)) });
   },
 }));
+
+// Nothing of one session's account is left for the next.
+const initial = useKeywordsStore.getState();
+onSignedOut(() => useKeywordsStore.setState(initial, true));

@@ -3,6 +3,7 @@
 // one left off.
 import { create } from "zustand";
 import { api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
 
 const KEY = "igny8.scope";
 
@@ -89,3 +90,7 @@ export const useSiteStore = create<SiteState>()((set, get) => ({
     set({ sites: [], sectors: [], error: null });
   },
 }));
+
+// A new session lists its own sites (the remembered choice is only ids and
+// falls back to the first site when it is not one of them).
+onSignedOut(() => useSiteStore.setState({ sites: [], sectors: [], error: null, loading: false }));

@@ -21,7 +21,7 @@ async function credits(page: Page): Promise<number> {
   return Number(text?.split(" ")[0]);
 }
 
-test("the demo team signs in, imports keywords, browses them and auto-clusters with the progress modal", async ({ page }) => {
+test("the demo team signs in, imports keywords, browses them and auto-clusters with the progress modal", async ({ page, request }) => {
   await page.goto("/planner/keywords");
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
   await shot(page, "sign-in");
@@ -86,6 +86,26 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await expect(page.getByRole("status")).toContainText("1 removed");
   await shot(page, "clusters");
   await accessible(page, "clusters");
+
+  // A task made through the API (ideas are not in the app yet), moved on the board.
+  const login = await request.post("/api/v1/auth/login", { data: DEMO });
+  const access = (await login.json()).data.tokens.access as string;
+  const sites = await (await request.get("/api/v1/sites", { headers: { authorization: `Bearer ${access}` } })).json();
+  const siteId = sites.data.results[0].id as string;
+  const sectors = await (await request.get(`/api/v1/sites/${siteId}/sectors`, { headers: { authorization: `Bearer ${access}` } })).json();
+  const made = await request.post("/api/v1/planner/tasks", {
+    headers: { authorization: `Bearer ${access}` },
+    data: { site_id: siteId, sector_id: sectors.data.results[0].id, title: "Trail shoes buying guide", target_word_count: 1500 },
+  });
+  expect(made.status()).toBe(201);
+  await nav.getByRole("link", { name: "Tasks" }).click();
+  const moves = page.getByRole("group", { name: "Move Trail shoes buying guide" });
+  await expect(moves.getByRole("button")).toHaveText(["→ In progress", "→ Cancelled"]);
+  await moves.getByRole("button", { name: "→ In progress" }).click();
+  await expect(page.getByRole("region", { name: "In progress" })).toContainText("Trail shoes buying guide");
+  await expect(moves.getByRole("button")).toHaveText(["→ Generated", "→ Queued", "→ Cancelled"]);
+  await shot(page, "tasks");
+  await accessible(page, "tasks");
 
   await nav.getByRole("link", { name: "Jobs" }).click();
   const jobs = page.getByRole("region", { name: "Jobs list" });

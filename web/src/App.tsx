@@ -11,12 +11,13 @@ const ChangePassword = lazy(() => import("./pages/ChangePassword"));
 const Keywords = lazy(() => import("./pages/planner/Keywords"));
 const Import = lazy(() => import("./pages/planner/Import"));
 const Clusters = lazy(() => import("./pages/planner/Clusters"));
+const Tasks = lazy(() => import("./pages/planner/Tasks"));
 const Jobs = lazy(() => import("./pages/Jobs"));
 const Credits = lazy(() => import("./pages/Credits"));
 const page = (name: keyof typeof import("./pages/Placeholders")) =>
   lazy(() => import("./pages/Placeholders").then((m) => ({ default: m[name] })));
-const [Ideas, Tasks, Content, Images, Settings, Integration, Automation, NotFound] = (
-  ["Ideas", "Tasks", "Content", "Images", "Settings", "Integration", "Automation", "NotFound"] as const
+const [Ideas, Content, Images, Settings, Integration, Automation, NotFound] = (
+  ["Ideas", "Content", "Images", "Settings", "Integration", "Automation", "NotFound"] as const
 ).map(page);
 
 export const routes: RouteObject[] = [

@@ -7,9 +7,6 @@ const LATER = "This page is not built in the web app yet; the API already serves
 export function Ideas() {
   return <NotYet title="Ideas" reason={`${LATER} (/api/v1/planner/ideas/).`} />;
 }
-export function Tasks() {
-  return <NotYet title="Tasks" reason={`${LATER} (/api/v1/planner/tasks/).`} />;
-}
 export function Content() {
   return <NotYet title="Content" reason={`${LATER} (/api/v1/writer/content/).`} />;
 }

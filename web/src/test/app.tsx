@@ -10,6 +10,7 @@ import { useJobsStore } from "../stores/jobsStore";
 import { emptyFilters, useKeywordsStore } from "../stores/keywordsStore";
 import { useImportStore } from "../stores/importStore";
 import { useClustersStore } from "../stores/clustersStore";
+import { useTasksStore } from "../stores/tasksStore";
 
 export const USER = {
   id: "u1",
@@ -31,6 +32,7 @@ export function resetStores() {
   useJobsStore.setState({ job: null, error: null, cancelling: false, list: [], listNext: null, listStatus: "", listError: null });
   useKeywordsStore.setState({ filters: emptyFilters, ordering: "-created_at", rows: [], behind: [], current: "", next: null, loading: false, error: null, selected: new Set() });
   useClustersStore.setState({ clusters: [], next: null, status: "", search: "", openId: null, members: [], loading: false, error: null });
+  useTasksStore.setState({ tasks: [], next: null, loading: false, error: null });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
 }
 

@@ -87,6 +87,10 @@ def resource_symbol(v) -> str:
             m = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", v["Fn::Sub"])
             if m:
                 return m.group(1) + (m.group(2) or "")
+            # Schedules of a schedule group: `<Group>/schedules/*`.
+            m = re.fullmatch(r"arn:\$\{AWS::Partition\}:scheduler:\$\{AWS::Region\}:\$\{AWS::AccountId\}:schedule/\$\{(\w+)\}/\*", v["Fn::Sub"])
+            if m:
+                return m.group(1) + "/schedules/*"
     return repr(v)
 
 

@@ -1,0 +1,355 @@
+//! Automation (issue 15) over HTTP on the emulator: rules saved with
+//! field-level validation and the plan limit; the seed's example rule saved
+//! verbatim and run; the schedule created in the emulator's Scheduler with the
+//! converted expression and time zone, fired by the local scheduler at an
+//! explicit minute (twice → one execution); execute, dry-run, the cost cap,
+//! the one-run-per-rule lock, the executions lists; auto-pause on 402 and
+//! after three failed runs.
+
+use igny8::automation::schedule;
+use igny8::store::keys::Tenant as Tk;
+use igny8_e2e::ai_support::{deliver_by_id, offline, production_registry};
+use igny8_e2e::{api, credit_balance, env, member, register, workspace};
+use serde_json::{Value, json};
+
+/// A queued writing task in the sector: its id.
+async fn task(t: &igny8_e2e::Tenant, site: &str, sector: &str, title: &str) -> String {
+    let (status, body) = api(
+        "POST",
+        "/api/v1/planner/tasks/",
+        Some(&t.access),
+        Some(json!({"site_id": site, "sector_id": sector, "title": title, "keywords": [title.to_lowercase()], "target_word_count": 1000})),
+    )
+    .await;
+    assert_eq!(status, 201, "create task: {body}");
+    assert_eq!(body["data"]["status"], "queued");
+    body["data"]["id"].as_str().unwrap().to_string()
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+}
+
+/// The seed's example, verbatim: every night, write the pending tasks, then their images.
+fn seed_rule(site: &str) -> Value {
+    json!({
+        "name": "Nightly: write pending tasks",
+        "site_id": site,
+        "trigger": "schedule",
+        "schedule": "0 0 * * *",
+        "conditions": [{"field": "task.status", "operator": "equals", "value": "pending"}],
+        "actions": [{"type": "generate_content", "params": {}}, {"type": "generate_images", "params": {}}],
+        "enabled": true
+    })
+}
+
+#[tokio::test]
+async fn rules_are_validated_field_by_field_and_crud_works() {
+    let (t, site, _sector) = workspace("auto-crud").await;
+    // Sent: a rule with five problems. Back: 400 naming each field.
+    let (status, body) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({
+            "name": "bad", "site_id": site, "trigger": "schedule",
+            "schedule": {"cron": "*/5 * * * *", "timezone": "Mars/Olympus"},
+            "conditions": [{"field": "task.status", "operator": "approximately", "value": "pending"}],
+            "actions": [{"type": "generate_content", "params": {"batch_size": 500}}, {"type": "write_poetry"}],
+        })),
+    )
+    .await;
+    assert_eq!((status, body["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "{body}");
+    let f = fields(&body);
+    for want in ["schedule.timezone", "conditions[0].operator", "actions[0].params.batch_size", "actions[1].type"] {
+        assert!(f.contains(&want.to_string()), "missing {want} in {f:?}");
+    }
+    // A cron AWS cannot express (both day fields), an unknown field, conditions on the wrong entity.
+    let (status, body) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "x", "site_id": site, "trigger": "schedule", "schedule": "0 0 1 * 1", "colour": "red",
+                    "conditions": [{"field": "content.status", "operator": "equals", "value": "draft"}],
+                    "actions": [{"type": "generate_content"}]})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let f = fields(&body);
+    for want in ["schedule", "colour", "conditions[0].field"] {
+        assert!(f.contains(&want.to_string()), "missing {want} in {f:?}");
+    }
+    // Ids in params must be this tenant's: another account's site and task are refused.
+    let (other, other_site, other_sector) = workspace("auto-crud-other").await;
+    let foreign_task = task(&other, &other_site, &other_sector, "Foreign").await;
+    let (status, body) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "x", "site_id": site, "trigger": "manual", "actions": [{"type": "generate_content", "params": {"task_ids": [foreign_task]}}]})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(fields(&body), vec!["actions[0].params.task_ids"], "{body}");
+    let (status, body) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "x", "site_id": other_site, "trigger": "manual", "actions": [{"type": "generate_content"}]})),
+    )
+    .await;
+    assert_eq!((status, fields(&body)), (400, vec!["site_id".to_string()]), "{body}");
+
+    // The seed's example, sent verbatim: 201, its schedule converted.
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(seed_rule(&site))).await;
+    assert_eq!(status, 201, "{body}");
+    let rule = &body["data"];
+    let id = rule["id"].as_str().unwrap().to_string();
+    assert_eq!(rule["schedule"], json!({"cron": "0 0 * * *", "timezone": "UTC", "expression": "cron(0 0 * * ? *)"}));
+    assert_eq!(rule["schedule_state"], "in_sync", "{rule}");
+    assert_eq!(rule["actions"][1]["type"], "generate_images");
+
+    let (status, body) = api("GET", "/api/v1/automation/rules/", Some(&t.access), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["results"][0]["id"], id.as_str());
+    let (status, body) = api("PATCH", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), Some(json!({"name": "Renamed", "version": 99}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "a stale version: {body}");
+    let (status, body) = api("PATCH", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), Some(json!({"name": "Renamed"}))).await;
+    assert_eq!((status, body["data"]["name"].as_str()), (200, Some("Renamed")), "{body}");
+    // Viewers read, never write; another tenant sees nothing.
+    let (_, viewer) = member(&t, "viewer").await;
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{id}/"), Some(&viewer), None).await.0, 200);
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&viewer), Some(seed_rule(&site))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("FORBIDDEN")));
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{id}/"), Some(&other.access), None).await.0, 404);
+    assert_eq!(api("DELETE", &format!("/api/v1/automation/rules/{id}/"), Some(&other.access), None).await.0, 404);
+    // Delete: gone, and so is its schedule.
+    let (status, _) = api("DELETE", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), None).await.0, 404);
+    let state = env().state().await;
+    let name = schedule::schedule_name(&t.account_id, &id);
+    assert!(!schedule::list_schedules(&state).await.unwrap().iter().any(|s| s.name == name), "the schedule went with the rule");
+}
+
+#[tokio::test]
+async fn the_plan_limits_enabled_rules() {
+    // A free account (3 enabled rules) with one site.
+    let t = register("auto-plan").await;
+    let (status, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
+    assert_eq!(status, 201, "{site}");
+    let site = site["data"]["id"].as_str().unwrap().to_string();
+    let rule = |enabled: bool| json!({"name": "r", "site_id": site, "trigger": "manual", "actions": [{"type": "generate_content"}], "enabled": enabled});
+    for _ in 0..3 {
+        assert_eq!(api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(true))).await.0, 201);
+    }
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(true))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{body}");
+    // A disabled rule is fine; enabling it is not.
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(false))).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap();
+    let (status, body) = api("PATCH", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), Some(json!({"enabled": true}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{body}");
+}
+
+#[tokio::test]
+async fn a_schedule_rule_is_in_the_emulators_scheduler_and_the_local_scheduler_fires_it_once_per_minute() {
+    let (t, site, sector) = workspace("auto-sched").await;
+    let task_id = task(&t, &site, &sector, "Trail running shoes").await;
+    let before = credit_balance(&t.access).await;
+    // Weekdays 09:30 in New York.
+    let mut body = seed_rule(&site);
+    body["schedule"] = json!({"cron": "30 9 * * 1-5", "timezone": "America/New_York"});
+    body["actions"] = json!([{"type": "generate_content", "params": {"batch_size": 5}}]);
+    let (status, created) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    assert_eq!(created["data"]["schedule"]["expression"], "cron(30 9 ? * 2-6 *)");
+
+    // The emulator's Scheduler holds it: converted expression, time zone, the runner's input.
+    let state = env().state().await;
+    let name = schedule::schedule_name(&t.account_id, &rule_id);
+    let listed = schedule::list_schedules(&state).await.unwrap();
+    let s = listed.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no schedule {name} in {listed:?}"));
+    assert_eq!((s.expression.as_str(), s.timezone.as_str(), s.enabled), ("cron(30 9 ? * 2-6 *)", "America/New_York", true));
+    let input: Value = serde_json::from_str(&s.input).unwrap();
+    assert_eq!((input["account_id"].as_str(), input["rule_id"].as_str()), (Some(t.account_id.as_str()), Some(rule_id.as_str())));
+
+    // Monday 2026-01-05 14:30:20 UTC is 09:30 in New York: due. A minute later is not.
+    let due = 1_767_623_420;
+    let mine = |f: Vec<xtask::scheduler::Fired>| f.into_iter().filter(|f| f.schedule_name == name).collect::<Vec<_>>();
+    assert!(mine(xtask::scheduler::fire_due(&state, due + 60).await.unwrap()).is_empty(), "09:31 is not due");
+    let fired = mine(xtask::scheduler::fire_due(&state, due).await.unwrap());
+    assert_eq!(fired.len(), 1);
+    let ex = fired[0].execution.clone().expect("the first fire of the minute runs");
+    assert_eq!(ex.outcome, "enqueued", "{ex:?}");
+    assert_eq!(ex.trigger, "schedule");
+    assert_eq!(ex.scheduled_time.as_deref(), Some("2026-01-05T14:30:00Z"));
+    assert_eq!(ex.matched_ids, vec![task_id.clone()]);
+    assert_eq!(ex.job_ids.len(), 1);
+    assert!(ex.credits_reserved > 0.0, "{ex:?}");
+    // Credits were reserved through the job framework.
+    let after = credit_balance(&t.access).await;
+    assert!((before - after - ex.credits_reserved).abs() < 1e-6, "balance {before} → {after}, reserved {}", ex.credits_reserved);
+    let (status, job) = api("GET", &format!("/api/v1/jobs/{}/", ex.job_ids[0]), Some(&t.access), None).await;
+    assert_eq!((status, job["data"]["kind"].as_str(), job["data"]["status"].as_str()), (200, Some("generate_content"), Some("queued")), "{job}");
+
+    // The same minute fired again (Scheduler's at-least-once delivery): dropped.
+    let again = mine(xtask::scheduler::fire_due(&state, due + 15).await.unwrap());
+    assert_eq!(again.len(), 1);
+    assert!(again[0].execution.is_none(), "the same minute must not run twice");
+    let (status, list) = api("GET", &format!("/api/v1/automation/rules/{rule_id}/executions/"), Some(&t.access), None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"]["results"].as_array().unwrap().len(), 1, "one execution: {list}");
+    assert_eq!(list["data"]["results"][0]["job_ids"][0], ex.job_ids[0].as_str());
+
+    // The job runs (offline provider): the execution then shows what was spent.
+    let job = deliver_by_id(&state, &production_registry(offline()), &t.account_id, &ex.job_ids[0], 1).await;
+    assert_eq!(job.status, igny8::jobs::JobStatus::Completed, "{job:?}");
+    let (_, list) = api("GET", "/api/v1/automation/scheduled-tasks/", Some(&t.access), None).await;
+    let row = &list["data"]["results"][0];
+    assert_eq!(row["id"], ex.id.as_str());
+    assert!(row["credits_spent"].as_f64().is_some_and(|c| c > 0.0), "{row}");
+
+    // Disabling the rule deletes its schedule.
+    let (status, body) = api("PATCH", &format!("/api/v1/automation/rules/{rule_id}/"), Some(&t.access), Some(json!({"enabled": false}))).await;
+    assert_eq!((status, body["data"]["schedule_state"].as_str()), (200, Some("none")), "{body}");
+    assert!(!schedule::list_schedules(&state).await.unwrap().iter().any(|s| s.name == name), "disabled: no schedule");
+}
+
+#[tokio::test]
+async fn execute_dry_run_the_cost_cap_the_lock_and_the_executions_pages() {
+    let (t, site, sector) = workspace("auto-exec").await;
+    let a = task(&t, &site, &sector, "Road shoes").await;
+    let b = task(&t, &site, &sector, "Trail shoes").await;
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "write", "site_id": site, "trigger": "manual", "max_credits_per_run": 1,
+                    "conditions": [{"field": "task.status", "operator": "in", "value": ["pending", "review"]}],
+                    "any": [{"field": "task.title", "operator": "contains", "value": "shoes"}],
+                    "actions": [{"type": "generate_content", "params": {"batch_size": 10}}, {"type": "generate_image_prompts"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    let balance = credit_balance(&t.access).await;
+
+    // Dry run: what it would select, enqueue and cost; nothing moves.
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/dry-run/"), Some(&t.access), None).await;
+    assert_eq!(status, 200, "{body}");
+    let d = &body["data"];
+    assert_eq!(d["outcome"], "over_budget", "2 articles of 1000 words cost 4 credits, above the cap of 1: {d}");
+    assert_eq!(d["matched"], 2);
+    let mut matched: Vec<String> = d["matched_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    matched.sort();
+    let mut want = vec![a.clone(), b.clone()];
+    want.sort();
+    assert_eq!(matched, want);
+    assert_eq!(d["estimated_credits"].as_f64(), Some(4.0), "{d}");
+    // Execute: the cap is enforced on the estimate before anything is enqueued.
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/execute/"), Some(&t.access), None).await;
+    assert_eq!((status, body["data"]["outcome"].as_str()), (200, Some("over_budget")), "{body}");
+    assert!(body["data"]["job_ids"].as_array().unwrap().is_empty());
+    assert_eq!(credit_balance(&t.access).await, balance, "nothing was reserved");
+
+    // Raise the cap: the dry run now shows both jobs; the run enqueues them.
+    let (status, _) = api("PATCH", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), Some(json!({"max_credits_per_run": 10}))).await;
+    assert_eq!(status, 200);
+    let (_, body) = api("POST", &format!("/api/v1/automation/rules/{id}/dry-run/"), Some(&t.access), None).await;
+    assert_eq!(body["data"]["outcome"], "dry_run", "{body}");
+    assert_eq!(body["data"]["actions"][0]["status"], "would_enqueue");
+    assert_eq!(body["data"]["actions"][1]["status"], "waiting", "image prompts wait for the articles");
+    assert_eq!(credit_balance(&t.access).await, balance);
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/execute/"), Some(&t.access), None).await;
+    assert_eq!(status, 200, "{body}");
+    let ex = &body["data"];
+    assert_eq!(ex["outcome"], "enqueued", "{ex}");
+    assert_eq!(ex["job_ids"].as_array().unwrap().len(), 2);
+    assert_eq!(ex["credits_reserved"].as_f64(), Some(4.0));
+    assert_eq!(credit_balance(&t.access).await, balance - 4.0);
+
+    // One run per rule: while the lock is held, a fire is recorded as skipped.
+    let state = env().state().await;
+    let tenant = Tk::from_verified(&t.account_id);
+    let now = igny8::ids::now_epoch();
+    assert!(state.store.take_lease(&igny8::automation::run::lock_key(&tenant, &id), "AutomationRuleLock", "another-run", now + 60, now).await.unwrap());
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/execute/"), Some(&t.access), None).await;
+    assert_eq!((status, body["data"]["outcome"].as_str()), (200, Some("skipped")), "{body}");
+    assert!(body["data"]["detail"].as_str().unwrap().contains("in progress"));
+    state.store.release_lease(&igny8::automation::run::lock_key(&tenant, &id), "another-run").await.unwrap();
+
+    // Executions: newest first, cursor pages.
+    let (status, page1) = api("GET", &format!("/api/v1/automation/rules/{id}/executions/?limit=2"), Some(&t.access), None).await;
+    assert_eq!(status, 200);
+    let outcomes: Vec<&str> = page1["data"]["results"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, vec!["skipped", "enqueued"], "{page1}");
+    let cursor = page1["data"]["next_cursor"].as_str().expect("a next page");
+    let (_, page2) = api("GET", &format!("/api/v1/automation/rules/{id}/executions/?limit=2&cursor={cursor}"), Some(&t.access), None).await;
+    let outcomes: Vec<&str> = page2["data"]["results"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, vec!["over_budget"], "dry runs are not recorded: {page2}");
+    // Another tenant cannot read them.
+    let other = register("auto-exec-other").await;
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{id}/executions/"), Some(&other.access), None).await.0, 404);
+    let (_, theirs) = api("GET", "/api/v1/automation/scheduled-tasks/", Some(&other.access), None).await;
+    assert!(theirs["data"]["results"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_rule_pauses_itself_when_credits_run_out_and_after_three_failed_runs() {
+    let (t, site, sector) = workspace("auto-pause").await;
+    for i in 0..6 {
+        task(&t, &site, &sector, &format!("Long guide {i}")).await;
+    }
+    let balance = credit_balance(&t.access).await;
+    // 6 articles of 10,000 words: 120 credits, more than the account has.
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "long", "site_id": site, "trigger": "manual",
+                    "conditions": [{"field": "task.status", "operator": "equals", "value": "pending"}],
+                    "actions": [{"type": "generate_content", "params": {"target_word_count": 10000}}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/execute/"), Some(&t.access), None).await;
+    assert_eq!((status, body["data"]["outcome"].as_str()), (200, Some("paused")), "balance {balance}: {body}");
+    assert_eq!(credit_balance(&t.access).await, balance, "nothing reserved");
+    let (_, rule) = api("GET", &format!("/api/v1/automation/rules/{id}/"), Some(&t.access), None).await;
+    assert!(rule["data"]["paused_reason"].as_str().unwrap().contains("insufficient credits"), "{rule}");
+    let (_, audit) = api("GET", "/api/v1/audit-log/", Some(&t.access), None).await;
+    assert!(
+        audit["data"]["results"].as_array().unwrap().iter().any(|e| e["action"] == "automation.rule_paused" && e["target_id"] == id.as_str()),
+        "{audit}"
+    );
+    // Paused: running it is refused until resumed, explicitly.
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/execute/"), Some(&t.access), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")));
+    let (status, body) = api("POST", &format!("/api/v1/automation/rules/{id}/resume/"), Some(&t.access), None).await;
+    assert_eq!((status, body["data"]["paused_reason"].clone()), (200, Value::Null), "{body}");
+
+    // Three failed runs in a row: the rule's author lost the editor role.
+    let (editor_id, editor) = member(&t, "editor").await;
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&editor),
+        Some(json!({"name": "by editor", "site_id": site, "trigger": "manual", "actions": [{"type": "generate_content", "params": {"batch_size": 1}}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rid = created["data"]["id"].as_str().unwrap().to_string();
+    let (status, _) = api("PATCH", &format!("/api/v1/users/{editor_id}/"), Some(&t.access), Some(json!({"role": "viewer"}))).await;
+    assert_eq!(status, 200);
+    for i in 1..=3 {
+        let (status, body) = api("POST", &format!("/api/v1/automation/rules/{rid}/execute/"), Some(&t.access), None).await;
+        assert_eq!((status, body["data"]["outcome"].as_str()), (200, Some("failed")), "run {i}: {body}");
+    }
+    let (_, rule) = api("GET", &format!("/api/v1/automation/rules/{rid}/"), Some(&t.access), None).await;
+    assert!(rule["data"]["paused_reason"].as_str().unwrap().contains("3 failed runs in a row"), "{rule}");
+    assert_eq!(rule["data"]["consecutive_failures"], 3);
+}

@@ -38,7 +38,7 @@ pub fn action_spec(kind: &str) -> Option<(Entity, &'static [(&'static str, &'sta
         "auto_cluster" => (Entity::Keyword, &[("keyword_ids", "ids:keyword"), ("threshold", "num:0.1-0.95")]),
         "generate_ideas" => (Entity::Cluster, &[("cluster_ids", "ids:cluster"), ("count", "int:3-7")]),
         "create_tasks" => (Entity::Idea, &[("idea_ids", "ids:idea"), ("tone", "text"), ("language", "text")]),
-        "generate_content" => (Entity::Task, &[("task_ids", "ids:task"), ("target_word_count", "int:300-10000"), ("tone", "text"), ("instructions", "text")]),
+        "generate_content" => (Entity::Task, &[("task_ids", "ids:task"), ("target_word_count", "int:300-5000"), ("tone", "text"), ("instructions", "text")]),
         "generate_image_prompts" => (Entity::Content, &[("content_ids", "ids:content")]),
         "generate_images" => (Entity::Content, &[("content_ids", "ids:content")]),
         "publish" => (Entity::Content, &[("content_ids", "ids:content"), ("status", "text")]),

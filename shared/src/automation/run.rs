@@ -340,7 +340,7 @@ async fn run_locked(state: &AppState, rule: &Rule, mut ex: Execution, dry_run: b
             _ => plan_action(state, &p, rule, i, action, &items, &mut planned, &mut runs[i]).await?,
         }
     }
-    let mut estimate: f64 = planned.iter().map(|j| j.estimate).sum();
+    let mut estimate: f64 = planned.iter().map(|j| j.estimate).sum::<f64>() + 0.0;
     ex.estimated_credits = crate::credits::round(estimate);
     let cap = rule.max_credits_per_run;
     if let Some(max) = cap
@@ -447,6 +447,10 @@ async fn run_locked(state: &AppState, rule: &Rule, mut ex: Execution, dry_run: b
         (true, false) => {
             let d = format!("{} job(s) enqueued, {} credits reserved", ex.job_ids.len(), crate::credits::round(ex.credits_reserved));
             ex.end("enqueued", d)
+        }
+        (false, false) if ex.matched > 0 => {
+            let d = format!("{} item(s) matched; none could run (see the actions' errors)", ex.matched);
+            ex.end("nothing_to_do", d)
         }
         (false, false) => ex.end("nothing_to_do", "no item matched the conditions"),
     })

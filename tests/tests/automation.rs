@@ -355,3 +355,36 @@ async fn a_rule_pauses_itself_when_credits_run_out_and_after_three_failed_runs()
     assert!(rule["data"]["paused_reason"].as_str().unwrap().contains("3 failed runs in a row"), "{rule}");
     assert_eq!(rule["data"]["consecutive_failures"], 3);
 }
+
+#[tokio::test]
+async fn the_reconcile_sweep_repairs_drift_and_a_stray_schedule_removes_itself() {
+    let (t, site, _sector) = workspace("auto-reconcile").await;
+    let mut body = seed_rule(&site);
+    body["schedule"] = json!({"cron": "@hourly", "timezone": "Europe/Berlin"});
+    let (status, created) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    let state = env().state().await;
+    let name = schedule::schedule_name(&t.account_id, &rule_id);
+    let find = |all: Vec<schedule::ScheduleInfo>| all.into_iter().find(|s| s.name == name);
+
+    // Drift: the schedule disappears behind the rule's back; the daily sweep
+    // (the job sweeper's {"reconcile_schedules": true}) puts it back.
+    schedule::delete_schedule_of(&state, &t.account_id, &rule_id).await.unwrap();
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
+    let sweep = igny8_job_sweeper::Sweep { reconcile_schedules: true, ..Default::default() };
+    igny8_job_sweeper::handle(state.clone(), sweep).await.expect("the reconcile sweep succeeds");
+    let s = find(schedule::list_schedules(&state).await.unwrap()).expect("the sweep re-created the schedule");
+    assert_eq!((s.expression.as_str(), s.timezone.as_str()), ("cron(0 * * * ? *)", "Europe/Berlin"));
+
+    // A stray: the rule is gone but its schedule is not (its delete failed).
+    // Its next fire records a skipped execution and deletes the schedule.
+    let tenant = Tk::from_verified(&t.account_id);
+    assert!(state.store.delete(&igny8::automation::rules::rule_key(&tenant, &rule_id)).await.unwrap());
+    let top_of_hour = 1_767_625_200; // 2026-01-05T15:00:00Z
+    let fired: Vec<_> = xtask::scheduler::fire_due(&state, top_of_hour).await.unwrap().into_iter().filter(|f| f.schedule_name == name).collect();
+    let ex = fired[0].execution.clone().expect("fired");
+    assert_eq!(ex.outcome, "skipped");
+    assert!(ex.detail.contains("no longer exists"), "{}", ex.detail);
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none(), "the stray schedule removed itself");
+}

@@ -2,7 +2,9 @@
 //! CRUD and the plan limit on enabled rules.
 //!
 //! Keys (rows of the access-pattern table in `store/keys.rs`):
-//! rule `ACCT#<a>` / `RULE#<rule>`; rules of an account: begins_with `RULE#`.
+//! rule `ACCT#<a>` / `RULE#<rule>`; rules of an account: begins_with `RULE#`;
+//! rules the daily reconcile sweep checks: GSI2 `AUTOMATION#SCHEDULED` /
+//! `<a>#<rule>` (sparse).
 
 use super::conditions::{self, Condition, Entity};
 use super::cron;
@@ -137,10 +139,18 @@ pub struct Rule {
     pub version: u64,
 }
 
+/// GSI2 partition of the rules the reconcile sweep looks at (sparse: rules
+/// that want a schedule, or whose last reconcile did not reach the Scheduler).
+pub const SCHEDULED_RULES_GSI: &str = "AUTOMATION#SCHEDULED";
+
 impl Item for Rule {
     const ENTITY: &'static str = "AutomationRule";
     fn key(&self) -> Key {
         rule_key(&Tenant::from_verified(&self.account_id), &self.id)
+    }
+    fn index_keys(&self) -> crate::store::ItemKeys {
+        let swept = self.wants_schedule() || self.schedule_state == "pending";
+        crate::store::ItemKeys { gsi2: swept.then(|| (SCHEDULED_RULES_GSI.to_string(), format!("{}#{}", self.account_id, self.id))), ..Default::default() }
     }
 }
 crate::versioned!(Rule);

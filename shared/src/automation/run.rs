@@ -587,10 +587,19 @@ pub async fn fire(state: &AppState, account_id: &str, rule_id: &str, scheduled_t
     }
     let rule: Option<Rule> = state.store.get(&rules::rule_key(&tenant, rule_id)).await?;
     match rule {
+        Some(mut rule) if !rule.wants_schedule() => {
+            // A schedule that outlived its rule's wish for one: remove it.
+            let ex = execute(state, &rule, "schedule", scheduled_time, false).await?;
+            super::schedule::reconcile_rule(state, &mut rule).await;
+            Ok(Some(ex))
+        }
         Some(rule) => execute(state, &rule, "schedule", scheduled_time, false).await.map(Some),
         None => {
-            let ex = Execution::new(&tenant, rule_id, "schedule", scheduled_time).end("skipped", "the rule no longer exists; its schedule should be deleted");
+            let ex = Execution::new(&tenant, rule_id, "schedule", scheduled_time).end("skipped", "the rule no longer exists; its schedule was deleted");
             state.store.put(&ex).await?;
+            if let Err(e) = super::schedule::delete_schedule_of(state, account_id, rule_id).await {
+                tracing::warn!(error = ?e, rule_id, "could not delete the schedule of a deleted rule");
+            }
             Ok(Some(ex))
         }
     }

@@ -109,8 +109,13 @@ pub async fn put_schedule(state: &AppState, rule: &Rule) -> AppResult<String> {
 
 /// Deletes the rule's schedule; a missing one is fine.
 pub async fn delete_schedule(state: &AppState, rule: &Rule) -> AppResult<()> {
+    delete_schedule_of(state, &rule.account_id, &rule.id).await
+}
+
+/// Deletes the schedule of (account, rule) — also when the rule is gone.
+pub async fn delete_schedule_of(state: &AppState, account_id: &str, rule_id: &str) -> AppResult<()> {
     let Some(group) = group(state) else { return Ok(()) };
-    let name = schedule_name(&rule.account_id, &rule.id);
+    let name = schedule_name(account_id, rule_id);
     match client(state).await.delete_schedule().group_name(group).name(&name).send().await {
         Ok(_) => Ok(()),
         Err(e) if not_found(&e) => Ok(()),
@@ -185,4 +190,67 @@ pub async fn list_schedules(state: &AppState) -> AppResult<Vec<ScheduleInfo>> {
         }
     }
     Ok(out)
+}
+
+/// What a reconcile sweep did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ReconcileReport {
+    pub checked: u32,
+    /// Schedules created, updated or deleted to match their rule.
+    pub repaired: u32,
+    pub failed: u32,
+}
+
+/// Whether the schedule as stored in the Scheduler matches the rule.
+async fn matches_rule(state: &AppState, rule: &Rule) -> AppResult<bool> {
+    let Some(group) = group(state) else { return Ok(true) };
+    let name = schedule_name(&rule.account_id, &rule.id);
+    match client(state).await.get_schedule().group_name(group).name(&name).send().await {
+        Ok(s) => Ok(rule.wants_schedule()
+            && rule.schedule.as_ref().is_some_and(|r| {
+                s.schedule_expression() == Some(r.expression.as_str())
+                    && s.schedule_expression_timezone().unwrap_or("UTC") == r.timezone
+                    && s.state() != Some(&ScheduleState::Disabled)
+            })),
+        Err(e) if not_found(&e) => Ok(!rule.wants_schedule()),
+        Err(e) => Err(sdk_err("GetSchedule", e)),
+    }
+}
+
+/// The daily sweep: every rule that wants a schedule (or whose last save
+/// could not reach the Scheduler) is compared with its schedule, and the
+/// schedule is made to match the rule. Schedules whose rule is gone or no
+/// longer wants one are deleted by the runner when they next fire (no
+/// `ListSchedules`, which IAM can only grant on every resource).
+pub async fn reconcile_all(state: &AppState) -> AppResult<ReconcileReport> {
+    let mut report = ReconcileReport::default();
+    let mut start = None;
+    loop {
+        let (rules, next): (Vec<Rule>, _) =
+            state.store.query_platform(crate::store::keys::Index::Gsi2, super::rules::SCHEDULED_RULES_GSI, start).await?;
+        for mut rule in rules {
+            report.checked += 1;
+            match matches_rule(state, &rule).await {
+                Ok(true) if rule.schedule_state != "pending" => {}
+                Ok(_) => {
+                    rule.schedule_state = "pending".into();
+                    reconcile_rule(state, &mut rule).await;
+                    if rule.schedule_state == "pending" {
+                        report.failed += 1;
+                    } else {
+                        report.repaired += 1;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = ?e, rule_id = %rule.id, "reconcile: could not read the schedule");
+                    report.failed += 1;
+                }
+            }
+        }
+        match next {
+            Some(n) => start = Some(n),
+            None => break,
+        }
+    }
+    Ok(report)
 }

@@ -60,6 +60,9 @@ pub struct Config {
     pub scheduler_role_arn: Option<String>,
     /// The automation runner's ARN, the schedules' target (`AUTOMATION_RUNNER_ARN`).
     pub automation_runner_arn: Option<String>,
+    /// Queue of domain events for event-triggered rules (`AUTOMATION_EVENTS_QUEUE_URL`);
+    /// without it no event is sent.
+    pub automation_events_queue_url: Option<String>,
 }
 
 /// Which providers the workers use. In AWS the chat provider must be chosen
@@ -305,6 +308,7 @@ impl Config {
             schedule_group_name: get("SCHEDULE_GROUP_NAME"),
             scheduler_role_arn: get("SCHEDULER_ROLE_ARN"),
             automation_runner_arn: get("AUTOMATION_RUNNER_ARN"),
+            automation_events_queue_url: get("AUTOMATION_EVENTS_QUEUE_URL"),
         })
     }
 
@@ -332,6 +336,7 @@ impl Config {
             schedule_group_name: None,
             scheduler_role_arn: None,
             automation_runner_arn: None,
+            automation_events_queue_url: None,
         }
     }
 }

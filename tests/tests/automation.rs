@@ -388,3 +388,109 @@ async fn the_reconcile_sweep_repairs_drift_and_a_stray_schedule_removes_itself()
     assert!(ex.detail.contains("no longer exists"), "{}", ex.detail);
     assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none(), "the stray schedule removed itself");
 }
+
+/// Hands the events queue's messages to the runner until `done` holds (the
+/// queue is shared by the tests of this process, so any test's poll may run
+/// any event; each test waits for its own outcome through the API).
+async fn until<F, Fut>(mut done: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let state = env().state().await;
+    let url = env().resources.automation_events_queue_url.clone();
+    for _ in 0..40 {
+        if let Some(v) = done().await {
+            return v;
+        }
+        xtask::scheduler::poll_events_once(&state, &url, std::time::Duration::from_millis(200)).await.unwrap();
+    }
+    panic!("the awaited automation outcome never came");
+}
+
+async fn executions(token: &str, rule: &str) -> Vec<Value> {
+    let (status, body) = api("GET", &format!("/api/v1/automation/rules/{rule}/executions/"), Some(token), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["results"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_event_rule_reacts_to_content_generated() {
+    let (t, site, sector) = workspace("auto-event").await;
+    let task_id = task(&t, &site, &sector, "Porto food guide").await;
+    // Sent: an event rule — when content is generated, write the drafts' image prompts.
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "prompts for new drafts", "site_id": site, "trigger": "event", "event": {"type": "content_generated"},
+                    "conditions": [{"field": "content.status", "operator": "equals", "value": "draft"}],
+                    "actions": [{"type": "generate_image_prompts"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    // Write the task's article by hand (not through automation) and run the job.
+    let (status, body) = api("POST", &format!("/api/v1/planner/tasks/{task_id}/generate/"), Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert_eq!(status, 202, "{body}");
+    let state = env().state().await;
+    let job = deliver_by_id(&state, &production_registry(offline()), &t.account_id, body["data"]["id"].as_str().unwrap(), 1).await;
+    assert_eq!(job.status, igny8::jobs::JobStatus::Completed, "{job:?}");
+    // Back: the content_generated event ran the rule once, at depth 1, enqueueing the prompts job.
+    let ex = until(|| async { executions(&t.access, &rule_id).await.into_iter().next() }).await;
+    assert_eq!((ex["trigger"].as_str(), ex["event"].as_str(), ex["depth"].as_u64()), (Some("event"), Some("content_generated"), Some(1)), "{ex}");
+    assert_eq!(ex["outcome"], "enqueued", "{ex}");
+    let job_id = ex["job_ids"][0].as_str().unwrap();
+    let (_, job) = api("GET", &format!("/api/v1/jobs/{job_id}/"), Some(&t.access), None).await;
+    assert_eq!(job["data"]["kind"], "generate_image_prompts");
+    assert_eq!(job["data"]["origin"]["rule_id"], rule_id.as_str());
+    assert_eq!(job["data"]["origin"]["depth"], 1);
+}
+
+#[tokio::test]
+async fn a_loop_of_event_rules_stops_at_depth_three() {
+    let (t, site, sector) = workspace("auto-loop").await;
+    let (status, cluster) = api("POST", "/api/v1/planner/clusters/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "name": "Lisbon trams"}))).await;
+    assert_eq!(status, 201, "{cluster}");
+    let cluster_id = cluster["data"]["id"].as_str().unwrap().to_string();
+    let mut kws = Vec::new();
+    for k in ["lisbon tram 28", "lisbon tram tickets", "tram 28 route"] {
+        let (status, kw) = api("POST", "/api/v1/planner/keywords/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "keyword": k}))).await;
+        assert_eq!(status, 201, "{kw}");
+        kws.push(kw["data"]["id"].as_str().unwrap().to_string());
+    }
+    let (status, body) = api("POST", &format!("/api/v1/planner/clusters/{cluster_id}/add-keywords/"), Some(&t.access), Some(json!({"site_id": site, "keyword_ids": kws}))).await;
+    assert_eq!(status, 200, "{body}");
+    // A rule that feeds itself: ideas generated → generate ideas again.
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "more ideas", "site_id": site, "trigger": "event", "event": {"type": "ideas_generated"},
+                    "conditions": [{"field": "cluster.status", "operator": "equals", "value": "active"}],
+                    "actions": [{"type": "generate_ideas", "params": {"batch_size": 1, "count": 3}}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api("POST", &format!("/api/v1/planner/clusters/{cluster_id}/generate-ideas/"), Some(&t.access), Some(json!({"site_id": site, "count": 3}))).await;
+    assert_eq!(status, 202, "{body}");
+    let state = env().state().await;
+    let registry = production_registry(offline());
+    let mut job_id = body["data"]["id"].as_str().unwrap().to_string();
+    for depth in 1..=3u64 {
+        let job = deliver_by_id(&state, &registry, &t.account_id, &job_id, 1).await;
+        assert_eq!(job.status, igny8::jobs::JobStatus::Completed, "depth {depth}: {job:?}");
+        let ex = until(|| async { executions(&t.access, &rule_id).await.into_iter().find(|e| e["depth"].as_u64() == Some(depth)) }).await;
+        assert_eq!(ex["outcome"], "enqueued", "depth {depth}: {ex}");
+        job_id = ex["job_ids"][0].as_str().unwrap().to_string();
+    }
+    // The depth-3 run's job raises an event of depth 3: recorded, not run.
+    let job = deliver_by_id(&state, &registry, &t.account_id, &job_id, 1).await;
+    assert_eq!(job.status, igny8::jobs::JobStatus::Completed);
+    let stop = until(|| async { executions(&t.access, &rule_id).await.into_iter().find(|e| e["depth"].as_u64() == Some(4)) }).await;
+    assert_eq!(stop["outcome"], "skipped", "{stop}");
+    assert!(stop["detail"].as_str().unwrap().contains("stopped at depth 3"), "{stop}");
+    assert!(stop["job_ids"].as_array().unwrap().is_empty());
+    assert_eq!(executions(&t.access, &rule_id).await.len(), 4, "three runs and the stop, nothing more");
+}

@@ -23,6 +23,8 @@ pub struct Resources {
     pub publish_queue_url: String,
     /// The EventBridge Scheduler group of the rules' schedules.
     pub schedule_group: String,
+    /// The domain events queue the automation runner consumes.
+    pub automation_events_queue_url: String,
 }
 
 /// The ARNs the local schedules name (the emulator never invokes them; the
@@ -39,6 +41,7 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     c.schedule_group_name = Some(res.schedule_group.clone());
     c.scheduler_role_arn = Some(LOCAL_SCHEDULER_ROLE_ARN.into());
     c.automation_runner_arn = Some(LOCAL_RUNNER_ARN.into());
+    c.automation_events_queue_url = Some(res.automation_events_queue_url.clone());
     c
 }
 
@@ -95,6 +98,7 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         ai_jobs_dlq_arn,
         publish_queue_url: get("PublishQueue")?,
         schedule_group,
+        automation_events_queue_url: get("AutomationEventsQueue")?,
     };
     // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
     // so the emulator's table reports what AWS's would.

@@ -70,3 +70,45 @@ pub async fn run(state: Arc<AppState>) {
         }
     }
 }
+
+/// Receives one batch of domain events from the automation events queue and
+/// hands it to the runner (as the Lambda event source mapping would),
+/// deleting what succeeded: how many events were received.
+pub async fn poll_events_once(state: &Arc<AppState>, queue_url: &str, wait: Duration) -> anyhow::Result<usize> {
+    let out = state
+        .sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(wait.as_secs() as i32)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let messages = out.messages.unwrap_or_default();
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let records: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| serde_json::json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "eventSource": "aws:sqs", "attributes": {}, "messageAttributes": {}}))
+        .collect();
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(serde_json::json!({ "Records": records }))?;
+    let response = igny8_automation_runner::handle_events(state.clone(), event).await;
+    for m in &messages {
+        let (Some(id), Some(handle)) = (m.message_id(), m.receipt_handle()) else { continue };
+        if !response.batch_item_failures.iter().any(|f| f.item_identifier == id) {
+            let _ = state.sqs.delete_message().queue_url(queue_url).receipt_handle(handle).send().await;
+        }
+    }
+    Ok(messages.len())
+}
+
+/// Polls the automation events queue forever.
+pub async fn run_events(state: Arc<AppState>, queue_url: String) {
+    loop {
+        if let Err(e) = poll_events_once(&state, &queue_url, Duration::from_secs(1)).await {
+            tracing::warn!(error = %e, "local automation events poll failed");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}

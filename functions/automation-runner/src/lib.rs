@@ -4,10 +4,16 @@
 //! dropped (Scheduler delivers at least once), a rule that is gone is recorded
 //! as a skipped execution, so a stray schedule is visible instead of silently
 //! firing forever.
+//!
+//! It also consumes the automation events queue ([`handle_events`]): each
+//! record is a domain event, and the account's rules for its type run
+//! (partial batch responses: only the events that failed come back).
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use igny8::AppState;
 use igny8::automation::Execution;
-use serde::Deserialize;
+use igny8::automation::events::DomainEvent;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub const FUNCTION: &str = "automation-runner";
@@ -36,4 +42,53 @@ pub async fn handle(state: Arc<AppState>, input: ScheduledInvocation) -> Result<
         tracing::info!(rule_id = %r.rule_id, outcome = %r.outcome, detail = %r.detail, "automation run recorded");
     }
     Ok(run)
+}
+
+/// What the Lambda receives: a Scheduler invocation or a batch of domain events.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Input {
+    Events(SqsEvent),
+    Scheduled(ScheduledInvocation),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    Events(SqsBatchResponse),
+    Run(Option<Execution>),
+}
+
+/// The Lambda entry point.
+pub async fn handle_any(state: Arc<AppState>, input: Input) -> Result<Output, igny8::lambda::BootError> {
+    match input {
+        Input::Events(ev) => Ok(Output::Events(handle_events(state, ev).await)),
+        Input::Scheduled(inv) => handle(state, inv).await.map(Output::Run),
+    }
+}
+
+/// Runs the rules of each event; a malformed event is logged and dropped
+/// (retrying cannot fix it), a failed run is returned for retry.
+pub async fn handle_events(state: Arc<AppState>, event: SqsEvent) -> SqsBatchResponse {
+    let mut failures = Vec::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let Some(ev) = record.body.as_deref().and_then(|b| serde_json::from_str::<DomainEvent>(b).ok()) else {
+            tracing::warn!(message_id = %id, "not a domain event; dropped");
+            continue;
+        };
+        match igny8::automation::events::handle(&state, &ev).await {
+            Ok(runs) => tracing::info!(event = %ev.kind, depth = ev.depth, runs = runs.len(), "domain event handled"),
+            Err(igny8::AppError::Validation { message, .. }) => tracing::warn!(message_id = %id, %message, "invalid domain event; dropped"),
+            Err(e) => {
+                tracing::warn!(message_id = %id, error = ?e, "domain event failed; retried");
+                let mut f = BatchItemFailure::default();
+                f.item_identifier = id;
+                failures.push(f);
+            }
+        }
+    }
+    let mut r = SqsBatchResponse::default();
+    r.batch_item_failures = failures;
+    r
 }

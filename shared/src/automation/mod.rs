@@ -11,6 +11,7 @@
 
 pub mod conditions;
 pub mod cron;
+pub mod events;
 pub mod rules;
 pub mod run;
 pub mod schedule;

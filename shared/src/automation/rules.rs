@@ -4,7 +4,8 @@
 //! Keys (rows of the access-pattern table in `store/keys.rs`):
 //! rule `ACCT#<a>` / `RULE#<rule>`; rules of an account: begins_with `RULE#`;
 //! rules the daily reconcile sweep checks: GSI2 `AUTOMATION#SCHEDULED` /
-//! `<a>#<rule>` (sparse).
+//! `<a>#<rule>` (sparse); enabled event rules of an account by event type:
+//! GSI1 `ACCT#<a>#RULEEVT#<type>` / `<rule>` (sparse).
 
 use super::conditions::{self, Condition, Entity};
 use super::cron;
@@ -150,7 +151,16 @@ impl Item for Rule {
     }
     fn index_keys(&self) -> crate::store::ItemKeys {
         let swept = self.wants_schedule() || self.schedule_state == "pending";
-        crate::store::ItemKeys { gsi2: swept.then(|| (SCHEDULED_RULES_GSI.to_string(), format!("{}#{}", self.account_id, self.id))), ..Default::default() }
+        let t = Tenant::from_verified(&self.account_id);
+        let on_event = match (&self.event, self.trigger == "event" && self.enabled && self.paused_reason.is_none()) {
+            (Some(e), true) => Some((super::events::rules_for_event(&t, &e.kind), self.id.clone())),
+            _ => None,
+        };
+        crate::store::ItemKeys {
+            gsi1: on_event,
+            gsi2: swept.then(|| (SCHEDULED_RULES_GSI.to_string(), format!("{}#{}", self.account_id, self.id))),
+            ..Default::default()
+        }
     }
 }
 crate::versioned!(Rule);

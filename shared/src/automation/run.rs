@@ -21,7 +21,7 @@
 
 use super::conditions::{self, Entity};
 use super::rules::{self, Action, Rule};
-use crate::ai::function::{Submission, registry, submit};
+use crate::ai::function::{Submission, registry, submit_from};
 use crate::auth::guard::{Principal, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -110,6 +110,11 @@ pub struct Execution {
     pub credits_spent: Option<f64>,
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Event-triggered runs: the event, and how deep in a chain of event runs (1–3).
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub depth: u32,
     pub created_at: String,
     #[serde(default)]
     pub finished_at: Option<String>,
@@ -137,6 +142,10 @@ impl Execution {
             created_at: crate::ids::now_rfc3339(),
             ..Default::default()
         }
+    }
+    /// Ends the execution with its outcome.
+    pub fn ended(self, outcome: &str, detail: impl Into<String>) -> Self {
+        self.end(outcome, detail)
     }
     fn end(mut self, outcome: &str, detail: impl Into<String>) -> Self {
         self.outcome = outcome.to_string();
@@ -265,9 +274,16 @@ async fn plan_action(state: &AppState, p: &Principal, rule: &Rule, index: usize,
 /// Runs (or, with `dry_run`, previews) a rule now. `scheduled_time` is the
 /// minute a schedule fired for. The execution is recorded unless `dry_run`.
 pub async fn execute(state: &AppState, rule: &Rule, trigger: &str, scheduled_time: Option<String>, dry_run: bool) -> AppResult<Execution> {
+    execute_at(state, rule, trigger, scheduled_time, dry_run, 0, None).await
+}
+
+/// [`execute`] at an event depth (event-triggered runs), naming the event.
+pub async fn execute_at(state: &AppState, rule: &Rule, trigger: &str, scheduled_time: Option<String>, dry_run: bool, depth: u32, event: Option<String>) -> AppResult<Execution> {
     let tenant = Tenant::from_verified(&rule.account_id);
     let mut ex = Execution::new(&tenant, &rule.id, trigger, scheduled_time);
     ex.rule_name = rule.name.clone();
+    ex.depth = depth;
+    ex.event = event;
     if !dry_run {
         if let Some(reason) = &rule.paused_reason {
             return finish(state, rule, ex.end("skipped", format!("the rule is paused ({reason}); resume it first"))).await;
@@ -468,7 +484,8 @@ async fn enqueue(state: &AppState, p: &Principal, jobs: std::iter::Peekable<std:
     for j in jobs {
         any = true;
         let Some(f) = registry().get(j.function) else { continue };
-        match submit(state, p, f.as_ref(), j.input, false).await {
+        let origin = crate::jobs::JobOrigin { rule_id: ex.rule_id.clone(), execution_id: ex.id.clone(), depth: ex.depth };
+        match submit_from(state, p, f.as_ref(), j.input, false, Some(origin)).await {
             Ok(Submission::Queued(job)) => {
                 ar.job_ids.push(job.id.clone());
                 ex.job_ids.push(job.id.clone());

@@ -2127,10 +2127,14 @@ export interface components {
              * @description Settled cost of the run's finished jobs (filled when read).
              */
             credits_spent?: number | null;
+            /** Format: uint32 */
+            depth?: number;
             detail?: string;
             errors?: string[];
             /** Format: double */
             estimated_credits?: number;
+            /** @description Event-triggered runs: the event, and how deep in a chain of event runs (1–3). */
+            event?: string | null;
             finished_at?: string | null;
             id: string;
             job_ids?: string[];
@@ -2381,6 +2385,7 @@ export interface components {
             /** Format: int64 */
             lease_until?: number | null;
             model?: string | null;
+            origin?: components["schemas"]["JobOrigin"] | null;
             phase: string;
             /** Format: uint8 */
             progress: number;
@@ -2399,6 +2404,17 @@ export interface components {
             updated_at: string;
             /** Format: uint64 */
             version: number;
+        };
+        /** @description Which automation run enqueued a job. */
+        JobOrigin: {
+            /**
+             * Format: uint32
+             * @description 0 for a scheduled or manual run; an event-triggered run is one deeper
+             *     than its event.
+             */
+            depth: number;
+            execution_id: string;
+            rule_id: string;
         };
         /** @enum {string} */
         JobStatus: "queued" | "running" | "completed" | "failed" | "cancelled";

@@ -494,3 +494,83 @@ async fn a_loop_of_event_rules_stops_at_depth_three() {
     assert!(stop["job_ids"].as_array().unwrap().is_empty());
     assert_eq!(executions(&t.access, &rule_id).await.len(), 4, "three runs and the stop, nothing more");
 }
+
+#[tokio::test]
+async fn the_pipeline_walks_imported_keywords_to_images_with_the_offline_provider() {
+    let (t, site, sector) = workspace("auto-pipeline").await;
+    // Imported keywords (the SEMrush fixture, 20 rows, in the request).
+    let csv = std::fs::read_to_string(xtask::repo_root().join("tests/fixtures/keywords/semrush_keyword_magic.csv")).unwrap();
+    let (status, body) = api("POST", "/api/v1/planner/keywords/bulk-import/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "csv": csv}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["created"].as_u64().unwrap() >= 5, "{body}");
+    // Bad configuration: field-level errors.
+    let (status, bad) = api(
+        "POST",
+        "/api/v1/automation/pipelines/",
+        Some(&t.access),
+        Some(json!({"site_id": site, "stages": {"ideas": {"per_cluster": 12}, "content": {"word_count": 50}, "review": {"mode": "whenever"}}})),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(fields(&bad), vec!["stages.ideas.per_cluster", "stages.content.word_count", "stages.review.mode"], "{bad}");
+    let (status, saved) = api(
+        "POST",
+        "/api/v1/automation/pipelines/",
+        Some(&t.access),
+        Some(json!({"site_id": site, "enabled": true, "stages": {"cluster": {"enabled": true, "min_keywords": 5}, "ideas": {"per_cluster": 3},
+                    "tasks": {}, "content": {"batch_size": 50, "word_count": 500}, "image_prompts": {"enabled": true}, "images": {"enabled": true},
+                    "review": {"mode": "manual"}, "publish": {"enabled": true, "spread_minutes": 30}}})),
+    )
+    .await;
+    assert_eq!((status, saved["data"]["state"].as_str()), (200, Some("active")), "{saved}");
+    // Pause and resume are explicit; a paused pipeline does not run.
+    assert_eq!(api("POST", "/api/v1/automation/pipelines/pause/", Some(&t.access), Some(json!({"site_id": site}))).await.0, 200);
+    let (status, body) = api("POST", "/api/v1/automation/pipelines/run/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
+    assert_eq!(api("POST", "/api/v1/automation/pipelines/resume/", Some(&t.access), Some(json!({"site_id": site}))).await.0, 200);
+
+    let state = env().state().await;
+    let registry = production_registry(offline());
+    let balance = credit_balance(&t.access).await;
+    let mut walked: Vec<String> = Vec::new();
+    for round in 0..12 {
+        let (status, run) = api("POST", "/api/v1/automation/pipelines/run/", Some(&t.access), Some(json!({"site_id": site}))).await;
+        assert_eq!(status, 200, "round {round} (stages so far {walked:?}): {run}");
+        let stages = run["data"]["results"].as_array().unwrap().clone();
+        for s in &stages {
+            if s["status"] == "enqueued" || s["status"] == "done" {
+                walked.push(s["stage"].as_str().unwrap().to_string());
+            }
+        }
+        if stages.iter().any(|s| s["stage"] == "review" && s["status"] == "waiting_for_review") {
+            break;
+        }
+        // Run every open job of the pipeline's stages (the worker's part).
+        let (_, view) = api("GET", &format!("/api/v1/automation/pipelines/?site_id={site}"), Some(&t.access), None).await;
+        for st in view["data"]["stages"].as_array().unwrap() {
+            for ex in st["history"].as_array().unwrap() {
+                for job in ex["job_ids"].as_array().unwrap() {
+                    let job_id = job.as_str().unwrap();
+                    let (_, j) = api("GET", &format!("/api/v1/jobs/{job_id}/"), Some(&t.access), None).await;
+                    if j["data"]["status"] == "queued" {
+                        let done = deliver_by_id(&state, &registry, &t.account_id, job_id, 1).await;
+                        assert_eq!(done.status, igny8::jobs::JobStatus::Completed, "{done:?}");
+                    }
+                }
+            }
+        }
+    }
+    walked.dedup();
+    assert_eq!(walked, vec!["cluster", "ideas", "tasks", "content", "image_prompts", "images"], "every stage ran, in order");
+    let (_, view) = api("GET", &format!("/api/v1/automation/pipelines/?site_id={site}"), Some(&t.access), None).await;
+    let v = &view["data"];
+    assert_eq!(v["pipeline"]["current_stage"], "review", "{v}");
+    let images = v["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "images").unwrap();
+    assert_eq!(images["history"][0]["outcome"], "enqueued", "{images}");
+    assert_eq!(images["waiting"], 0, "every draft has its images: {images}");
+    assert!(credit_balance(&t.access).await < balance, "the stages' jobs were charged through the credit rules");
+    // Cancel: it no longer runs until its configuration is saved again.
+    let (status, c) = api("POST", "/api/v1/automation/pipelines/cancel/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert_eq!((status, c["data"]["state"].as_str()), (200, Some("cancelled")));
+    assert_eq!(api("POST", "/api/v1/automation/pipelines/run/", Some(&t.access), Some(json!({"site_id": site}))).await.0, 409);
+}

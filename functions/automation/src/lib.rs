@@ -5,6 +5,7 @@
 
 use igny8::AppState;
 use igny8::auth::guard::{Access, require};
+use igny8::automation::pipeline::{self, Pipeline, PipelineInput, PipelineView, StageRun};
 use igny8::automation::{Execution, Rule, RuleInput, rules, run};
 use igny8::envelope::{Removed, Reply};
 use igny8::http::{Router, dispatch};
@@ -14,6 +15,13 @@ use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
 pub const FUNCTION: &str = "automation";
+
+/// `{site_id}`: which site's pipeline.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteRef {
+    pub site_id: String,
+}
 
 pub fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
@@ -102,6 +110,54 @@ pub fn router() -> &'static Router {
                 Ok(Reply::ok(run::list_all(&ctx.state, &p.tenant(), limit, cursor).await?))
             })
             .doc(Doc::new("Every execution of the account's rules, newest first (the seed's scheduled tasks)").list_of::<Execution>())
+            .get("/api/v1/automation/pipelines", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let site = ctx.query("site_id").ok_or_else(|| igny8::AppError::field("site_id", "is required"))?;
+                Ok(Reply::ok(pipeline::view(&ctx.state, &p, site).await?))
+            })
+            .doc(
+                Doc::new("The site's staged pipeline: configuration, state, current stage, items waiting per stage, each stage's last executions")
+                    .query_required("site_id", q::id(), "The site.")
+                    .data::<PipelineView>(),
+            )
+            .post("/api/v1/automation/pipelines", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let body: Value = ctx.json()?;
+                Ok(Reply::ok(pipeline::save(&ctx.state, &p, body).await?).message("pipeline saved"))
+            })
+            .doc(Doc::new("Create or replace the site's pipeline configuration").body::<PipelineInput>().data::<Pipeline>())
+            .post("/api/v1/automation/pipelines/run", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let body: SiteRef = ctx.json()?;
+                pipeline::get(&ctx.state, &p, &body.site_id).await?;
+                igny8::ratelimit::expensive(&ctx.state, &p.account_id).await?;
+                let stages = pipeline::run_once(&ctx.state, &p.account_id, &body.site_id).await?;
+                Ok(Reply::ok(serde_json::json!({ "results": stages })))
+            })
+            .doc(
+                Doc::new("Run the pipeline now: the stages in order, up to the first whose jobs run")
+                    .describe("Each stage is a rule run (its execution is in the stage's history). A paused, cancelled or disabled pipeline is a 409.")
+                    .body::<SiteRef>()
+                    .data_with(igny8::openapi::results_of::<StageRun>),
+            )
+            .post("/api/v1/automation/pipelines/pause", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let body: SiteRef = ctx.json()?;
+                Ok(Reply::ok(pipeline::set_state(&ctx.state, &p, &body.site_id, "pause").await?))
+            })
+            .doc(Doc::new("Pause the pipeline").body::<SiteRef>().data::<Pipeline>())
+            .post("/api/v1/automation/pipelines/resume", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let body: SiteRef = ctx.json()?;
+                Ok(Reply::ok(pipeline::set_state(&ctx.state, &p, &body.site_id, "resume").await?))
+            })
+            .doc(Doc::new("Resume a paused pipeline (also one that paused itself)").body::<SiteRef>().data::<Pipeline>())
+            .post("/api/v1/automation/pipelines/cancel", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let body: SiteRef = ctx.json()?;
+                Ok(Reply::ok(pipeline::set_state(&ctx.state, &p, &body.site_id, "cancel").await?))
+            })
+            .doc(Doc::new("Cancel the pipeline (saving its configuration starts it again)").body::<SiteRef>().data::<Pipeline>())
     })
 }
 

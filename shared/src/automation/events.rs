@@ -108,6 +108,13 @@ pub async fn handle(state: &AppState, ev: &DomainEvent) -> AppResult<Vec<Executi
         return Err(AppError::validation(format!("not a domain event: {ev:?}")));
     }
     let tenant = Tenant::from_verified(&ev.account_id);
+    // A pipeline's own job finished: the pipeline moves on (bounded by its
+    // stages, so outside the depth guard).
+    if let (Some(rule_id), Some(site_id)) = (&ev.rule_id, &ev.site_id)
+        && let Some(stages) = super::pipeline::on_event(state, &ev.account_id, site_id, rule_id).await?
+    {
+        tracing::info!(site_id, ?stages, "pipeline advanced");
+    }
     let q = Query::new(&tenant, Index::Gsi1, rules_for_event(&tenant, &ev.kind));
     let matching: Vec<Rule> = state.store.query_all(&q, rules::MAX_RULES).await?;
     let mut out = Vec::new();

@@ -12,6 +12,7 @@
 pub mod conditions;
 pub mod cron;
 pub mod events;
+pub mod pipeline;
 pub mod rules;
 pub mod run;
 pub mod schedule;

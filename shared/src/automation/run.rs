@@ -200,8 +200,15 @@ async fn job_inputs(state: &AppState, rule: &Rule, action: &Action, items: &[(St
     };
     Ok(match action.kind.as_str() {
         "auto_cluster" => {
+            // Named keywords (pipelines, params) carry no sector: read theirs.
+            let tenant = Tenant::from_verified(&rule.account_id);
+            let unknown: Vec<Key> = items.iter().filter(|(_, s)| s.is_none()).map(|(id, _)| crate::planner::keywords::keyword_key(&tenant, site, id)).collect();
+            let found: Vec<Value> = if unknown.is_empty() { Vec::new() } else { state.store.batch_get_fields(&unknown, &["id", "sector_id"]).await? };
+            let sector_of: std::collections::HashMap<&str, &str> = found.iter().filter_map(|v| Some((v["id"].as_str()?, v["sector_id"].as_str()?))).collect();
+            let items: Vec<(String, Option<String>)> =
+                items.iter().map(|(id, s)| (id.clone(), s.clone().or_else(|| sector_of.get(id.as_str()).map(|x| x.to_string())))).collect();
             let mut by_sector: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-            for (id, sector) in items {
+            for (id, sector) in &items {
                 by_sector.entry(sector.clone().or(rule.sector_id.clone()).unwrap_or_default()).or_default().push(id.clone());
             }
             by_sector

@@ -281,6 +281,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/automation/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The site's staged pipeline: configuration, state, current stage, items waiting per stage, each stage's last executions
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_automation_pipelines"];
+        put?: never;
+        /**
+         * Create or replace the site's pipeline configuration
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the pipeline (saving its configuration starts it again)
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause the pipeline
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused pipeline (also one that paused itself)
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the pipeline now: the stages in order, up to the first whose jobs run
+         * @description Each stage is a rule run (its execution is in the stage's history). A paused, cancelled or disabled pipeline is a 409.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/automation/rules": {
         parameters: {
             query?: never;
@@ -1863,6 +1969,11 @@ export interface components {
             /** Format: uint64 */
             version?: number | null;
         };
+        ClusterStage: {
+            enabled?: boolean;
+            /** Format: uint32 */
+            min_keywords?: number;
+        };
         /** @enum {string} */
         ClusterStatus: "active" | "archived";
         /** @description One condition as saved (operator and field checked by [`validate`]). */
@@ -1953,6 +2064,13 @@ export interface components {
              * @description The `version` the edit was made on (required by the edit endpoint).
              */
             version?: number | null;
+        };
+        ContentStage: {
+            /** Format: uint32 */
+            batch_size?: number;
+            enabled?: boolean;
+            /** Format: uint32 */
+            word_count?: number;
         };
         /** @enum {string} */
         ContentStatus: "draft" | "review" | "approved" | "published";
@@ -2259,6 +2377,11 @@ export interface components {
         };
         /** @enum {string} */
         IdeaStatus: "new" | "queued" | "archived";
+        IdeasStage: {
+            enabled?: boolean;
+            /** Format: uint32 */
+            per_cluster?: number;
+        };
         Image: {
             account_id: string;
             alt_text: string;
@@ -2521,6 +2644,37 @@ export interface components {
             covers?: string;
             heading: string;
         };
+        /** @description A site's pipeline. */
+        Pipeline: {
+            account_id: string;
+            /** Format: uint32 */
+            consecutive_failures?: number;
+            created_at: string;
+            created_by: string;
+            /** @description The stage whose jobs run now (or ran last). */
+            current_stage?: string | null;
+            enabled: boolean;
+            paused_reason?: string | null;
+            site_id: string;
+            stages: components["schemas"]["Stages"];
+            /** @description `active`, `paused` or `cancelled`. */
+            state: string;
+            updated_at: string;
+            /** Format: uint64 */
+            version: number;
+        };
+        /** @description What a client sends. */
+        PipelineInput: {
+            enabled?: boolean;
+            site_id: string;
+            stages: components["schemas"]["Stages"];
+        };
+        /** @description The pipeline as `GET` shows it: configuration, state, current stage,
+         *     what waits at each stage, and each stage's last executions. */
+        PipelineView: {
+            pipeline: components["schemas"]["Pipeline"];
+            stages: components["schemas"]["StageProgress"][];
+        };
         Plan: {
             id: string;
             /** Format: uint32 */
@@ -2547,6 +2701,11 @@ export interface components {
              * @description The version the edit was made on (optional; stale → 409).
              */
             version?: number | null;
+        };
+        PublishStage: {
+            enabled?: boolean;
+            /** Format: uint32 */
+            spread_minutes?: number;
         };
         RefreshInput: {
             refresh: string;
@@ -2576,6 +2735,10 @@ export interface components {
              * @description The content `version` the client saw (optional; stale → 409).
              */
             version?: number | null;
+        };
+        ReviewStage: {
+            /** @description `manual` (editors review; the pipeline stops here) or `auto_approve`. */
+            mode?: string;
         };
         /**
          * @description Roles, ordered: owner > admin > editor > viewer.
@@ -2726,6 +2889,10 @@ export interface components {
              */
             version?: number | null;
         };
+        /** @description `{site_id}`: which site's pipeline. */
+        SiteRef: {
+            site_id: string;
+        };
         /** @description One idea that got no task, and why. */
         Skipped: {
             error: string;
@@ -2733,6 +2900,34 @@ export interface components {
         };
         /** @enum {string} */
         SourceFormat: "semrush_keyword_magic" | "semrush_strategy_builder" | "ahrefs_keywords_explorer" | "google_keyword_planner" | "google_search_console" | "plain_list" | "json";
+        StageProgress: {
+            /** @description The stage's last executions, newest first. */
+            history: components["schemas"]["Execution"][];
+            stage: string;
+            /**
+             * Format: uint32
+             * @description Items waiting for this stage now.
+             */
+            waiting: number;
+        };
+        /** @description One stage's part in a pipeline run. */
+        StageRun: {
+            execution_id?: string | null;
+            stage: string;
+            /** @description `disabled`, `nothing_to_do`, `in_progress` (its jobs are still open),
+             *     the execution's outcome, `waiting_for_review`, `no_integration`, `not_reached`. */
+            status: string;
+        };
+        Stages: {
+            cluster?: components["schemas"]["ClusterStage"];
+            content?: components["schemas"]["ContentStage"];
+            ideas?: components["schemas"]["IdeasStage"];
+            image_prompts?: components["schemas"]["Toggle"];
+            images?: components["schemas"]["Toggle"];
+            publish?: components["schemas"]["PublishStage"];
+            review?: components["schemas"]["ReviewStage"];
+            tasks?: components["schemas"]["Toggle"];
+        };
         /** @enum {string} */
         Structure: "article" | "guide" | "how_to" | "listicle" | "comparison" | "review" | "cluster_hub";
         /** @description What an AI endpoint answers. */
@@ -2812,6 +3007,9 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "queued" | "in_progress" | "generated" | "review" | "published" | "cancelled";
+        Toggle: {
+            enabled?: boolean;
+        };
         /** @description Tokens returned by login, refresh and password change. */
         TokenPair: {
             access: string;
@@ -3598,6 +3796,247 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_automation_pipelines: {
+        parameters: {
+            query: {
+                /** @description The site. */
+                site_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PipelineView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            results: components["schemas"]["StageRun"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

@@ -92,3 +92,27 @@ pub async fn handle_events(state: Arc<AppState>, event: SqsEvent) -> SqsBatchRes
     r.batch_item_failures = failures;
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name)).expect("fixture")
+    }
+
+    /// One Lambda takes both inputs: a Scheduler invocation is never read as
+    /// an (empty) SQS batch, and an SQS batch is never read as a fire.
+    #[test]
+    fn scheduler_and_sqs_inputs_are_told_apart() {
+        match serde_json::from_str::<Input>(&fixture("scheduler-automation.json")).unwrap() {
+            Input::Scheduled(s) => assert_eq!(s.rule_id, "01JDEM0RVE0000000000000001"),
+            other => panic!("read as {other:?}"),
+        }
+        match serde_json::from_str::<Input>(&fixture("sqs-ai-job.json")).unwrap() {
+            Input::Events(e) => assert_eq!(e.records.len(), 1),
+            other => panic!("read as {other:?}"),
+        }
+        assert!(serde_json::from_str::<Input>(r#"{"hello": 1}"#).is_err());
+    }
+}

@@ -574,3 +574,35 @@ async fn the_pipeline_walks_imported_keywords_to_images_with_the_offline_provide
     assert_eq!((status, c["data"]["state"].as_str()), (200, Some("cancelled")));
     assert_eq!(api("POST", "/api/v1/automation/pipelines/run/", Some(&t.access), Some(json!({"site_id": site}))).await.0, 409);
 }
+
+#[tokio::test]
+async fn chained_actions_run_on_what_the_previous_actions_jobs_produced() {
+    let (t, site, sector) = workspace("auto-chain").await;
+    task(&t, &site, &sector, "Sintra day trip").await;
+    // Sent: write the pending tasks, then the image prompts of what was written.
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "write then prompts", "site_id": site, "trigger": "manual",
+                    "conditions": [{"field": "task.status", "operator": "equals", "value": "pending"}],
+                    "actions": [{"type": "generate_content"}, {"type": "generate_image_prompts"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    let (_, body) = api("POST", &format!("/api/v1/automation/rules/{rule_id}/execute/"), Some(&t.access), None).await;
+    let ex = &body["data"];
+    assert_eq!((ex["outcome"].as_str(), ex["actions"][1]["status"].as_str()), (Some("enqueued"), Some("waiting")), "{ex}");
+    // The article's job runs; its event continues the chain on the content it wrote.
+    let state = env().state().await;
+    let job = deliver_by_id(&state, &production_registry(offline()), &t.account_id, ex["job_ids"][0].as_str().unwrap(), 1).await;
+    assert_eq!(job.status, igny8::jobs::JobStatus::Completed);
+    let content_id = job.result.as_ref().unwrap()["content_id"].as_str().unwrap().to_string();
+    let chain = until(|| async { executions(&t.access, &rule_id).await.into_iter().find(|e| e["trigger"] == "chain") }).await;
+    assert_eq!(chain["outcome"], "enqueued", "{chain}");
+    assert_eq!(chain["actions"][0]["type"], "generate_image_prompts");
+    assert_eq!(chain["actions"][0]["items"], json!([content_id]), "{chain}");
+    let (_, pj) = api("GET", &format!("/api/v1/jobs/{}/", chain["job_ids"][0].as_str().unwrap()), Some(&t.access), None).await;
+    assert_eq!(pj["data"]["kind"], "generate_image_prompts");
+}

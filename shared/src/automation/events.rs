@@ -42,10 +42,28 @@ pub struct DomainEvent {
     /// How many event-triggered runs led here (0: none).
     #[serde(default)]
     pub depth: u32,
-    /// The rule whose run enqueued the job that raised it.
+    /// The rule whose run enqueued the job that raised it, and that run.
     #[serde(default)]
     pub rule_id: Option<String>,
+    #[serde(default)]
+    pub execution_id: Option<String>,
+    /// What the job produced (content, ideas, clusters), as ids.
+    #[serde(default)]
+    pub produced: Vec<String>,
     pub created_at: String,
+}
+
+/// The ids a finished job's result names as produced.
+pub fn produced_by(kind: &str, result: &serde_json::Value) -> Vec<String> {
+    let ids = |key: &str| -> Vec<String> {
+        result[key].as_array().map(|a| a.iter().filter_map(|v| v["id"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
+    match kind {
+        "generate_content" | "generate_image_prompts" | "generate_images" => result["content_id"].as_str().map(|c| vec![c.to_string()]).unwrap_or_default(),
+        "generate_ideas" => ids("ideas"),
+        "auto_cluster" => ids("clusters"),
+        _ => Vec::new(),
+    }
 }
 
 /// GSI1 partition of an account's enabled rules for one event type.
@@ -83,8 +101,10 @@ pub async fn emit(state: &AppState, ev: &DomainEvent) -> AppResult<()> {
     Ok(())
 }
 
-/// Raises a finished job's event; a failure to send is logged, never fails the job.
-pub async fn job_finished(state: &AppState, job: &Job, ok: bool) {
+/// Raises a finished job's event (`result` when it succeeded); a failure to
+/// send is logged, never fails the job.
+pub async fn job_finished(state: &AppState, job: &Job, result: Option<&serde_json::Value>) {
+    let ok = result.is_some();
     let Some(kind) = event_of(&job.kind, ok) else { return };
     let ev = DomainEvent {
         account_id: job.account_id.clone(),
@@ -93,6 +113,8 @@ pub async fn job_finished(state: &AppState, job: &Job, ok: bool) {
         job_id: Some(job.id.clone()),
         depth: job.origin.as_ref().map(|o| o.depth).unwrap_or(0),
         rule_id: job.origin.as_ref().map(|o| o.rule_id.clone()),
+        execution_id: job.origin.as_ref().map(|o| o.execution_id.clone()),
+        produced: result.map(|r| produced_by(&job.kind, r)).unwrap_or_default(),
         created_at: crate::ids::now_rfc3339(),
     };
     if let Err(e) = emit(state, &ev).await {
@@ -114,6 +136,9 @@ pub async fn handle(state: &AppState, ev: &DomainEvent) -> AppResult<Vec<Executi
         && let Some(stages) = super::pipeline::on_event(state, &ev.account_id, site_id, rule_id).await?
     {
         tracing::info!(site_id, ?stages, "pipeline advanced");
+    }
+    if let Some(ex) = continue_chain(state, ev).await? {
+        tracing::info!(rule_id = %ex.rule_id, outcome = %ex.outcome, "rule chain continued");
     }
     let q = Query::new(&tenant, Index::Gsi1, rules_for_event(&tenant, &ev.kind));
     let matching: Vec<Rule> = state.store.query_all(&q, rules::MAX_RULES).await?;
@@ -138,4 +163,37 @@ pub async fn handle(state: &AppState, ev: &DomainEvent) -> AppResult<Vec<Executi
         out.push(run::execute_at(state, &rule, "event", None, false, ev.depth + 1, Some(ev.kind.clone())).await?);
     }
     Ok(out)
+}
+
+/// Chaining across jobs: when a job a rule's run enqueued finishes, the
+/// action after the one that enqueued it — recorded as `waiting` because it
+/// works on what the job produces — runs now on those items (with the rest
+/// of the chain after it), as an execution with trigger `chain`.
+pub async fn continue_chain(state: &AppState, ev: &DomainEvent) -> AppResult<Option<Execution>> {
+    let (Some(rule_id), Some(execution_id), Some(job_id)) = (&ev.rule_id, &ev.execution_id, &ev.job_id) else { return Ok(None) };
+    if ev.kind == "job_failed" || ev.produced.is_empty() {
+        return Ok(None);
+    }
+    let tenant = Tenant::from_verified(&ev.account_id);
+    let Some(rule) = state.store.get::<Rule>(&rules::rule_key(&tenant, rule_id)).await? else { return Ok(None) };
+    let Some(origin) = state.store.get::<Execution>(&run::run_key(&tenant, rule_id, execution_id)).await? else { return Ok(None) };
+    let Some(i) = origin.actions.iter().position(|a| a.job_ids.iter().any(|j| j == job_id)) else { return Ok(None) };
+    let Some(next) = rule.actions.get(i + 1) else { return Ok(None) };
+    if origin.actions.get(i + 1).is_none_or(|a| a.status != "waiting") || next.explicit_ids().is_some() {
+        return Ok(None);
+    }
+    let Some((entity, spec)) = rules::action_spec(&next.kind) else { return Ok(None) };
+    let produced_entity = rules::action_produces(&rule.actions[i].kind);
+    if produced_entity != Some(entity) {
+        return Ok(None);
+    }
+    let Some((param, _)) = spec.iter().find(|(_, k)| k.starts_with("ids:")) else { return Ok(None) };
+    let mut chained = rule.clone();
+    let mut first = next.clone();
+    first.params[*param] = serde_json::json!(ev.produced);
+    chained.actions = std::iter::once(first).chain(rule.actions[i + 2..].iter().cloned()).collect();
+    chained.conditions.clear();
+    chained.any.clear();
+    let ex = run::execute_at(state, &chained, "chain", None, false, ev.depth, Some(ev.kind.clone())).await?;
+    Ok(Some(ex))
 }

@@ -49,6 +49,17 @@ pub fn action_spec(kind: &str) -> Option<(Entity, &'static [(&'static str, &'sta
     })
 }
 
+/// The entity whose items an action produces (what a chained action after it works on).
+pub fn action_produces(kind: &str) -> Option<Entity> {
+    Some(match kind {
+        "auto_cluster" => Entity::Cluster,
+        "generate_ideas" => Entity::Idea,
+        "create_tasks" => Entity::Task,
+        "generate_content" | "generate_image_prompts" | "generate_images" => Entity::Content,
+        _ => return None,
+    })
+}
+
 /// The schedule of a rule, as stored and answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RuleSchedule {

@@ -298,12 +298,18 @@ pub async fn execute_at(state: &AppState, rule: &Rule, trigger: &str, scheduled_
         if trigger != "manual" && !rule.enabled {
             return finish(state, rule, ex.end("skipped", "the rule is disabled")).await;
         }
+        // A chain continuation works on the items one job produced, disjoint
+        // from any other run's: it takes no lock (two jobs finishing together
+        // must both continue).
+        let locked = trigger != "chain";
         let now = crate::ids::now_epoch();
-        if !state.store.take_lease(&lock_key(&tenant, &rule.id), "AutomationRuleLock", &ex.id, now + LOCK_SECS, now).await? {
+        if locked && !state.store.take_lease(&lock_key(&tenant, &rule.id), "AutomationRuleLock", &ex.id, now + LOCK_SECS, now).await? {
             return finish(state, rule, ex.end("skipped", "another run of this rule is in progress")).await;
         }
         let result = run_locked(state, rule, ex.clone(), false).await;
-        state.store.release_lease(&lock_key(&tenant, &rule.id), &ex.id).await?;
+        if locked {
+            state.store.release_lease(&lock_key(&tenant, &rule.id), &ex.id).await?;
+        }
         let ex = match result {
             Ok(ex) => ex,
             Err(e) => {
@@ -415,7 +421,7 @@ async fn run_locked(state: &AppState, rule: &Rule, mut ex: Execution, dry_run: b
                 enqueue(state, &p, more.into_iter().peekable(), i, &mut runs[i], &mut ex).await;
             } else {
                 runs[i].status = "waiting".into();
-                runs[i].errors.push(format!("runs on what actions[{}] produces once its jobs finish; a later run picks those items up through the conditions", i - 1));
+                runs[i].errors.push(format!("runs on what actions[{}] produces as each of its jobs finishes (an execution with trigger chain)", i - 1));
             }
             continue;
         }

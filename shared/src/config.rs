@@ -52,6 +52,17 @@ pub struct Config {
     /// Rate limits: `RATE_LIMITS`, `RATE_LIMIT_*`, `SIGNUP_*_PER_HOUR`,
     /// `LOGIN_MAX_FAILURES`, `LOGIN_WINDOW_SECS` ([`crate::ratelimit::LimitsConfig`]).
     pub limits: crate::ratelimit::LimitsConfig,
+    // --- automation (issue 15) ---
+    /// EventBridge Scheduler group holding the rules' schedules
+    /// (`SCHEDULE_GROUP_NAME`); without it no schedule is managed.
+    pub schedule_group_name: Option<String>,
+    /// Role the schedules assume to invoke the runner (`SCHEDULER_ROLE_ARN`).
+    pub scheduler_role_arn: Option<String>,
+    /// The automation runner's ARN, the schedules' target (`AUTOMATION_RUNNER_ARN`).
+    pub automation_runner_arn: Option<String>,
+    /// Queue of domain events for event-triggered rules (`AUTOMATION_EVENTS_QUEUE_URL`);
+    /// without it no event is sent.
+    pub automation_events_queue_url: Option<String>,
 }
 
 /// Which providers the workers use. In AWS the chat provider must be chosen
@@ -294,6 +305,10 @@ impl Config {
             delete_slice_secs: get("DELETE_SLICE_SECS").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_DELETE_SLICE_SECS),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
             limits: crate::ratelimit::LimitsConfig::from_vars(vars)?,
+            schedule_group_name: get("SCHEDULE_GROUP_NAME"),
+            scheduler_role_arn: get("SCHEDULER_ROLE_ARN"),
+            automation_runner_arn: get("AUTOMATION_RUNNER_ARN"),
+            automation_events_queue_url: get("AUTOMATION_EVENTS_QUEUE_URL"),
         })
     }
 
@@ -318,6 +333,10 @@ impl Config {
             ai: AiConfig::offline(),
             costs: CreditCosts::default(),
             limits: crate::ratelimit::LimitsConfig::default(),
+            schedule_group_name: None,
+            scheduler_role_arn: None,
+            automation_runner_arn: None,
+            automation_events_queue_url: None,
         }
     }
 }

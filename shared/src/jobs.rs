@@ -50,6 +50,16 @@ impl JobStatus {
     }
 }
 
+/// Which automation run enqueued a job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct JobOrigin {
+    pub rule_id: String,
+    pub execution_id: String,
+    /// 0 for a scheduled or manual run; an event-triggered run is one deeper
+    /// than its event.
+    pub depth: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
@@ -84,6 +94,11 @@ pub struct Job {
     /// Who started it.
     #[serde(default)]
     pub created_by: Option<String>,
+    /// The automation run that enqueued it (rule and event depth): the
+    /// domain event it raises carries the depth on, so event rules cannot
+    /// trigger each other forever.
+    #[serde(default)]
+    pub origin: Option<JobOrigin>,
     /// The SQS message (id, receive count) of the delivery that claimed it:
     /// a later receive of that same message may take the job over at once (its
     /// outcome was not recorded), a concurrent duplicate may not.
@@ -140,6 +155,7 @@ impl Job {
             provider: None,
             model: None,
             created_by: None,
+            origin: None,
             claimed_by: None,
             claim_receive: 0,
             sweep_after: Some(crate::ids::now_epoch() + QUEUED_RESEND_SECS),

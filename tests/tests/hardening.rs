@@ -390,6 +390,7 @@ fn all_routes() -> Vec<(String, String)> {
         igny8_credits::router(),
         igny8_planner::router(),
         igny8_writer::router(),
+        igny8_automation::router(),
         igny8_health::router(),
     ]
     .iter()

@@ -20,6 +20,7 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
         ("PlannerFunction", |s, r| Box::pin(igny8_planner::handle(s, r))),
         ("WriterFunction", |s, r| Box::pin(igny8_writer::handle(s, r))),
         ("DocsFunction", |s, r| Box::pin(igny8_docs::handle(s, r))),
+        ("AutomationFunction", |s, r| Box::pin(igny8_automation::handle(s, r))),
     ]
 }
 

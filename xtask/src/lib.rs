@@ -15,6 +15,7 @@ pub mod provision;
 pub mod scale;
 pub mod bench_scale;
 pub mod rehearse;
+pub mod scheduler;
 pub mod template;
 pub mod web;
 pub mod worker;

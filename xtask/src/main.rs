@@ -272,6 +272,8 @@ fn dev(args: &[String]) -> Result<()> {
         let worker = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
         let dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_dlq_url.clone()));
         let sweeper = tokio::spawn(xtask::worker::sweep_every(state.clone(), std::time::Duration::from_secs(60)));
+        let scheduler = tokio::spawn(xtask::scheduler::run(state.clone()));
+        let events = tokio::spawn(xtask::scheduler::run_events(state.clone(), res.automation_events_queue_url.clone()));
         println!();
         println!("IGNY8 is running locally.");
         match &web_app {
@@ -285,6 +287,7 @@ fn dev(args: &[String]) -> Result<()> {
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);
         println!("  worker     polling ai-jobs and its dead-letter queue ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
         println!("  sweeper    every 60 s: fails jobs stuck past their lease (credits back), re-sends stale queued ones");
+        println!("  scheduler  every minute: fires the automation schedules due in {} (the emulator never fires them); runs event rules from the events queue", res.schedule_group);
         println!(
             "  demo       {} / {}  (account {}{}{})",
             xtask::demo::DEMO_EMAIL,
@@ -304,6 +307,8 @@ fn dev(args: &[String]) -> Result<()> {
         worker.abort();
         dead_letters.abort();
         sweeper.abort();
+        scheduler.abort();
+        events.abort();
         println!("\nstopping …");
         anyhow::Ok(())
     });

@@ -21,7 +21,16 @@ pub struct Resources {
     /// The dead-letter queue's ARN (the worker's `AI_JOBS_DLQ_ARN`).
     pub ai_jobs_dlq_arn: String,
     pub publish_queue_url: String,
+    /// The EventBridge Scheduler group of the rules' schedules.
+    pub schedule_group: String,
+    /// The domain events queue the automation runner consumes.
+    pub automation_events_queue_url: String,
 }
+
+/// The ARNs the local schedules name (the emulator never invokes them; the
+/// local scheduler calls the runner in process).
+pub const LOCAL_SCHEDULER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/igny8-local-scheduler";
+pub const LOCAL_RUNNER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:igny8-local-automation-runner";
 
 /// Configuration pointing the same code the Lambdas run at the emulator.
 pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::Config {
@@ -29,6 +38,10 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     c.bucket_name = Some(res.bucket.clone());
     c.ai_jobs_queue_url = Some(res.ai_jobs_queue_url.clone());
     c.ai_jobs_dlq_arn = Some(res.ai_jobs_dlq_arn.clone());
+    c.schedule_group_name = Some(res.schedule_group.clone());
+    c.scheduler_role_arn = Some(LOCAL_SCHEDULER_ROLE_ARN.into());
+    c.automation_runner_arn = Some(LOCAL_RUNNER_ARN.into());
+    c.automation_events_queue_url = Some(res.automation_events_queue_url.clone());
     c
 }
 
@@ -72,6 +85,10 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
     let get = |id: &str| physical.get(id).cloned().ok_or_else(|| anyhow!("stack has no physical resource for {id}"));
     let ai_jobs_dlq_url = get("AiJobsDeadLetterQueue")?;
     let ai_jobs_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &ai_jobs_dlq_url).await?;
+    let schedule_group = match physical.get("ScheduleGroup") {
+        Some(g) => g.rsplit('/').next().unwrap_or(g).to_string(),
+        None => ensure_schedule_group(&sdk, &format!("igny8-automation-{stack_name}")).await?,
+    };
     let res = Resources {
         stack: stack_name.to_string(),
         table: get("Table")?,
@@ -80,12 +97,27 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         ai_jobs_dlq_url,
         ai_jobs_dlq_arn,
         publish_queue_url: get("PublishQueue")?,
+        schedule_group,
+        automation_events_queue_url: get("AutomationEventsQueue")?,
     };
     // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
     // so the emulator's table reports what AWS's would.
     let state = igny8::AppState::new(config_for(endpoint, &res, "-")).await;
     state.store.enable_ttl().await.map_err(|e| anyhow!("enabling TTL: {e:?}"))?;
     Ok(res)
+}
+
+/// Creates the schedule group when the emulator's CloudFormation skipped it.
+async fn ensure_schedule_group(sdk: &aws_config::SdkConfig, name: &str) -> Result<String> {
+    let c = aws_sdk_scheduler::Client::new(sdk);
+    if c.get_schedule_group().name(name).send().await.is_err() {
+        c.create_schedule_group()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| anyhow!("CreateScheduleGroup: {}", aws_sdk_scheduler::error::DisplayErrorContext(&e)))?;
+    }
+    Ok(name.to_string())
 }
 
 /// The ARN of a queue (`GetQueueAttributes QueueArn`).

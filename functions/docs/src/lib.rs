@@ -94,6 +94,7 @@ pub fn routers() -> Vec<(&'static str, &'static igny8::http::Router)> {
         ("CreditsFunction", igny8_credits::router()),
         ("PlannerFunction", igny8_planner::router()),
         ("WriterFunction", igny8_writer::router()),
+        ("AutomationFunction", igny8_automation::router()),
     ]
 }
 

@@ -6,8 +6,9 @@ import { expect, test, type Page } from "@playwright/test";
 
 const DEMO = { email: "demo@igny8.local", password: "Demo-pass-2026" };
 const FIXTURE = new URL("../../tests/fixtures/keywords/semrush_keyword_magic.csv", import.meta.url).pathname;
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname });
+declare const process: { env: Record<string, string | undefined> };
+const SHOTS = process.env.IGNY8_SCREENSHOTS ?? new URL("../../docs/screenshots", import.meta.url).pathname;
+const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png` });
 
 /** No serious or critical accessibility violations (axe-core, WCAG 2.x A/AA rules). */
 async function accessible(page: Page, what: string) {

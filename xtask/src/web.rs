@@ -119,7 +119,9 @@ pub fn ensure_chromium() -> Result<PathBuf> {
 /// Playwright (Debian's Chromium) against the real backend: the local gateway
 /// on the emulator at `endpoint` (its own stack), the demo account seeded,
 /// the AI worker polling, the built app served beside the API, the offline
-/// AI provider. Screenshots land in `docs/screenshots/`.
+/// AI provider. Screenshots land in `target/screenshots/` (so a test run
+/// leaves the work tree as it was), or in `docs/screenshots/` with
+/// `IGNY8_UPDATE_SCREENSHOTS=1` (then commit them).
 pub fn e2e(endpoint: &str) -> Result<()> {
     let started = std::time::Instant::now();
     let chromium = ensure_chromium()?;
@@ -137,8 +139,16 @@ pub fn e2e(endpoint: &str) -> Result<()> {
         let base = format!("http://{addr}");
         eprintln!("xtask: playwright (Chromium {}) on {base}", chromium.display());
         let mut c = tokio::process::Command::new(web().join("node_modules").join(".bin").join("playwright"));
+        let shots = if std::env::var("IGNY8_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            crate::repo_root().join("docs").join("screenshots")
+        } else {
+            crate::repo_root().join("target").join("screenshots")
+        };
+        std::fs::create_dir_all(&shots)?;
+        eprintln!("xtask: screenshots to {}", shots.display());
         c.current_dir(web())
             .args(["test"])
+            .env("IGNY8_SCREENSHOTS", &shots)
             .env("IGNY8_E2E_URL", &base)
             .env("IGNY8_CHROMIUM", &chromium)
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")

@@ -606,3 +606,37 @@ async fn chained_actions_run_on_what_the_previous_actions_jobs_produced() {
     let (_, pj) = api("GET", &format!("/api/v1/jobs/{}/", chain["job_ids"][0].as_str().unwrap()), Some(&t.access), None).await;
     assert_eq!(pj["data"]["kind"], "generate_image_prompts");
 }
+
+#[tokio::test]
+async fn a_scheduled_pipeline_has_its_schedule_and_the_local_scheduler_runs_it() {
+    let (t, site, sector) = workspace("auto-pipe-sched").await;
+    for k in ["porto wine tour", "porto wine cellars", "porto wine tasting", "douro wine tour", "port wine lodges"] {
+        let (status, kw) = api("POST", "/api/v1/planner/keywords/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "keyword": k}))).await;
+        assert_eq!(status, 201, "{kw}");
+    }
+    let (status, bad) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "0 0 1 * 1", "timezone": "Atlantis/Capital", "stages": {}}))).await;
+    assert_eq!((status, fields(&bad)), (400, vec!["timezone".to_string(), "schedule".to_string()]), "{bad}");
+    let (status, saved) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "@daily", "timezone": "Europe/Lisbon", "stages": {}}))).await;
+    assert_eq!((status, saved["data"]["schedule_state"].as_str()), (200, Some("in_sync")), "{saved}");
+    let state = env().state().await;
+    let name = schedule::pipeline_schedule_name(&t.account_id, &site);
+    let find = |all: Vec<schedule::ScheduleInfo>| all.into_iter().find(|s| s.name == name);
+    let s = find(schedule::list_schedules(&state).await.unwrap()).expect("the pipeline's schedule");
+    assert_eq!((s.expression.as_str(), s.timezone.as_str()), ("cron(0 0 * * ? *)", "Europe/Lisbon"));
+    // Paused: no schedule; resumed: back.
+    api("POST", "/api/v1/automation/pipelines/pause/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
+    api("POST", "/api/v1/automation/pipelines/resume/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_some());
+    // Lisbon's midnight on 2026-07-01 is 23:00 UTC the day before (summer time): the pipeline runs its first stage.
+    let due = 1_782_860_400; // 2026-06-30T23:00:00Z
+    let fired: Vec<_> = xtask::scheduler::fire_due(&state, due).await.unwrap().into_iter().filter(|f| f.schedule_name == name).collect();
+    assert_eq!(fired.len(), 1);
+    let (_, view) = api("GET", &format!("/api/v1/automation/pipelines/?site_id={site}"), Some(&t.access), None).await;
+    let cluster = view["data"]["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "cluster").unwrap().clone();
+    assert_eq!(cluster["history"][0]["outcome"], "enqueued", "{view}");
+    assert_eq!(view["data"]["pipeline"]["current_stage"], "cluster");
+    // Cancelled: the schedule goes.
+    api("POST", "/api/v1/automation/pipelines/cancel/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
+}

@@ -569,6 +569,22 @@ async fn the_pipeline_walks_imported_keywords_to_images_with_the_offline_provide
     assert_eq!(images["history"][0]["outcome"], "enqueued", "{images}");
     assert_eq!(images["waiting"], 0, "every draft has its images: {images}");
     assert!(credit_balance(&t.access).await < balance, "the stages' jobs were charged through the credit rules");
+    // The review gate set to auto_approve: the drafts with their images are approved.
+    let (status, _) = api(
+        "POST",
+        "/api/v1/automation/pipelines/",
+        Some(&t.access),
+        Some(json!({"site_id": site, "stages": {"review": {"mode": "auto_approve"}, "content": {"word_count": 500}}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, run) = api("POST", "/api/v1/automation/pipelines/run/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    let review = run["data"]["results"].as_array().unwrap().iter().find(|s| s["stage"] == "review").unwrap().clone();
+    assert_eq!(review["status"], "approved", "{run}");
+    let (_, drafts) = api("GET", &format!("/api/v1/writer/content/?site_id={site}&status=draft"), Some(&t.access), None).await;
+    assert!(drafts["data"]["results"].as_array().unwrap().is_empty(), "{drafts}");
+    let (_, approved) = api("GET", &format!("/api/v1/writer/content/?site_id={site}&status=approved"), Some(&t.access), None).await;
+    assert!(!approved["data"]["results"].as_array().unwrap().is_empty(), "{approved}");
     // Cancel: it no longer runs until its configuration is saved again.
     let (status, c) = api("POST", "/api/v1/automation/pipelines/cancel/", Some(&t.access), Some(json!({"site_id": site}))).await;
     assert_eq!((status, c["data"]["state"].as_str()), (200, Some("cancelled")));

@@ -495,7 +495,33 @@ pub async fn run_once(state: &AppState, account_id: &str, site_id: &str) -> AppR
         }
         if stage == "review" {
             let drafts = ids_where(state, &pl, super::conditions::Entity::Content, vec![cond("content.status", "draft")]).await?;
-            let status = if pl.stages.review.mode == "manual" && !drafts.is_empty() { "waiting_for_review" } else { "nothing_to_do" };
+            if pl.stages.review.mode == "auto_approve" {
+                // Drafts whose images are done (or that need none) are approved.
+                let mut approved = 0;
+                for d in &drafts {
+                    let id = d["id"].as_str().unwrap_or_default();
+                    let images_pending = pl.stages.images.enabled
+                        && !has_any(state, &t, crate::writer::images::images_of_content(&t, &pl.site_id, id)).await?;
+                    if images_pending {
+                        continue;
+                    }
+                    let input = crate::writer::content::ContentInput {
+                        status: Some(crate::writer::content::ContentStatus::Approved),
+                        version: d["version"].as_u64(),
+                        note: Some("approved by the pipeline (review: auto_approve)".into()),
+                        ..Default::default()
+                    };
+                    let origin = crate::writer::content::Origin::new(crate::writer::versions::VersionSource::Edit, &pl.created_by);
+                    match crate::writer::content::save_body(state, &t, &pl.site_id, id, d["version"].as_u64(), input, origin).await {
+                        Ok(_) => approved += 1,
+                        Err(AppError::Conflict(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                out.push(StageRun { stage: stage.into(), status: if approved > 0 { "approved".into() } else { "nothing_to_do".into() }, execution_id: None });
+                continue;
+            }
+            let status = if !drafts.is_empty() { "waiting_for_review" } else { "nothing_to_do" };
             if status == "waiting_for_review" {
                 current = Some(stage.to_string());
                 stopped = true;

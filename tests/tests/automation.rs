@@ -656,3 +656,30 @@ async fn a_scheduled_pipeline_has_its_schedule_and_the_local_scheduler_runs_it()
     api("POST", "/api/v1/automation/pipelines/cancel/", Some(&t.access), Some(json!({"site_id": site}))).await;
     assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
 }
+
+#[tokio::test]
+async fn a_keyword_import_job_raises_keywords_imported_for_event_rules() {
+    let (t, site, sector) = workspace("auto-import-event").await;
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "cluster what was imported", "site_id": site, "sector_id": sector, "trigger": "event", "event": {"type": "keywords_imported"},
+                    "conditions": [{"field": "keyword.status", "operator": "equals", "value": "new"}],
+                    "actions": [{"type": "auto_cluster", "params": {"batch_size": 1}}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    // 300 rows: above the tests' in-request limit (250), so an import job.
+    let csv = std::iter::once("Keyword,Volume".to_string()).chain((0..300).map(|i| format!("lisbon day trip idea {i},{}", 100 + i))).collect::<Vec<_>>().join("\n");
+    let (status, body) = api("POST", "/api/v1/planner/keywords/bulk-import/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "csv": csv}))).await;
+    assert_eq!(status, 202, "{body}");
+    let state = env().state().await;
+    let job = deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, body["data"]["id"].as_str().unwrap(), 1).await;
+    assert_eq!(job.status, igny8::jobs::JobStatus::Completed, "{job:?}");
+    let ex = until(|| async { executions(&t.access, &rule_id).await.into_iter().next() }).await;
+    assert_eq!((ex["event"].as_str(), ex["outcome"].as_str()), (Some("keywords_imported"), Some("enqueued")), "{ex}");
+    let (_, j) = api("GET", &format!("/api/v1/jobs/{}/", ex["job_ids"][0].as_str().unwrap()), Some(&t.access), None).await;
+    assert_eq!(j["data"]["kind"], "auto_cluster");
+}

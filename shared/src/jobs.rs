@@ -541,6 +541,15 @@ async fn process_claimed(state: Arc<AppState>, registry: &Registry, msg: &JobMes
     };
     let outcome = handler(state.clone(), job.clone()).await;
     let recorded = record_outcome(&state, &job, &outcome).await;
+    // Once the outcome is on the job, its domain event (automation's event
+    // rules, chains and pipelines react to it); sending it never fails the job.
+    if let Ok(true) = recorded {
+        match &outcome {
+            Ok(result) => crate::automation::events::job_finished(&state, &job, Some(result)).await,
+            Err(JobError::Permanent(_)) => crate::automation::events::job_finished(&state, &job, None).await,
+            Err(_) => {}
+        }
+    }
     match (outcome, recorded) {
         (_, Err(e)) => Delivery::Retry(format!("could not record outcome: {e:?}")),
         (_, Ok(false)) => Delivery::Skipped("job deleted or finished elsewhere while running"),

@@ -569,6 +569,22 @@ async fn the_pipeline_walks_imported_keywords_to_images_with_the_offline_provide
     assert_eq!(images["history"][0]["outcome"], "enqueued", "{images}");
     assert_eq!(images["waiting"], 0, "every draft has its images: {images}");
     assert!(credit_balance(&t.access).await < balance, "the stages' jobs were charged through the credit rules");
+    // The review gate set to auto_approve: the drafts with their images are approved.
+    let (status, _) = api(
+        "POST",
+        "/api/v1/automation/pipelines/",
+        Some(&t.access),
+        Some(json!({"site_id": site, "stages": {"review": {"mode": "auto_approve"}, "content": {"word_count": 500}}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, run) = api("POST", "/api/v1/automation/pipelines/run/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    let review = run["data"]["results"].as_array().unwrap().iter().find(|s| s["stage"] == "review").unwrap().clone();
+    assert_eq!(review["status"], "approved", "{run}");
+    let (_, drafts) = api("GET", &format!("/api/v1/writer/content/?site_id={site}&status=draft"), Some(&t.access), None).await;
+    assert!(drafts["data"]["results"].as_array().unwrap().is_empty(), "{drafts}");
+    let (_, approved) = api("GET", &format!("/api/v1/writer/content/?site_id={site}&status=approved"), Some(&t.access), None).await;
+    assert!(!approved["data"]["results"].as_array().unwrap().is_empty(), "{approved}");
     // Cancel: it no longer runs until its configuration is saved again.
     let (status, c) = api("POST", "/api/v1/automation/pipelines/cancel/", Some(&t.access), Some(json!({"site_id": site}))).await;
     assert_eq!((status, c["data"]["state"].as_str()), (200, Some("cancelled")));
@@ -605,4 +621,65 @@ async fn chained_actions_run_on_what_the_previous_actions_jobs_produced() {
     assert_eq!(chain["actions"][0]["items"], json!([content_id]), "{chain}");
     let (_, pj) = api("GET", &format!("/api/v1/jobs/{}/", chain["job_ids"][0].as_str().unwrap()), Some(&t.access), None).await;
     assert_eq!(pj["data"]["kind"], "generate_image_prompts");
+}
+
+#[tokio::test]
+async fn a_scheduled_pipeline_has_its_schedule_and_the_local_scheduler_runs_it() {
+    let (t, site, sector) = workspace("auto-pipe-sched").await;
+    for k in ["porto wine tour", "porto wine cellars", "porto wine tasting", "douro wine tour", "port wine lodges"] {
+        let (status, kw) = api("POST", "/api/v1/planner/keywords/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "keyword": k}))).await;
+        assert_eq!(status, 201, "{kw}");
+    }
+    let (status, bad) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "0 0 1 * 1", "timezone": "Atlantis/Capital", "stages": {}}))).await;
+    assert_eq!((status, fields(&bad)), (400, vec!["timezone".to_string(), "schedule".to_string()]), "{bad}");
+    let (status, saved) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "@daily", "timezone": "Europe/Lisbon", "stages": {}}))).await;
+    assert_eq!((status, saved["data"]["schedule_state"].as_str()), (200, Some("in_sync")), "{saved}");
+    let state = env().state().await;
+    let name = schedule::pipeline_schedule_name(&t.account_id, &site);
+    let find = |all: Vec<schedule::ScheduleInfo>| all.into_iter().find(|s| s.name == name);
+    let s = find(schedule::list_schedules(&state).await.unwrap()).expect("the pipeline's schedule");
+    assert_eq!((s.expression.as_str(), s.timezone.as_str()), ("cron(0 0 * * ? *)", "Europe/Lisbon"));
+    // Paused: no schedule; resumed: back.
+    api("POST", "/api/v1/automation/pipelines/pause/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
+    api("POST", "/api/v1/automation/pipelines/resume/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_some());
+    // Lisbon's midnight on 2026-07-01 is 23:00 UTC the day before (summer time): the pipeline runs its first stage.
+    let due = 1_782_860_400; // 2026-06-30T23:00:00Z
+    let fired: Vec<_> = xtask::scheduler::fire_due(&state, due).await.unwrap().into_iter().filter(|f| f.schedule_name == name).collect();
+    assert_eq!(fired.len(), 1);
+    let (_, view) = api("GET", &format!("/api/v1/automation/pipelines/?site_id={site}"), Some(&t.access), None).await;
+    let cluster = view["data"]["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "cluster").unwrap().clone();
+    assert_eq!(cluster["history"][0]["outcome"], "enqueued", "{view}");
+    assert_eq!(view["data"]["pipeline"]["current_stage"], "cluster");
+    // Cancelled: the schedule goes.
+    api("POST", "/api/v1/automation/pipelines/cancel/", Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
+}
+
+#[tokio::test]
+async fn a_keyword_import_job_raises_keywords_imported_for_event_rules() {
+    let (t, site, sector) = workspace("auto-import-event").await;
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "cluster what was imported", "site_id": site, "sector_id": sector, "trigger": "event", "event": {"type": "keywords_imported"},
+                    "conditions": [{"field": "keyword.status", "operator": "equals", "value": "new"}],
+                    "actions": [{"type": "auto_cluster", "params": {"batch_size": 1}}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    // 300 rows: above the tests' in-request limit (250), so an import job.
+    let csv = std::iter::once("Keyword,Volume".to_string()).chain((0..300).map(|i| format!("lisbon day trip idea {i},{}", 100 + i))).collect::<Vec<_>>().join("\n");
+    let (status, body) = api("POST", "/api/v1/planner/keywords/bulk-import/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "csv": csv}))).await;
+    assert_eq!(status, 202, "{body}");
+    let state = env().state().await;
+    let job = deliver_by_id(&state, igny8_ai_worker::registry(), &t.account_id, body["data"]["id"].as_str().unwrap(), 1).await;
+    assert_eq!(job.status, igny8::jobs::JobStatus::Completed, "{job:?}");
+    let ex = until(|| async { executions(&t.access, &rule_id).await.into_iter().next() }).await;
+    assert_eq!((ex["event"].as_str(), ex["outcome"].as_str()), (Some("keywords_imported"), Some("enqueued")), "{ex}");
+    let (_, j) = api("GET", &format!("/api/v1/jobs/{}/", ex["job_ids"][0].as_str().unwrap()), Some(&t.access), None).await;
+    assert_eq!(j["data"]["kind"], "auto_cluster");
 }

@@ -22,7 +22,11 @@ pub const FUNCTION: &str = "automation-runner";
 #[derive(Debug, Clone, Deserialize)]
 pub struct ScheduledInvocation {
     pub account_id: String,
+    /// The rule to run; a pipeline's schedule names `pipeline_site_id` instead.
+    #[serde(default)]
     pub rule_id: String,
+    #[serde(default)]
+    pub pipeline_site_id: Option<String>,
     #[serde(default)]
     pub scheduled_time: Option<String>,
     #[serde(default)]
@@ -31,6 +35,15 @@ pub struct ScheduledInvocation {
 
 /// Runs one fire; `None` when the minute had already fired.
 pub async fn handle(state: Arc<AppState>, input: ScheduledInvocation) -> Result<Option<Execution>, igny8::lambda::BootError> {
+    if let Some(site) = &input.pipeline_site_id {
+        if !igny8::ids::is_valid(&input.account_id) || !igny8::ids::is_valid(site) {
+            return Err(format!("invalid schedule input: account_id and pipeline_site_id must be ids, got {input:?}").into());
+        }
+        let scheduled_time = input.scheduled_time.clone().filter(|t| !t.starts_with('<'));
+        let stages = igny8::automation::pipeline::fire(&state, &input.account_id, site, scheduled_time).await.map_err(|e| format!("{e:?}"))?;
+        tracing::info!(site_id = %site, ?stages, "pipeline fired");
+        return Ok(None);
+    }
     if !igny8::ids::is_valid(&input.account_id) || !igny8::ids::is_valid(&input.rule_id) {
         return Err(format!("invalid schedule input: account_id and rule_id must be ids, got {input:?}").into());
     }

@@ -273,13 +273,11 @@ pub async fn run_with(state: Arc<AppState>, job: Job, providers: Providers, f: &
             crate::credits::settle(&state, &tenant, &ctx.job.id, f.name(), held, out.actual_cost).await.map_err(map_credit_err)?;
             let charged = crate::credits::round(out.actual_cost.clamp(0.0, held.total()));
             record(charged).await;
-            crate::automation::events::job_finished(&state, &ctx.job, Some(&out.result)).await;
             Ok(out.result)
         }
         Err(JobError::Retryable(reason)) if last_attempt => {
             crate::credits::release(&state, &tenant, &ctx.job.id, f.name(), held, &reason).await.map_err(map_credit_err)?;
             record(0.0).await;
-            crate::automation::events::job_finished(&state, &ctx.job, None).await;
             Err(JobError::Permanent(format!("gave up after {} attempts: {reason}", ctx.job.attempts)))
         }
         Err(JobError::Retryable(reason)) => Err(JobError::Retryable(reason)),
@@ -287,7 +285,6 @@ pub async fn run_with(state: Arc<AppState>, job: Job, providers: Providers, f: &
         Err(JobError::Permanent(reason)) => {
             crate::credits::release(&state, &tenant, &ctx.job.id, f.name(), held, &reason).await.map_err(map_credit_err)?;
             record(0.0).await;
-            crate::automation::events::job_finished(&state, &ctx.job, None).await;
             Err(JobError::Permanent(reason))
         }
     }

@@ -1,6 +1,7 @@
 //! Domain events and event-triggered rules.
 //!
-//! A finished job raises its event (`auto_cluster` → `clusters_created`,
+//! A finished job raises its event once its outcome is recorded
+//! (`jobs::process`) (`auto_cluster` → `clusters_created`,
 //! `generate_ideas` → `ideas_generated`, `generate_content` →
 //! `content_generated`, `generate_images` → `images_generated`,
 //! `import_keywords` → `keywords_imported`; a job that failed for good →

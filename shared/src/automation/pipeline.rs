@@ -158,6 +158,13 @@ pub struct PipelineInput {
     pub site_id: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Unix cron (5 fields, `@daily`, …); without it the pipeline runs when
+    /// started and after each of its jobs.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// IANA time zone of the schedule (default UTC).
+    #[serde(default)]
+    pub timezone: Option<String>,
     pub stages: Stages,
 }
 
@@ -167,6 +174,11 @@ pub struct Pipeline {
     pub account_id: String,
     pub site_id: String,
     pub enabled: bool,
+    #[serde(default)]
+    pub schedule: Option<super::rules::RuleSchedule>,
+    /// `in_sync`, `none` or `pending` (see rules).
+    #[serde(default)]
+    pub schedule_state: String,
     pub stages: Stages,
     /// `active`, `paused` or `cancelled`.
     pub state: String,
@@ -200,8 +212,22 @@ pub fn stage_rule_id(site_id: &str, stage: &str) -> String {
     crate::ids::derived(site_id, &format!("pipeline:{stage}"))
 }
 
-fn check(input: &PipelineInput) -> AppResult<()> {
+fn check(input: &PipelineInput) -> AppResult<Option<super::rules::RuleSchedule>> {
     let mut errors = Vec::new();
+    let tz = input.timezone.clone().unwrap_or_else(|| "UTC".into());
+    if !super::cron::valid_time_zone(&tz) {
+        errors.push(FieldError::new("timezone", format!("{tz:?} is not an IANA time zone name (e.g. UTC, Europe/Berlin)")));
+    }
+    let schedule = match &input.schedule {
+        None => None,
+        Some(c) => match super::cron::unix_to_aws(c) {
+            Ok(expression) => Some(super::rules::RuleSchedule { cron: c.trim().to_string(), timezone: tz, expression }),
+            Err(m) => {
+                errors.push(FieldError::new("schedule", m));
+                None
+            }
+        },
+    };
     let s = &input.stages;
     if !(1..=1000).contains(&s.cluster.min_keywords) || (s.cluster.min_keywords as usize) < crate::planner::auto_cluster::MIN_KEYWORDS {
         errors.push(FieldError::new("stages.cluster.min_keywords", format!("must be from {} to 1000", crate::planner::auto_cluster::MIN_KEYWORDS)));
@@ -221,17 +247,18 @@ fn check(input: &PipelineInput) -> AppResult<()> {
     if s.publish.spread_minutes > 7 * 24 * 60 {
         errors.push(FieldError::new("stages.publish.spread_minutes", "must be at most a week (10080)"));
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() { Ok(schedule) } else { Err(AppError::fields(errors)) }
 }
 
 /// Creates or replaces the site's pipeline configuration.
 pub async fn save(state: &AppState, p: &Principal, body: Value) -> AppResult<Pipeline> {
     let input: PipelineInput = serde_json::from_value(body).map_err(|e| AppError::field("stages", format!("does not fit: {e}")))?;
-    check(&input)?;
+    let schedule = check(&input)?;
     let scope = crate::sites::scope(state, p, &input.site_id, None).await?;
     let now = crate::ids::now_rfc3339();
-    match state.store.get::<Pipeline>(&pipeline_key(&scope.tenant, &input.site_id)).await? {
+    let mut pl = match state.store.get::<Pipeline>(&pipeline_key(&scope.tenant, &input.site_id)).await? {
         Some(mut existing) => {
+            existing.schedule = schedule;
             existing.enabled = input.enabled;
             existing.stages = input.stages;
             if existing.state == "cancelled" {
@@ -239,13 +266,15 @@ pub async fn save(state: &AppState, p: &Principal, body: Value) -> AppResult<Pip
             }
             existing.updated_at = now;
             state.store.update_versioned(&mut existing).await?;
-            Ok(existing)
+            existing
         }
         None => {
             let pl = Pipeline {
                 account_id: scope.tenant.account_id().to_string(),
                 site_id: input.site_id,
                 enabled: input.enabled,
+                schedule,
+                schedule_state: "none".into(),
                 stages: input.stages,
                 state: "active".into(),
                 paused_reason: None,
@@ -257,7 +286,20 @@ pub async fn save(state: &AppState, p: &Principal, body: Value) -> AppResult<Pip
                 version: 1,
             };
             state.store.create(&pl).await?;
-            Ok(pl)
+            pl
+        }
+    };
+    sync_schedule(state, &mut pl).await;
+    Ok(pl)
+}
+
+/// Reconciles the pipeline's schedule and records its state.
+async fn sync_schedule(state: &AppState, pl: &mut Pipeline) {
+    let st = super::schedule::reconcile_pipeline(state, pl).await;
+    if pl.schedule_state != st {
+        pl.schedule_state = st.to_string();
+        if let Err(e) = state.store.update_versioned(pl).await {
+            tracing::warn!(error = ?e, site_id = %pl.site_id, "could not record the pipeline's schedule state");
         }
     }
 }
@@ -288,6 +330,7 @@ pub async fn set_state(state: &AppState, p: &Principal, site_id: &str, to: &str)
     }
     pl.updated_at = crate::ids::now_rfc3339();
     state.store.update_versioned(&mut pl).await?;
+    sync_schedule(state, &mut pl).await;
     let actor = crate::audit::Actor::principal(p, None);
     crate::audit::record(state, &p.tenant(), &actor, &format!("automation.pipeline_{to}"), "pipeline", site_id, json!({})).await?;
     Ok(pl)
@@ -452,7 +495,33 @@ pub async fn run_once(state: &AppState, account_id: &str, site_id: &str) -> AppR
         }
         if stage == "review" {
             let drafts = ids_where(state, &pl, super::conditions::Entity::Content, vec![cond("content.status", "draft")]).await?;
-            let status = if pl.stages.review.mode == "manual" && !drafts.is_empty() { "waiting_for_review" } else { "nothing_to_do" };
+            if pl.stages.review.mode == "auto_approve" {
+                // Drafts whose images are done (or that need none) are approved.
+                let mut approved = 0;
+                for d in &drafts {
+                    let id = d["id"].as_str().unwrap_or_default();
+                    let images_pending = pl.stages.images.enabled
+                        && !has_any(state, &t, crate::writer::images::images_of_content(&t, &pl.site_id, id)).await?;
+                    if images_pending {
+                        continue;
+                    }
+                    let input = crate::writer::content::ContentInput {
+                        status: Some(crate::writer::content::ContentStatus::Approved),
+                        version: d["version"].as_u64(),
+                        note: Some("approved by the pipeline (review: auto_approve)".into()),
+                        ..Default::default()
+                    };
+                    let origin = crate::writer::content::Origin::new(crate::writer::versions::VersionSource::Edit, &pl.created_by);
+                    match crate::writer::content::save_body(state, &t, &pl.site_id, id, d["version"].as_u64(), input, origin).await {
+                        Ok(_) => approved += 1,
+                        Err(AppError::Conflict(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                out.push(StageRun { stage: stage.into(), status: if approved > 0 { "approved".into() } else { "nothing_to_do".into() }, execution_id: None });
+                continue;
+            }
+            let status = if !drafts.is_empty() { "waiting_for_review" } else { "nothing_to_do" };
             if status == "waiting_for_review" {
                 current = Some(stage.to_string());
                 stopped = true;
@@ -508,6 +577,9 @@ pub async fn run_once(state: &AppState, account_id: &str, site_id: &str) -> AppR
     if let Err(e) = state.store.update_versioned(&mut pl).await {
         tracing::warn!(error = ?e, site_id, "could not record the pipeline's progress");
     }
+    if pause.is_some() {
+        sync_schedule(state, &mut pl).await;
+    }
     Ok(out)
 }
 
@@ -552,6 +624,30 @@ pub async fn on_event(state: &AppState, account_id: &str, site_id: &str, rule_id
     match run_once(state, account_id, site_id).await {
         Ok(r) => Ok(Some(r)),
         Err(AppError::Conflict(_) | AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A fire of the pipeline's schedule: a minute already fired is dropped;
+/// a pipeline that is gone, paused or cancelled deletes its schedule.
+pub async fn fire(state: &AppState, account_id: &str, site_id: &str, scheduled_time: Option<String>) -> AppResult<Option<Vec<StageRun>>> {
+    let t = Tenant::from_verified(account_id);
+    if let Some(m) = scheduled_time.as_deref().map(|t| t.chars().take(16).collect::<String>()) {
+        let now = crate::ids::now_epoch();
+        if !state.store.mark_once(&Key::new(t.pk(), format!("RUNAT#PIPELINE#{site_id}#{m}")), "AutomationFire", now + 2 * 86_400, now).await? {
+            return Ok(None);
+        }
+    }
+    match run_once(state, account_id, site_id).await {
+        Ok(r) => Ok(Some(r)),
+        Err(AppError::Conflict(_) | AppError::NotFound(_)) => {
+            let pl = state.store.get::<Pipeline>(&pipeline_key(&t, site_id)).await?;
+            match pl {
+                Some(mut pl) => sync_schedule(state, &mut pl).await,
+                None => super::schedule::delete_named(state, &super::schedule::pipeline_schedule_name(account_id, site_id)).await?,
+            }
+            Ok(Some(Vec::new()))
+        }
         Err(e) => Err(e),
     }
 }

@@ -255,7 +255,10 @@ async fn plan_action(state: &AppState, p: &Principal, rule: &Rule, index: usize,
     let Some(f) = registry().get(action.kind.as_str()) else { return Ok(()) };
     let batch = action.batch_size() as usize;
     let mut taken = 0;
-    for chunk in candidates.chunks(batch.max(1)) {
+    // auto_cluster clusters every selected keyword together (one job per
+    // sector; batch_size counts jobs); other actions take one item a job.
+    let chunk = if action.kind == "auto_cluster" { candidates.len().max(1) } else { batch.max(1) };
+    for chunk in candidates.chunks(chunk) {
         for (item, input) in job_inputs(state, rule, action, chunk).await? {
             if taken >= batch {
                 break;

@@ -57,15 +57,28 @@ fn not_found<E: aws_sdk_scheduler::error::ProvideErrorMetadata>(e: &aws_sdk_sche
 
 /// Creates or updates the rule's schedule.
 pub async fn put_schedule(state: &AppState, rule: &Rule) -> AppResult<String> {
-    let Some(group) = group(state) else { return Err(AppError::internal("no schedule group configured")) };
     let s = rule.schedule.as_ref().ok_or_else(|| AppError::internal("a schedule rule without a schedule"))?;
     let name = schedule_name(&rule.account_id, &rule.id);
+    let description = format!("IGNY8 automation rule {} ({})", rule.id, rule.name.chars().take(200).collect::<String>());
+    put_named(state, &name, s, target_input(&rule.account_id, &rule.id), description).await?;
+    Ok(name)
+}
+
+/// The schedule of a site's pipeline: `p-<account>-<site>`.
+pub fn pipeline_schedule_name(account_id: &str, site_id: &str) -> String {
+    format!("p-{account_id}-{site_id}")
+}
+
+/// Creates or updates one schedule (a rule's or a pipeline's).
+pub async fn put_named(state: &AppState, name: &str, s: &super::rules::RuleSchedule, input: String, description: String) -> AppResult<()> {
+    let Some(group) = group(state) else { return Err(AppError::internal("no schedule group configured")) };
+    let name = name.to_string();
     let role = state.config.scheduler_role_arn.clone().unwrap_or_default();
     let arn = state.config.automation_runner_arn.clone().unwrap_or_default();
     let target = Target::builder()
         .arn(arn)
         .role_arn(role)
-        .input(target_input(&rule.account_id, &rule.id))
+        .input(input)
         .build()
         .map_err(|e| AppError::internal(format!("schedule target: {e}")))?;
     let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build().map_err(|e| AppError::internal(format!("window: {e}")))?;
@@ -75,7 +88,6 @@ pub async fn put_schedule(state: &AppState, rule: &Rule) -> AppResult<String> {
         Err(e) if not_found(&e) => false,
         Err(e) => return Err(sdk_err("GetSchedule", e)),
     };
-    let description = format!("IGNY8 automation rule {} ({})", rule.id, rule.name.chars().take(200).collect::<String>());
     if exists {
         c.update_schedule()
             .group_name(group)
@@ -104,7 +116,7 @@ pub async fn put_schedule(state: &AppState, rule: &Rule) -> AppResult<String> {
             .await
             .map_err(|e| sdk_err("CreateSchedule", e))?;
     }
-    Ok(name)
+    Ok(())
 }
 
 /// Deletes the rule's schedule; a missing one is fine.
@@ -114,9 +126,13 @@ pub async fn delete_schedule(state: &AppState, rule: &Rule) -> AppResult<()> {
 
 /// Deletes the schedule of (account, rule) — also when the rule is gone.
 pub async fn delete_schedule_of(state: &AppState, account_id: &str, rule_id: &str) -> AppResult<()> {
+    delete_named(state, &schedule_name(account_id, rule_id)).await
+}
+
+/// Deletes one schedule by name; a missing one is fine.
+pub async fn delete_named(state: &AppState, name: &str) -> AppResult<()> {
     let Some(group) = group(state) else { return Ok(()) };
-    let name = schedule_name(account_id, rule_id);
-    match client(state).await.delete_schedule().group_name(group).name(&name).send().await {
+    match client(state).await.delete_schedule().group_name(group).name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) if not_found(&e) => Ok(()),
         Err(e) => Err(sdk_err("DeleteSchedule", e)),
@@ -253,4 +269,28 @@ pub async fn reconcile_all(state: &AppState) -> AppResult<ReconcileReport> {
         }
     }
     Ok(report)
+}
+
+/// Makes a pipeline's schedule match it (enabled, active and scheduled:
+/// present; otherwise absent). Never fails the save: `schedule_state` says.
+pub async fn reconcile_pipeline(state: &AppState, pl: &super::pipeline::Pipeline) -> &'static str {
+    if group(state).is_none() {
+        return "none";
+    }
+    let name = pipeline_schedule_name(&pl.account_id, &pl.site_id);
+    let result = match (&pl.schedule, pl.enabled && pl.state == "active") {
+        (Some(s), true) => {
+            let input = serde_json::json!({
+                "account_id": pl.account_id, "pipeline_site_id": pl.site_id,
+                "scheduled_time": "<aws.scheduler.scheduled-time>", "schedule_name": name,
+            })
+            .to_string();
+            put_named(state, &name, s, input, format!("IGNY8 pipeline of site {}", pl.site_id)).await.map(|_| "in_sync")
+        }
+        _ => delete_named(state, &name).await.map(|_| "none"),
+    };
+    result.unwrap_or_else(|e| {
+        tracing::warn!(error = ?e, site_id = %pl.site_id, "pipeline schedule reconcile failed");
+        "pending"
+    })
 }

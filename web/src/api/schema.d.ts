@@ -2656,6 +2656,9 @@ export interface components {
             current_stage?: string | null;
             enabled: boolean;
             paused_reason?: string | null;
+            schedule?: components["schemas"]["RuleSchedule"] | null;
+            /** @description `in_sync`, `none` or `pending` (see rules). */
+            schedule_state?: string;
             site_id: string;
             stages: components["schemas"]["Stages"];
             /** @description `active`, `paused` or `cancelled`. */
@@ -2667,8 +2670,13 @@ export interface components {
         /** @description What a client sends. */
         PipelineInput: {
             enabled?: boolean;
+            /** @description Unix cron (5 fields, `@daily`, …); without it the pipeline runs when
+             *     started and after each of its jobs. */
+            schedule?: string | null;
             site_id: string;
             stages: components["schemas"]["Stages"];
+            /** @description IANA time zone of the schedule (default UTC). */
+            timezone?: string | null;
         };
         /** @description The pipeline as `GET` shows it: configuration, state, current stage,
          *     what waits at each stage, and each stage's last executions. */

@@ -87,6 +87,10 @@ def resource_symbol(v) -> str:
             m = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", v["Fn::Sub"])
             if m:
                 return m.group(1) + (m.group(2) or "")
+            # Schedules of a schedule group: `<Group>/schedules/*`.
+            m = re.fullmatch(r"arn:\$\{AWS::Partition\}:scheduler:\$\{AWS::Region\}:\$\{AWS::AccountId\}:schedule/\$\{(\w+)\}/\*", v["Fn::Sub"])
+            if m:
+                return m.group(1) + "/schedules/*"
     return repr(v)
 
 
@@ -560,7 +564,7 @@ def _add_statement(fid, st):
 MUTATIONS = [
     ("iam", "worker loses sqs:ChangeMessageVisibility", _drop_statement("AiWorkerFunction", "sqs:ChangeMessageVisibility")),
     ("iam", "sites loses s3:DeleteObject", _drop_statement("SitesFunction", "s3:DeleteObject")),
-    ("iam", "runner gets sqs:SendMessage it never calls", _add_statement("AutomationRunnerFunction", {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["AiJobsQueue", "Arn"]}})),
+    ("iam", "runner gets s3:PutObject it never calls", _add_statement("AutomationRunnerFunction", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": {"Fn::Sub": "${AssetsBucket.Arn}/accounts/*"}})),
     ("iam", "health gets dynamodb:* on *", _add_statement("HealthFunction", {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"})),
     ("iam", "a SAM policy template (S3CrudPolicy)", lambda s: _fn(s, "WriterFunction")["Policies"].append({"S3CrudPolicy": {"BucketName": {"Ref": "AssetsBucket"}}})),
     ("env", "an unused Globals variable", lambda s: s["Globals"]["Function"]["Environment"]["Variables"].update({"KMS_KEY_ID": {"Ref": "SecretsKey"}})),

@@ -65,6 +65,17 @@ pub struct Config {
     /// and link-local addresses (`OUTBOUND_ALLOW_PRIVATE=1`): only for local
     /// runs and tests, whose WordPress is on 127.0.0.1. Never set in AWS.
     pub outbound_allow_private: bool,
+    // --- automation (issue 15) ---
+    /// EventBridge Scheduler group holding the rules' schedules
+    /// (`SCHEDULE_GROUP_NAME`); without it no schedule is managed.
+    pub schedule_group_name: Option<String>,
+    /// Role the schedules assume to invoke the runner (`SCHEDULER_ROLE_ARN`).
+    pub scheduler_role_arn: Option<String>,
+    /// The automation runner's ARN, the schedules' target (`AUTOMATION_RUNNER_ARN`).
+    pub automation_runner_arn: Option<String>,
+    /// Queue of domain events for event-triggered rules (`AUTOMATION_EVENTS_QUEUE_URL`);
+    /// without it no event is sent.
+    pub automation_events_queue_url: Option<String>,
 }
 
 /// Which providers the workers use. In AWS the chat provider must be chosen
@@ -321,6 +332,10 @@ impl Config {
                 }
                 Some(other) => return Err(ConfigError::Invalid { name: "OUTBOUND_ALLOW_PRIVATE", message: format!("expected 0 or 1, got {other:?}") }),
             },
+            schedule_group_name: get("SCHEDULE_GROUP_NAME"),
+            scheduler_role_arn: get("SCHEDULER_ROLE_ARN"),
+            automation_runner_arn: get("AUTOMATION_RUNNER_ARN"),
+            automation_events_queue_url: get("AUTOMATION_EVENTS_QUEUE_URL"),
         })
     }
 
@@ -349,6 +364,10 @@ impl Config {
             publish_queue_url: None,
             publish_dlq_arn: None,
             outbound_allow_private: false,
+            schedule_group_name: None,
+            scheduler_role_arn: None,
+            automation_runner_arn: None,
+            automation_events_queue_url: None,
         }
     }
 }

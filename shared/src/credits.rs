@@ -643,39 +643,3 @@ pub struct Subscription {
     pub keywords_used: u32,
     pub balance: Balance,
 }
-
-pub async fn subscription(state: &AppState, tenant: &Tenant) -> AppResult<Subscription> {
-    let a: Account = state.store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
-    Ok(Subscription {
-        plan: *crate::plans::of(&a.plan),
-        period: a.period.clone(),
-        sites_used: a.site_count,
-        users_used: a.user_count,
-        keywords_used: a.keyword_count,
-        balance: Balance { plan_credits: a.plan_credits, bonus_credits: a.bonus_credits, total: round(a.plan_credits + a.bonus_credits), plan: a.plan },
-    })
-}
-
-/// Changes the plan (owner). The new plan's monthly credits arrive with the
-/// next period's grant; a downgrade below current usage is refused.
-pub async fn change_plan(state: &AppState, p: &crate::auth::guard::Principal, plan_id: &str) -> AppResult<Subscription> {
-    let plan = crate::plans::get(plan_id)?;
-    let tenant = p.tenant();
-    let mut a: Account = state.store.get(&keys::account(&tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
-    if a.site_count > plan.max_sites {
-        return Err(AppError::Conflict(format!("the account has {} sites and the {} plan allows {}; delete sites first", a.site_count, plan.name, plan.max_sites)));
-    }
-    if a.user_count > plan.max_users {
-        return Err(AppError::Conflict(format!("the account has {} users and the {} plan allows {}; remove users first", a.user_count, plan.name, plan.max_users)));
-    }
-    if a.keyword_count > plan.max_keywords {
-        return Err(AppError::Conflict(format!("the account has {} keywords and the {} plan allows {}; delete keywords first", a.keyword_count, plan.name, plan.max_keywords)));
-    }
-    let before = a.plan.clone();
-    a.plan = plan.id.to_string();
-    a.updated_at = crate::ids::now_rfc3339();
-    crate::accounts::set_account_fields(state, &tenant, &[("plan", &a.plan), ("updated_at", &a.updated_at)]).await?;
-    let actor = crate::audit::Actor { user_id: p.user_id.clone(), email: p.email.clone(), ip: None };
-    crate::audit::record(state, &tenant, &actor, "subscription.change", "account", &a.id, serde_json::json!({"from": before, "to": plan.id})).await?;
-    subscription(state, &tenant).await
-}

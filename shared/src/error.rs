@@ -68,6 +68,7 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
     ("NOT_FOUND", 404, "No such route, or no such item in the caller's account (other tenants' ids too)."),
     ("METHOD_NOT_ALLOWED", 405, "The path exists with other methods, named in `Allow`."),
     ("CONFLICT", 409, "The item changed (stale `version`), a state transition is not allowed, or it already exists."),
+    ("BEING_DELETED", 409, "The site or sector is being deleted by a job (named in the message); nothing under it can be read or changed."),
     ("PAYLOAD_TOO_LARGE", 413, "The body is larger than the route accepts."),
     ("UNSUPPORTED_MEDIA_TYPE", 415, "The body is not `application/json` (or, for uploads, not a supported file)."),
     ("RATE_LIMITED", 429, "A request budget is empty; retry after `Retry-After` seconds."),

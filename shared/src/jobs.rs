@@ -50,6 +50,16 @@ impl JobStatus {
     }
 }
 
+/// Which automation run enqueued a job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct JobOrigin {
+    pub rule_id: String,
+    pub execution_id: String,
+    /// 0 for a scheduled or manual run; an event-triggered run is one deeper
+    /// than its event.
+    pub depth: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
@@ -84,6 +94,11 @@ pub struct Job {
     /// Who started it.
     #[serde(default)]
     pub created_by: Option<String>,
+    /// The automation run that enqueued it (rule and event depth): the
+    /// domain event it raises carries the depth on, so event rules cannot
+    /// trigger each other forever.
+    #[serde(default)]
+    pub origin: Option<JobOrigin>,
     /// The SQS message (id, receive count) of the delivery that claimed it:
     /// a later receive of that same message may take the job over at once (its
     /// outcome was not recorded), a concurrent duplicate may not.
@@ -140,6 +155,7 @@ impl Job {
             provider: None,
             model: None,
             created_by: None,
+            origin: None,
             claimed_by: None,
             claim_receive: 0,
             sweep_after: Some(crate::ids::now_epoch() + QUEUED_RESEND_SECS),
@@ -529,6 +545,15 @@ async fn process_claimed(state: Arc<AppState>, registry: &Registry, msg: &JobMes
     };
     let outcome = handler(state.clone(), job.clone()).await;
     let recorded = record_outcome(&state, &job, &outcome).await;
+    // Once the outcome is on the job, its domain event (automation's event
+    // rules, chains and pipelines react to it); sending it never fails the job.
+    if let Ok(true) = recorded {
+        match &outcome {
+            Ok(result) => crate::automation::events::job_finished(&state, &job, Some(result)).await,
+            Err(JobError::Permanent(_)) => crate::automation::events::job_finished(&state, &job, None).await,
+            Err(_) => {}
+        }
+    }
     match (outcome, recorded) {
         (_, Err(e)) => Delivery::Retry(format!("could not record outcome: {e:?}")),
         (_, Ok(false)) => Delivery::Skipped("job deleted or finished elsewhere while running"),

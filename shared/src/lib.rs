@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod ai;
 pub mod audit;
+pub mod automation;
 pub mod blobs;
 pub mod auth;
 pub mod config;

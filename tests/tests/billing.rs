@@ -42,8 +42,8 @@ async fn monthly_grant_run_twice_for_the_same_period_grants_once() {
     assert_eq!((status, sub["data"]["period"].as_str()), (200, Some("2099-01")), "{sub}");
     // An older period's grant (a late redelivery) never moves it back.
     igny8::credits::grant_period(&state, &ta, "2098-12").await.unwrap();
-    let sub = igny8::credits::subscription(&state, &ta).await.unwrap();
-    assert_eq!(sub.period.as_deref(), Some("2099-01"));
+    let sub = igny8::plans::subscription(&state, &ta).await.unwrap();
+    assert_eq!(sub.current.period.as_deref(), Some("2099-01"));
 
     // Registration already counted this month: a run for the current period adds nothing to a new account.
     let b = register("bill-b").await;

@@ -129,12 +129,14 @@ async fn scheduler_event_records_an_execution_for_the_rule() {
     let state = env().state().await;
     let input: igny8_automation_runner::ScheduledInvocation =
         serde_json::from_str(&event("scheduler-automation.json")).expect("scheduler event deserializes");
-    let run = igny8_automation_runner::handle(state.clone(), input.clone()).await.unwrap();
+    let run = igny8_automation_runner::handle(state.clone(), input.clone()).await.unwrap().expect("a first fire of the minute runs");
     assert_eq!(run.outcome, "skipped");
     assert!(run.detail.contains("no longer exists"), "{}", run.detail);
-    let stored: igny8_automation_runner::AutomationRun = state.store.get(&run.key()).await.unwrap().unwrap();
+    let stored: igny8::automation::Execution = state.store.get(&run.key()).await.unwrap().unwrap();
     assert_eq!(stored, run);
     assert_eq!(stored.scheduled_time.as_deref(), Some("2026-11-25T06:00:00Z"));
+    // Scheduler delivers at least once: the same minute again is dropped.
+    assert!(igny8_automation_runner::handle(state.clone(), input.clone()).await.unwrap().is_none());
     // Junk input is refused, not recorded.
     let mut bad = input;
     bad.account_id = "../../etc".into();

@@ -391,6 +391,7 @@ fn all_routes() -> Vec<(String, String)> {
         igny8_planner::router(),
         igny8_writer::router(),
         igny8_integration::router(),
+        igny8_automation::router(),
         igny8_health::router(),
     ]
     .iter()

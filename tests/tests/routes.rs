@@ -31,6 +31,7 @@ async fn each_function_router_pattern_is_routed_to_that_function() {
         ("PlannerFunction", igny8_planner::router().patterns()),
         ("WriterFunction", igny8_writer::router().patterns()),
         ("IntegrationFunction", igny8_integration::router().patterns()),
+        ("AutomationFunction", igny8_automation::router().patterns()),
     ];
     for (function, patterns) in cases {
         for (method, pattern) in patterns {

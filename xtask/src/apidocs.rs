@@ -51,7 +51,8 @@ fn run(mut c: Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `npm ci` in `web/` when its lockfile changed since the last install.
+/// `npm ci` in `web/` when its lockfile changed since the last install (shared
+/// by the API document's checks and the browser app's build and tests, `crate::web`).
 pub fn ensure_web() -> Result<()> {
     let lock = std::fs::read_to_string(web().join("package-lock.json")).context("web/package-lock.json")?;
     let stamp = web().join("node_modules").join(".igny8-lock");
@@ -60,7 +61,7 @@ pub fn ensure_web() -> Result<()> {
     }
     let mut c = Command::new("npm");
     c.current_dir(web()).args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"]);
-    run(c, "npm ci (web/: openapi-typescript, typescript, @redocly/cli, redoc)")?;
+    run(c, "npm ci (web/: the app's packages, its test tools, openapi-typescript, @redocly/cli, redoc)")?;
     std::fs::write(stamp, lock)?;
     Ok(())
 }

@@ -83,6 +83,7 @@ fn functions() -> Vec<Function> {
         http("igny8-credits", "credits", "GET", "/api/v1/credits/balance/", "ANY /api/v1/credits/{proxy+}"),
         http("igny8-planner", "planner", "GET", "/api/v1/planner/keywords/", "ANY /api/v1/planner/{proxy+}"),
         http("igny8-writer", "writer", "GET", "/api/v1/writer/content/", "ANY /api/v1/writer/{proxy+}"),
+        http("igny8-automation", "automation", "GET", "/api/v1/automation/rules/", "ANY /api/v1/automation/{proxy+}"),
         Function { package: "igny8-ai-worker", binary: "ai-worker", event: fixture("sqs-ai-job.json"), needs_secret: false },
         Function { package: "igny8-automation-runner", binary: "automation-runner", event: fixture("scheduler-automation.json"), needs_secret: false },
         Function { package: "igny8-billing", binary: "billing", event: json!({"period": "2000-01"}), needs_secret: false },

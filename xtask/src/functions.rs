@@ -21,6 +21,7 @@ pub fn http_functions() -> Vec<(&'static str, HttpHandler)> {
         ("WriterFunction", |s, r| Box::pin(igny8_writer::handle(s, r))),
         ("IntegrationFunction", |s, r| Box::pin(igny8_integration::handle(s, r))),
         ("DocsFunction", |s, r| Box::pin(igny8_docs::handle(s, r))),
+        ("AutomationFunction", |s, r| Box::pin(igny8_automation::handle(s, r))),
     ]
 }
 

@@ -7,6 +7,11 @@
 //! Route selection follows HTTP API: the most specific route wins (literal
 //! segments over `{param}` over `{proxy+}`, a method over `ANY`), `$default`
 //! catches the rest. A trailing slash is ignored for matching.
+//!
+//! With [`Gateway::with_web_app`] (as `cargo xtask dev` does) it also serves the
+//! browser app's build (`web/dist`) on every GET outside `/api/`, the way
+//! CloudFront serves it beside the API in AWS: files as they are, any other
+//! path gets `index.html` (the app's router takes it from there).
 
 use crate::functions::HttpHandler;
 use crate::template::TemplateRoute;
@@ -35,6 +40,7 @@ struct Bound {
 pub struct Gateway {
     routes: Vec<Bound>,
     state: Arc<AppState>,
+    web_app: Option<std::path::PathBuf>,
 }
 
 /// A matched route with its path parameters.
@@ -56,7 +62,13 @@ impl Gateway {
             };
             routes.push(Bound { route, handler: *handler });
         }
-        Ok(Self { routes, state })
+        Ok(Self { routes, state, web_app: None })
+    }
+
+    /// Also serves the browser app's static build from `dist` outside `/api/`.
+    pub fn with_web_app(mut self, dist: std::path::PathBuf) -> Self {
+        self.web_app = Some(dist);
+        self
     }
 
     fn select(&self, method: &str, path: &str) -> Option<Matched<'_>> {
@@ -145,6 +157,11 @@ impl Gateway {
         };
         let method = parts.method.as_str().to_string();
         let path = parts.uri.path().to_string();
+        if let Some(dist) = &self.web_app {
+            if (parts.method == http::Method::GET || parts.method == http::Method::HEAD) && !path.starts_with("/api/") && path != "/api" {
+                return serve_static(dist, &path);
+            }
+        }
         let Some(matched) = self.select(&method, &path) else { return gateway_error(404, "Not Found") };
         let event = build_event(&parts, &body, &matched, peer, local);
         let lambda_req: lambda_http::request::LambdaRequest = match serde_json::from_value(event) {
@@ -165,6 +182,62 @@ fn cors(b: http::response::Builder) -> http::response::Builder {
         .header("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
         .header("access-control-expose-headers", "x-request-id")
         .header("access-control-max-age", "600")
+}
+
+fn content_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A file of the app's build, or `index.html` for the app's own routes.
+/// Hashed files under `assets/` are cached for good; `index.html` never is.
+/// A missing file that looks like one (it has an extension) is a 404, so a
+/// broken asset link fails loudly instead of answering HTML.
+fn serve_static(dist: &std::path::Path, path: &str) -> hyper::Response<Full<Bytes>> {
+    let decoded = percent_decode(path, false);
+    let rel: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if rel.iter().any(|s| *s == ".." || s.contains('\\') || s.starts_with('.')) {
+        return gateway_error(404, "Not Found");
+    }
+    let mut file = dist.to_path_buf();
+    rel.iter().for_each(|s| file.push(s));
+    let is_file = std::fs::metadata(&file).is_ok_and(|m| m.is_file());
+    if !is_file {
+        if rel.last().is_some_and(|s| s.contains('.')) {
+            return hyper::Response::builder()
+                .status(404)
+                .header("content-type", "text/plain; charset=utf-8")
+                .body(Full::new(Bytes::from_static(b"Not Found")))
+                .unwrap_or_default();
+        }
+        file = dist.join("index.html");
+    }
+    // Small files, local development only: a blocking read is fine here.
+    match std::fs::read(&file) {
+        Ok(bytes) => {
+            let immutable = rel.first() == Some(&"assets") && is_file;
+            hyper::Response::builder()
+                .status(200)
+                .header("content-type", content_type(&file))
+                .header("cache-control", if immutable { "public, max-age=31536000, immutable" } else { "no-cache" })
+                .header("x-content-type-options", "nosniff")
+                .body(Full::new(Bytes::from(bytes)))
+                .unwrap_or_default()
+        }
+        Err(_) => gateway_error(404, "Not Found"),
+    }
 }
 
 /// API Gateway's own errors (not the function's) look like this.
@@ -301,4 +374,45 @@ fn build_event(parts: &http::request::Parts, body: &Bytes, m: &Matched<'_>, peer
         event["body"] = body_value;
     }
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serve_static;
+    use http_body_util::BodyExt;
+
+    async fn get(dist: &std::path::Path, path: &str) -> (u16, String, String, String) {
+        let r = serve_static(dist, path);
+        let status = r.status().as_u16();
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let cache = r.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body = r.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        (status, ct, cache, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_web_app_is_served_with_its_routes_falling_back_to_index_html() {
+        let dir = std::env::temp_dir().join(format!("igny8-dist-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(dir.join("assets")).unwrap();
+        std::fs::write(dir.join("index.html"), "<!doctype html>app").unwrap();
+        std::fs::write(dir.join("assets/index-abc.js"), "console.log(1)").unwrap();
+        let secret = dir.with_extension("secret.txt");
+        std::fs::write(&secret, "secret").unwrap();
+        let name = secret.file_name().unwrap().to_string_lossy().into_owned();
+
+        let (s, ct, cache, body) = get(&dir, "/").await;
+        assert_eq!((s, ct.as_str(), cache.as_str(), body.as_str()), (200, "text/html; charset=utf-8", "no-cache", "<!doctype html>app"));
+        let (s, ct, cache, _) = get(&dir, "/assets/index-abc.js").await;
+        assert_eq!((s, ct.as_str()), (200, "text/javascript; charset=utf-8"));
+        assert!(cache.contains("immutable"));
+        // The app's own routes (deep links) get index.html.
+        let (s, _, _, body) = get(&dir, "/planner/keywords").await;
+        assert_eq!((s, body.as_str()), (200, "<!doctype html>app"));
+        // A missing file is a 404, not HTML; nothing outside dist is reachable.
+        assert_eq!(get(&dir, "/assets/missing.js").await.0, 404);
+        assert_eq!(get(&dir, &format!("/../{name}")).await.0, 404);
+        assert_eq!(get(&dir, &format!("/assets/%2e%2e/%2e%2e/{name}")).await.0, 404);
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::remove_file(&secret).ok();
+    }
 }

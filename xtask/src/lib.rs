@@ -1,7 +1,7 @@
 //! IGNY8 dev tooling as a library, shared by `cargo xtask` and the end-to-end
 //! tests: the Python tool venv, the AWS emulator (moto server), provisioning
 //! from `infra/template.yaml`, the local API gateway and the local queue
-//! worker and scheduler.
+//! worker and scheduler, and the browser app's build and checks.
 
 pub mod apidocs;
 pub mod bench_clustering;
@@ -15,7 +15,9 @@ pub mod provision;
 pub mod scale;
 pub mod bench_scale;
 pub mod rehearse;
+pub mod scheduler;
 pub mod template;
+pub mod web;
 pub mod worker;
 pub mod wordpress;
 

@@ -1,7 +1,10 @@
 //! `cargo xtask <command>`: the project's own tooling.
 //!
-//! - `dev [--port N] [--wordpress]`: the whole platform on 127.0.0.1 (emulator, gateway, queue workers), with `--wordpress` a real WordPress connected to the demo site.
-//! - `test`: every test (template lint, deploy rehearsal, unit, end-to-end against the emulator).
+//! - `dev [--port N] [--wordpress]`: the whole platform on 127.0.0.1 (emulator, gateway, queue
+//!   workers, local scheduler, the browser app built from `web/` when its sources changed),
+//!   with `--wordpress` a real WordPress connected to the demo site.
+//! - `test`: every test (template lint, unit, end-to-end against the emulator and a real
+//!   WordPress, the API document's checks, the browser app's checks, deploy rehearsal).
 //! - `rehearse`: the deploy rehearsal alone (`sam build` as the README says, artifacts
 //!   checked, the built stack created on the emulator's CloudFormation).
 //! - `bench`: criterion benches, figures printed; `bench --scale [--quick]`:
@@ -13,6 +16,9 @@
 //! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 //! - `schemathesis`: the schemathesis step of `test` alone (its own emulator).
+//! - `web`: the web step of `test` alone (`tsc`, Vitest, the production build
+//!   with its bundle size); `e2e`: the browser tests alone (Playwright on
+//!   Debian's Chromium against the real backend, its own emulator).
 //! - `openapi`: writes the OpenAPI document to `target/openapi/` and regenerates
 //!   the browser app's types (`web/src/api/schema.d.ts`).
 
@@ -21,7 +27,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web | e2e>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +51,14 @@ fn main() -> Result<()> {
             r
         }
         Some("rehearse") => xtask::rehearse::run(None),
+        Some("web") => xtask::web::check(),
+        // The browser tests alone, on an emulator of their own.
+        Some("e2e") => {
+            let emulator = Emulator::start()?;
+            let r = xtask::web::e2e(&emulator.endpoint());
+            drop(emulator);
+            r
+        }
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2)
@@ -97,6 +111,16 @@ fn test(extra: &[String]) -> Result<()> {
     // The API document: lint, the browser app's types, then schemathesis on
     // the local gateway (on the same emulator, its own stack).
     api_document_checks(&emulator.endpoint())?;
+    // The browser app: tsc, Vitest (stores, API client, components), the
+    // production build with its initial JavaScript size printed.
+    xtask::web::check()?;
+    // Playwright on Debian's Chromium against the real backend (own stack on
+    // the same emulator). `IGNY8_SKIP_E2E=1` skips it (a local shortcut; CI never sets it).
+    if std::env::var("IGNY8_SKIP_E2E").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: browser tests SKIPPED (IGNY8_SKIP_E2E=1)");
+    } else {
+        xtask::web::e2e(&emulator.endpoint())?;
+    }
     if std::env::var("IGNY8_SKIP_REHEARSAL").is_ok_and(|v| v == "1") {
         eprintln!("xtask: deploy rehearsal SKIPPED (IGNY8_SKIP_REHEARSAL=1)");
     } else if std::env::var("IGNY8_REHEARSAL_BUILD").is_ok_and(|v| v == "0") {
@@ -224,6 +248,15 @@ fn dev(args: &[String]) -> Result<()> {
         }
     }
     igny8::log::init_pretty();
+    // The browser app, rebuilt when web/ changed. Without Node the API still
+    // comes up (and says the app is missing).
+    let web_app = match xtask::web::ensure_built() {
+        Ok(dist) => Some(dist),
+        Err(e) => {
+            eprintln!("xtask: the browser app is not served: {e:#}");
+            None
+        }
+    };
     let emulator = Emulator::start()?;
     // A real WordPress beside the platform (Debian's packages, installed if missing).
     let wordpress = if with_wordpress {
@@ -240,7 +273,10 @@ fn dev(args: &[String]) -> Result<()> {
         let config = provision::config_for(&emulator.endpoint(), &res, &secret);
         let state = Arc::new(igny8::AppState::new(config).await);
         let demo = xtask::demo::seed(&state).await?;
-        let gateway = Gateway::from_template(state.clone())?;
+        let mut gateway = Gateway::from_template(state.clone())?;
+        if let Some(dist) = web_app.clone() {
+            gateway = gateway.with_web_app(dist);
+        }
         let routes = gateway.route_keys();
         let (addr, server) = gateway.serve(([127, 0, 0, 1], port).into()).await?;
         let wp_integration = match &wordpress {
@@ -252,8 +288,14 @@ fn dev(args: &[String]) -> Result<()> {
         let publisher = tokio::spawn(xtask::worker::run(state.clone(), igny8_publish_worker::registry(), res.publish_queue_url.clone()));
         let publish_dead_letters = tokio::spawn(xtask::worker::run(state.clone(), igny8_publish_worker::registry(), res.publish_dlq_url.clone()));
         let sweeper = tokio::spawn(xtask::worker::sweep_every(state.clone(), std::time::Duration::from_secs(60)));
+        let scheduler = tokio::spawn(xtask::scheduler::run(state.clone()));
+        let events = tokio::spawn(xtask::scheduler::run_events(state.clone(), res.automation_events_queue_url.clone()));
         println!();
         println!("IGNY8 is running locally.");
+        match &web_app {
+            Some(_) => println!("  app        http://{addr}/   (sign in with the demo login below)"),
+            None => println!("  app        not built (see the message above); the API is served alone"),
+        }
         println!("  API        http://{addr}/api/v1/   (try: curl http://{addr}/api/v1/health/)");
         println!("  routes     {}", routes.join(" | "));
         println!("  emulator   {} (moto server; stack {stack})", emulator.endpoint());
@@ -261,6 +303,7 @@ fn dev(args: &[String]) -> Result<()> {
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);
         println!("  worker     polling ai-jobs and its dead-letter queue ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
         println!("  sweeper    every 60 s: fails jobs stuck past their lease (credits back), re-sends stale queued ones");
+        println!("  scheduler  every minute: fires the automation schedules due in {} (the emulator never fires them); runs event rules from the events queue", res.schedule_group);
         println!(
             "  demo       {} / {}  (account {}{}{})",
             xtask::demo::DEMO_EMAIL,
@@ -286,6 +329,8 @@ fn dev(args: &[String]) -> Result<()> {
         publisher.abort();
         publish_dead_letters.abort();
         sweeper.abort();
+        scheduler.abort();
+        events.abort();
         println!("\nstopping …");
         anyhow::Ok(())
     });

@@ -26,7 +26,16 @@ pub struct Resources {
     pub publish_dlq_arn: String,
     /// The KMS key integration credentials are encrypted under.
     pub secrets_key_id: String,
+    /// The EventBridge Scheduler group of the rules' schedules.
+    pub schedule_group: String,
+    /// The domain events queue the automation runner consumes.
+    pub automation_events_queue_url: String,
 }
+
+/// The ARNs the local schedules name (the emulator never invokes them; the
+/// local scheduler calls the runner in process).
+pub const LOCAL_SCHEDULER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/igny8-local-scheduler";
+pub const LOCAL_RUNNER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:igny8-local-automation-runner";
 
 /// Configuration pointing the same code the Lambdas run at the emulator.
 pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::Config {
@@ -39,6 +48,10 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     c.publish_dlq_arn = Some(res.publish_dlq_arn.clone());
     // The local WordPress (tests, `cargo xtask dev --wordpress`) is on 127.0.0.1.
     c.outbound_allow_private = true;
+    c.schedule_group_name = Some(res.schedule_group.clone());
+    c.scheduler_role_arn = Some(LOCAL_SCHEDULER_ROLE_ARN.into());
+    c.automation_runner_arn = Some(LOCAL_RUNNER_ARN.into());
+    c.automation_events_queue_url = Some(res.automation_events_queue_url.clone());
     c
 }
 
@@ -84,6 +97,10 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
     let ai_jobs_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &ai_jobs_dlq_url).await?;
     let publish_dlq_url = get("PublishDeadLetterQueue")?;
     let publish_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &publish_dlq_url).await?;
+    let schedule_group = match physical.get("ScheduleGroup") {
+        Some(g) => g.rsplit('/').next().unwrap_or(g).to_string(),
+        None => ensure_schedule_group(&sdk, &format!("igny8-automation-{stack_name}")).await?,
+    };
     let res = Resources {
         stack: stack_name.to_string(),
         table: get("Table")?,
@@ -95,12 +112,27 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         secrets_key_id: get("SecretsKey")?,
         publish_dlq_url,
         publish_dlq_arn,
+        schedule_group,
+        automation_events_queue_url: get("AutomationEventsQueue")?,
     };
     // moto accepts but ignores TimeToLiveSpecification; switch TTL on explicitly
     // so the emulator's table reports what AWS's would.
     let state = igny8::AppState::new(config_for(endpoint, &res, "-")).await;
     state.store.enable_ttl().await.map_err(|e| anyhow!("enabling TTL: {e:?}"))?;
     Ok(res)
+}
+
+/// Creates the schedule group when the emulator's CloudFormation skipped it.
+async fn ensure_schedule_group(sdk: &aws_config::SdkConfig, name: &str) -> Result<String> {
+    let c = aws_sdk_scheduler::Client::new(sdk);
+    if c.get_schedule_group().name(name).send().await.is_err() {
+        c.create_schedule_group()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| anyhow!("CreateScheduleGroup: {}", aws_sdk_scheduler::error::DisplayErrorContext(&e)))?;
+    }
+    Ok(name.to_string())
 }
 
 /// The ARN of a queue (`GetQueueAttributes QueueArn`).

@@ -1,11 +1,18 @@
 //! Automation runner: EventBridge Scheduler invokes it with the schedule's
-//! input `{account_id, rule_id}`. Every invocation leaves an execution record
-//! (`RUN#<rule>#<run>`), so a schedule whose rule is gone is visible instead of
-//! silently firing forever.
+//! input `{account_id, rule_id, scheduled_time, schedule_name}`. It runs the
+//! rule through `igny8::automation::run::fire`: a minute already fired is
+//! dropped (Scheduler delivers at least once), a rule that is gone is recorded
+//! as a skipped execution, so a stray schedule is visible instead of silently
+//! firing forever.
+//!
+//! It also consumes the automation events queue ([`handle_events`]): each
+//! record is a domain event, and the account's rules for its type run
+//! (partial batch responses: only the events that failed come back).
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use igny8::AppState;
-use igny8::store::keys::{self, Key, Tenant};
-use igny8::store::Item;
+use igny8::automation::Execution;
+use igny8::automation::events::DomainEvent;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -15,57 +22,110 @@ pub const FUNCTION: &str = "automation-runner";
 #[derive(Debug, Clone, Deserialize)]
 pub struct ScheduledInvocation {
     pub account_id: String,
+    /// The rule to run; a pipeline's schedule names `pipeline_site_id` instead.
+    #[serde(default)]
     pub rule_id: String,
+    #[serde(default)]
+    pub pipeline_site_id: Option<String>,
     #[serde(default)]
     pub scheduled_time: Option<String>,
     #[serde(default)]
     pub schedule_name: Option<String>,
 }
 
-/// One execution of a rule.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AutomationRun {
-    pub id: String,
-    pub account_id: String,
-    pub rule_id: String,
-    pub outcome: String,
-    pub detail: String,
-    pub scheduled_time: Option<String>,
-    pub created_at: String,
-}
-
-impl Item for AutomationRun {
-    const ENTITY: &'static str = "AutomationRun";
-    fn key(&self) -> Key {
-        keys::automation_run(&Tenant::from_verified(&self.account_id), &self.rule_id, &self.id)
+/// Runs one fire; `None` when the minute had already fired.
+pub async fn handle(state: Arc<AppState>, input: ScheduledInvocation) -> Result<Option<Execution>, igny8::lambda::BootError> {
+    if let Some(site) = &input.pipeline_site_id {
+        if !igny8::ids::is_valid(&input.account_id) || !igny8::ids::is_valid(site) {
+            return Err(format!("invalid schedule input: account_id and pipeline_site_id must be ids, got {input:?}").into());
+        }
+        let scheduled_time = input.scheduled_time.clone().filter(|t| !t.starts_with('<'));
+        let stages = igny8::automation::pipeline::fire(&state, &input.account_id, site, scheduled_time).await.map_err(|e| format!("{e:?}"))?;
+        tracing::info!(site_id = %site, ?stages, "pipeline fired");
+        return Ok(None);
     }
-}
-
-pub async fn handle(state: Arc<AppState>, input: ScheduledInvocation) -> Result<AutomationRun, igny8::lambda::BootError> {
     if !igny8::ids::is_valid(&input.account_id) || !igny8::ids::is_valid(&input.rule_id) {
         return Err(format!("invalid schedule input: account_id and rule_id must be ids, got {input:?}").into());
     }
+    // A context attribute that was not substituted is no time at all.
+    let scheduled_time = input.scheduled_time.filter(|t| !t.starts_with('<'));
     // The schedule was created for this account by the API under a verified token.
-    let tenant = Tenant::from_verified(&input.account_id);
-    let rule = state
-        .store
-        .get::<serde_json::Value>(&Key::new(tenant.pk(), format!("RULE#{}", input.rule_id)))
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let (outcome, detail) = match rule {
-        None => ("skipped", "the rule no longer exists; its schedule should be deleted".to_string()),
-        Some(_) => ("skipped", "no automation actions are available yet".to_string()),
-    };
-    let run = AutomationRun {
-        id: igny8::ids::new_id(),
-        account_id: input.account_id,
-        rule_id: input.rule_id,
-        outcome: outcome.into(),
-        detail,
-        scheduled_time: input.scheduled_time,
-        created_at: igny8::ids::now_rfc3339(),
-    };
-    state.store.put(&run).await.map_err(|e| format!("{e:?}"))?;
-    tracing::info!(rule_id = %run.rule_id, outcome = %run.outcome, "automation run recorded");
+    let run = igny8::automation::run::fire(&state, &input.account_id, &input.rule_id, scheduled_time).await.map_err(|e| format!("{e:?}"))?;
+    if let Some(r) = &run {
+        tracing::info!(rule_id = %r.rule_id, outcome = %r.outcome, detail = %r.detail, "automation run recorded");
+    }
     Ok(run)
+}
+
+/// What the Lambda receives: a Scheduler invocation or a batch of domain events.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Input {
+    Events(SqsEvent),
+    Scheduled(ScheduledInvocation),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    Events(SqsBatchResponse),
+    Run(Option<Execution>),
+}
+
+/// The Lambda entry point.
+pub async fn handle_any(state: Arc<AppState>, input: Input) -> Result<Output, igny8::lambda::BootError> {
+    match input {
+        Input::Events(ev) => Ok(Output::Events(handle_events(state, ev).await)),
+        Input::Scheduled(inv) => handle(state, inv).await.map(Output::Run),
+    }
+}
+
+/// Runs the rules of each event; a malformed event is logged and dropped
+/// (retrying cannot fix it), a failed run is returned for retry.
+pub async fn handle_events(state: Arc<AppState>, event: SqsEvent) -> SqsBatchResponse {
+    let mut failures = Vec::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let Some(ev) = record.body.as_deref().and_then(|b| serde_json::from_str::<DomainEvent>(b).ok()) else {
+            tracing::warn!(message_id = %id, "not a domain event; dropped");
+            continue;
+        };
+        match igny8::automation::events::handle(&state, &ev).await {
+            Ok(runs) => tracing::info!(event = %ev.kind, depth = ev.depth, runs = runs.len(), "domain event handled"),
+            Err(igny8::AppError::Validation { message, .. }) => tracing::warn!(message_id = %id, %message, "invalid domain event; dropped"),
+            Err(e) => {
+                tracing::warn!(message_id = %id, error = ?e, "domain event failed; retried");
+                let mut f = BatchItemFailure::default();
+                f.item_identifier = id;
+                failures.push(f);
+            }
+        }
+    }
+    let mut r = SqsBatchResponse::default();
+    r.batch_item_failures = failures;
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name)).expect("fixture")
+    }
+
+    /// One Lambda takes both inputs: a Scheduler invocation is never read as
+    /// an (empty) SQS batch, and an SQS batch is never read as a fire.
+    #[test]
+    fn scheduler_and_sqs_inputs_are_told_apart() {
+        match serde_json::from_str::<Input>(&fixture("scheduler-automation.json")).unwrap() {
+            Input::Scheduled(s) => assert_eq!(s.rule_id, "01JDEM0RVE0000000000000001"),
+            other => panic!("read as {other:?}"),
+        }
+        match serde_json::from_str::<Input>(&fixture("sqs-ai-job.json")).unwrap() {
+            Input::Events(e) => assert_eq!(e.records.len(), 1),
+            other => panic!("read as {other:?}"),
+        }
+        assert!(serde_json::from_str::<Input>(r#"{"hello": 1}"#).is_err());
+    }
 }

@@ -95,6 +95,7 @@ pub fn routers() -> Vec<(&'static str, &'static igny8::http::Router)> {
         ("PlannerFunction", igny8_planner::router()),
         ("WriterFunction", igny8_writer::router()),
         ("IntegrationFunction", igny8_integration::router()),
+        ("AutomationFunction", igny8_automation::router()),
     ]
 }
 

@@ -86,6 +86,18 @@ pub enum Submission {
 /// Validates, prices and (unless `dry_run`) enqueues an AI job: credits are
 /// reserved before anything is queued; without enough, 402 and nothing else.
 pub async fn submit(state: &AppState, p: &Principal, f: &dyn AiFunction, input: Value, dry_run: bool) -> AppResult<Submission> {
+    submit_from(state, p, f, input, dry_run, None).await
+}
+
+/// [`submit`] for a job an automation run enqueues (`origin` names the run).
+pub async fn submit_from(
+    state: &AppState,
+    p: &Principal,
+    f: &dyn AiFunction,
+    input: Value,
+    dry_run: bool,
+    origin: Option<crate::jobs::JobOrigin>,
+) -> AppResult<Submission> {
     let prepared = f.prepare(state, p, input).await?;
     if dry_run {
         return Ok(Submission::DryRun { dry_run: true, function: f.name(), estimated_credits: prepared.estimate, would_run: prepared.preview });
@@ -94,6 +106,7 @@ pub async fn submit(state: &AppState, p: &Principal, f: &dyn AiFunction, input: 
     let mut job = Job::new(&tenant, f.name(), prepared.input);
     job.credits_estimate = prepared.estimate;
     job.created_by = Some(p.user_id.clone());
+    job.origin = origin;
     job.result = Some(json!({ "preview": prepared.preview }));
     // The reservation and the job that holds it are one transaction: credits
     // are never taken without a job to give them back, and a retry of a

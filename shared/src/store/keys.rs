@@ -16,7 +16,14 @@
 //! | job by id | table | `ACCT#<a>` | `JOB#<job>` |
 //! | jobs of an account, newest first | table | `ACCT#<a>` | begins_with `JOB#` |
 //! | jobs of an account by status | GSI1 | `ACCT#<a>#JOBSTATUS#<status>` | `<job>` |
-//! | automation execution records of a rule | table | `ACCT#<a>` | begins_with `RUN#<rule>#` |
+//! | automation execution records of a rule, newest first | table | `ACCT#<a>` | begins_with `RUN#<rule>#` |
+//! | automation executions of an account, newest first | GSI1 | `ACCT#<a>#RUNS` | `<run>` |
+//! | automation rule by id; rules of an account | table | `ACCT#<a>` | `RULE#<rule>` (begins_with `RULE#`) |
+//! | enabled event rules of an account by event type (sparse) | GSI1 | `ACCT#<a>#RULEEVT#<type>` | `<rule>` |
+//! | rules the daily schedule reconcile checks (sparse: want a schedule, or `pending`) | GSI2 | `AUTOMATION#SCHEDULED` | `<a>#<rule>` |
+//! | one run per rule at a time (lease, TTL) | table | `ACCT#<a>` | `RULELOCK#<rule>` |
+//! | a schedule fire already handled (TTL 2 days) | table | `ACCT#<a>` | `RUNAT#<rule>#<YYYY-MM-DDTHH:MM>` |
+//! | a site's staged pipeline | table | `ACCT#<a>#SITE#<s>` | `PIPELINE` |
 //! | a site's items of one type (keywords, clusters, ...) | table | `ACCT#<a>#SITE#<s>` | begins_with `<TYPE>#` |
 //! | user by id | table | `ACCT#<a>` | `USER#<u>` |
 //! | users of an account | table | `ACCT#<a>` | begins_with `USER#` |

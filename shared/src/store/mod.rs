@@ -528,6 +528,72 @@ impl Store {
         }
     }
 
+    /// Takes a lease on `key` for `holder` until `until` (epoch seconds; also
+    /// the item's TTL): true when taken — the lease was absent, expired or
+    /// already `holder`'s. One writer at a time (e.g. one run per automation rule).
+    pub async fn take_lease(&self, key: &Key, entity: &str, holder: &str, until: i64, now: i64) -> AppResult<bool> {
+        let values = HashMap::from([
+            (":h".to_string(), s(holder)),
+            (":u".to_string(), AttributeValue::N(until.to_string())),
+            (":now".to_string(), AttributeValue::N(now.to_string())),
+            (":e".to_string(), s(entity)),
+        ]);
+        let got = self
+            .update_raw(
+                key,
+                "SET holder = :h, lease_until = :u, #ttl = :u, entity = :e",
+                Some("attribute_not_exists(PK) OR lease_until < :now OR holder = :h"),
+                &[("#ttl", "ttl")],
+                values,
+            )
+            .await?;
+        Ok(got.is_some())
+    }
+
+    /// Ends `holder`'s lease on `key` (another holder's lease is left alone).
+    pub async fn release_lease(&self, key: &Key, holder: &str) -> AppResult<()> {
+        metrics::count(metrics::Op::Write, 1);
+        match self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .condition_expression("holder = :h")
+            .expression_attribute_values(":h", s(holder))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(sdk_err("DeleteItem", e)),
+        }
+    }
+
+    /// Writes a marker item that lives until `ttl` (epoch seconds) unless a
+    /// live one is there: true when this call wrote it (e.g. "this rule fired
+    /// for this minute"), false when it was already marked.
+    pub async fn mark_once(&self, key: &Key, entity: &str, ttl: i64, now: i64) -> AppResult<bool> {
+        metrics::count(metrics::Op::Write, 1);
+        let mut item = key_attrs(key);
+        item.insert("entity".into(), s(entity));
+        item.insert("ttl".into(), AttributeValue::N(ttl.to_string()));
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK) OR #ttl < :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_err("PutItem", e)),
+        }
+    }
+
     /// Reads one page of a partition. The cursor is opaque, signed and bound
     /// to the tenant and the partition; anything else is a 400.
     pub async fn query<T: DeserializeOwned>(&self, q: &Query) -> AppResult<Page<T>> {

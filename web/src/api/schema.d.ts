@@ -281,6 +281,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/automation/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The site's staged pipeline: configuration, state, current stage, items waiting per stage, each stage's last executions
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_automation_pipelines"];
+        put?: never;
+        /**
+         * Create or replace the site's pipeline configuration
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the pipeline (saving its configuration starts it again)
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause the pipeline
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused pipeline (also one that paused itself)
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/pipelines/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the pipeline now: the stages in order, up to the first whose jobs run
+         * @description Each stage is a rule run (its execution is in the stage's history). A paused, cancelled or disabled pipeline is a 409.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_pipelines_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's automation rules, newest first
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_automation_rules"];
+        put?: never;
+        /**
+         * Create a rule (the seed's shape); an enabled schedule rule gets its EventBridge Scheduler schedule
+         * @description Validated at save time: every problem is one entry of `errors` naming its field (`actions[1].type`, `schedule.timezone`, `conditions[0].value`). More enabled rules than the plan allows is a 403 `PLAN_LIMIT`.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_rules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One rule
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_automation_rules_id"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a rule and its schedule
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        delete: operations["delete_automation_rules_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a rule: the fields sent replace the stored ones; the schedule follows
+         * @description Disabling a rule (or changing its trigger away from schedule) deletes its schedule. `version`, when sent, must be the stored one (409 otherwise).
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        patch: operations["patch_automation_rules_id"];
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What the rule would select, enqueue and cost, without doing it
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_rules_id_dry_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}/execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the rule now (editor or above)
+         * @description Selects, estimates (above `max_credits_per_run` nothing is enqueued: outcome `over_budget`), enqueues the jobs through the job framework (credits reserved per job) and records the execution. A run while another run of the rule holds its lock is recorded as `skipped`.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_rules_id_execute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rule's executions, newest first
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_automation_rules_id_executions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a rule that paused itself (credits ran out, 3 failed runs)
+         * @description **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_automation_rules_id_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/scheduled-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every execution of the account's rules, newest first (the seed's scheduled tasks)
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_automation_scheduled_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/credits/accounts/{account_id}/adjust": {
         parameters: {
             query?: never;
@@ -1724,6 +1988,28 @@ export interface components {
         };
         /** @enum {string} */
         AccountStatus: "active" | "suspended";
+        Action: {
+            /** @description `batch_size` (1–50, default 10) and the action's own parameters; ids
+             *     omitted mean "the items the conditions selected". */
+            params?: unknown;
+            /** @description One of auto_cluster, generate_ideas, create_tasks, generate_content, generate_image_prompts, generate_images, publish. */
+            type: string;
+        };
+        /** @description What happened to one action in a run. */
+        ActionRun: {
+            errors?: string[];
+            /** Format: double */
+            estimated_credits?: number;
+            /** @description The items it worked on. */
+            items?: string[];
+            job_ids?: string[];
+            /** @description Items it produced (create_tasks: the tasks). */
+            produced?: string[];
+            /** @description `enqueued`, `done` (create_tasks), `would_enqueue` (dry run), `nothing_to_do`,
+             *     `waiting` (chained after a job), `no_integration` (publish), `skipped`, `failed`. */
+            status: string;
+            type: string;
+        };
         AddUserInput: {
             email: string;
             name?: string | null;
@@ -1873,8 +2159,22 @@ export interface components {
             /** Format: uint64 */
             version?: number | null;
         };
+        ClusterStage: {
+            enabled?: boolean;
+            /** Format: uint32 */
+            min_keywords?: number;
+        };
         /** @enum {string} */
         ClusterStatus: "active" | "archived";
+        /** @description One condition as saved (operator and field checked by [`validate`]). */
+        Condition: {
+            /** @description `<entity>.<field>`, e.g. `task.status`. */
+            field: string;
+            /** @description One of `equals, not_equals, in, not_in, gt, gte, lt, lte, contains, starts_with, is_empty, is_not_empty, older_than`. */
+            operator: string;
+            /** @description Absent for `is_empty`/`is_not_empty`; a list for `in`/`not_in`; an ISO-8601 duration (`P7D`, `PT12H`) for `older_than`. */
+            value?: unknown;
+        };
         /** @enum {string} */
         ConflictReason: "same_primary_keyword" | "similar_title";
         /** @description What an idea conflicts with. */
@@ -1955,6 +2255,13 @@ export interface components {
              * @description The `version` the edit was made on (required by the edit endpoint).
              */
             version?: number | null;
+        };
+        ContentStage: {
+            /** Format: uint32 */
+            batch_size?: number;
+            enabled?: boolean;
+            /** Format: uint32 */
+            word_count?: number;
         };
         /** @enum {string} */
         ContentStatus: "draft" | "review" | "approved" | "published";
@@ -2085,13 +2392,14 @@ export interface components {
          *     - `NOT_FOUND` (404): No such route, or no such item in the caller's account (other tenants' ids too).
          *     - `METHOD_NOT_ALLOWED` (405): The path exists with other methods, named in `Allow`.
          *     - `CONFLICT` (409): The item changed (stale `version`), a state transition is not allowed, or it already exists.
+         *     - `BEING_DELETED` (409): The site or sector is being deleted by a job (named in the message); nothing under it can be read or changed.
          *     - `PAYLOAD_TOO_LARGE` (413): The body is larger than the route accepts.
          *     - `UNSUPPORTED_MEDIA_TYPE` (415): The body is not `application/json` (or, for uploads, not a supported file).
          *     - `RATE_LIMITED` (429): A request budget is empty; retry after `Retry-After` seconds.
          *     - `INTERNAL_ERROR` (500): Unexpected; quote the `request_id` when reporting it (no internals are shown).
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "PLAN_LIMIT" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "PLAN_LIMIT" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "BEING_DELETED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR";
         /** @example {
          *       "error": "name: is required",
          *       "error_code": "VALIDATION_ERROR",
@@ -2115,6 +2423,45 @@ export interface components {
             success: false;
             /** Format: date-time */
             timestamp: string;
+        };
+        /** @description One execution of a rule (the seed's ScheduledTask). */
+        Execution: {
+            account_id: string;
+            actions?: components["schemas"]["ActionRun"][];
+            created_at: string;
+            /** Format: double */
+            credits_reserved?: number;
+            /**
+             * Format: double
+             * @description Settled cost of the run's finished jobs (filled when read).
+             */
+            credits_spent?: number | null;
+            /** Format: uint32 */
+            depth?: number;
+            detail?: string;
+            errors?: string[];
+            /** Format: double */
+            estimated_credits?: number;
+            /** @description Event-triggered runs: the event, and how deep in a chain of event runs (1–3). */
+            event?: string | null;
+            finished_at?: string | null;
+            id: string;
+            job_ids?: string[];
+            /**
+             * Format: uint32
+             * @description How many items the conditions matched, and (up to 100 of) their ids.
+             */
+            matched?: number;
+            matched_ids?: string[];
+            /** @description `enqueued`, `nothing_to_do`, `skipped` (locked, paused, disabled, duplicate),
+             *     `over_budget`, `paused` (credits ran out), `failed`, `dry_run`. */
+            outcome: string;
+            rule_id: string;
+            rule_name?: string;
+            /** @description The minute the schedule fired for (schedule runs). */
+            scheduled_time?: string | null;
+            /** @description schedule, manual or event. */
+            trigger?: string;
         };
         FieldError: {
             field: string;
@@ -2221,6 +2568,11 @@ export interface components {
         };
         /** @enum {string} */
         IdeaStatus: "new" | "queued" | "archived";
+        IdeasStage: {
+            enabled?: boolean;
+            /** Format: uint32 */
+            per_cluster?: number;
+        };
         Image: {
             account_id: string;
             alt_text: string;
@@ -2399,6 +2751,7 @@ export interface components {
             /** Format: int64 */
             lease_until?: number | null;
             model?: string | null;
+            origin?: components["schemas"]["JobOrigin"] | null;
             phase: string;
             /** Format: uint8 */
             progress: number;
@@ -2417,6 +2770,17 @@ export interface components {
             updated_at: string;
             /** Format: uint64 */
             version: number;
+        };
+        /** @description Which automation run enqueued a job. */
+        JobOrigin: {
+            /**
+             * Format: uint32
+             * @description 0 for a scheduled or manual run; an event-triggered run is one deeper
+             *     than its event.
+             */
+            depth: number;
+            execution_id: string;
+            rule_id: string;
         };
         /** @enum {string} */
         JobStatus: "queued" | "running" | "completed" | "failed" | "cancelled";
@@ -2523,6 +2887,45 @@ export interface components {
             covers?: string;
             heading: string;
         };
+        /** @description A site's pipeline. */
+        Pipeline: {
+            account_id: string;
+            /** Format: uint32 */
+            consecutive_failures?: number;
+            created_at: string;
+            created_by: string;
+            /** @description The stage whose jobs run now (or ran last). */
+            current_stage?: string | null;
+            enabled: boolean;
+            paused_reason?: string | null;
+            schedule?: components["schemas"]["RuleSchedule"] | null;
+            /** @description `in_sync`, `none` or `pending` (see rules). */
+            schedule_state?: string;
+            site_id: string;
+            stages: components["schemas"]["Stages"];
+            /** @description `active`, `paused` or `cancelled`. */
+            state: string;
+            updated_at: string;
+            /** Format: uint64 */
+            version: number;
+        };
+        /** @description What a client sends. */
+        PipelineInput: {
+            enabled?: boolean;
+            /** @description Unix cron (5 fields, `@daily`, …); without it the pipeline runs when
+             *     started and after each of its jobs. */
+            schedule?: string | null;
+            site_id: string;
+            stages: components["schemas"]["Stages"];
+            /** @description IANA time zone of the schedule (default UTC). */
+            timezone?: string | null;
+        };
+        /** @description The pipeline as `GET` shows it: configuration, state, current stage,
+         *     what waits at each stage, and each stage's last executions. */
+        PipelineView: {
+            pipeline: components["schemas"]["Pipeline"];
+            stages: components["schemas"]["StageProgress"][];
+        };
         Plan: {
             id: string;
             /** Format: uint32 */
@@ -2593,6 +2996,11 @@ export interface components {
             /** @description Tag names (created when missing). */
             tags?: string[] | null;
         };
+        PublishStage: {
+            enabled?: boolean;
+            /** Format: uint32 */
+            spread_minutes?: number;
+        };
         RefreshInput: {
             refresh: string;
         };
@@ -2622,6 +3030,10 @@ export interface components {
              */
             version?: number | null;
         };
+        ReviewStage: {
+            /** @description `manual` (editors review; the pipeline stops here) or `auto_approve`. */
+            mode?: string;
+        };
         /**
          * @description Roles, ordered: owner > admin > editor > viewer.
          * @enum {string}
@@ -2631,6 +3043,82 @@ export interface components {
             column: string;
             message: string;
             row: number;
+        };
+        /** @description An automation rule. */
+        Rule: {
+            account_id: string;
+            actions: components["schemas"]["Action"][];
+            /** @description One must hold (when not empty). */
+            any?: components["schemas"]["Condition"][];
+            /** @description All must hold. */
+            conditions?: components["schemas"]["Condition"][];
+            /** Format: uint32 */
+            consecutive_failures?: number;
+            created_at: string;
+            created_by: string;
+            enabled: boolean;
+            event?: components["schemas"]["RuleEvent"] | null;
+            id: string;
+            last_run_at?: string | null;
+            /**
+             * Format: double
+             * @description A run whose estimate is above this enqueues nothing.
+             */
+            max_credits_per_run?: number | null;
+            name: string;
+            paused_at?: string | null;
+            /** @description Set when the rule paused itself (credits ran out, 3 failed runs in a
+             *     row); a paused rule does not run until resumed. */
+            paused_reason?: string | null;
+            schedule?: components["schemas"]["RuleSchedule"] | null;
+            /** @description The EventBridge Scheduler schedule of this rule (enabled schedule rules). */
+            schedule_name?: string | null;
+            /** @description `in_sync`, `none` (no schedule wanted), or `pending` (the last save
+             *     could not reach the Scheduler; the reconcile step repairs it). */
+            schedule_state?: string;
+            sector_id?: string | null;
+            site_id: string;
+            /** @description schedule, event or manual. */
+            trigger: string;
+            updated_at: string;
+            /** Format: uint64 */
+            version: number;
+        };
+        RuleEvent: {
+            /** @description One of keywords_imported, clusters_created, ideas_generated, content_generated, images_generated, job_failed, content_published. */
+            type: string;
+        };
+        /** @description What a client sends (documentation; the body is read field by field so
+         *     every problem is reported with its field). */
+        RuleInput: {
+            actions: components["schemas"]["Action"][];
+            any?: components["schemas"]["Condition"][];
+            conditions?: components["schemas"]["Condition"][];
+            enabled?: boolean | null;
+            event?: components["schemas"]["RuleEvent"] | null;
+            /** Format: double */
+            max_credits_per_run?: number | null;
+            name: string;
+            /** @description `"0 0 * * *"` (UTC) or `{cron, timezone}`; required for `trigger: schedule`. */
+            schedule?: Record<string, never> | null;
+            sector_id?: string | null;
+            site_id: string;
+            /** @description schedule, event or manual. */
+            trigger: string;
+            /**
+             * Format: uint64
+             * @description Optimistic lock (PATCH).
+             */
+            version?: number | null;
+        };
+        /** @description The schedule of a rule, as stored and answered. */
+        RuleSchedule: {
+            /** @description The unix cron expression as given (5 fields, `@daily`, `@hourly`, …). */
+            cron: string;
+            /** @description The EventBridge Scheduler expression it converts to. */
+            expression: string;
+            /** @description IANA time zone (default UTC). */
+            timezone: string;
         };
         Sector: {
             account_id: string;
@@ -2695,6 +3183,10 @@ export interface components {
              */
             version?: number | null;
         };
+        /** @description `{site_id}`: which site's pipeline. */
+        SiteRef: {
+            site_id: string;
+        };
         /** @description One idea that got no task, and why. */
         Skipped: {
             error: string;
@@ -2702,6 +3194,34 @@ export interface components {
         };
         /** @enum {string} */
         SourceFormat: "semrush_keyword_magic" | "semrush_strategy_builder" | "ahrefs_keywords_explorer" | "google_keyword_planner" | "google_search_console" | "plain_list" | "json";
+        StageProgress: {
+            /** @description The stage's last executions, newest first. */
+            history: components["schemas"]["Execution"][];
+            stage: string;
+            /**
+             * Format: uint32
+             * @description Items waiting for this stage now.
+             */
+            waiting: number;
+        };
+        /** @description One stage's part in a pipeline run. */
+        StageRun: {
+            execution_id?: string | null;
+            stage: string;
+            /** @description `disabled`, `nothing_to_do`, `in_progress` (its jobs are still open),
+             *     the execution's outcome, `waiting_for_review`, `no_integration`, `not_reached`. */
+            status: string;
+        };
+        Stages: {
+            cluster?: components["schemas"]["ClusterStage"];
+            content?: components["schemas"]["ContentStage"];
+            ideas?: components["schemas"]["IdeasStage"];
+            image_prompts?: components["schemas"]["Toggle"];
+            images?: components["schemas"]["Toggle"];
+            publish?: components["schemas"]["PublishStage"];
+            review?: components["schemas"]["ReviewStage"];
+            tasks?: components["schemas"]["Toggle"];
+        };
         /** @enum {string} */
         Structure: "article" | "guide" | "how_to" | "listicle" | "comparison" | "review" | "cluster_hub";
         /** @description What an AI endpoint answers. */
@@ -2804,6 +3324,9 @@ export interface components {
             integration: components["schemas"]["IntegrationView"];
             /** @description Every check passed. */
             ok: boolean;
+        };
+        Toggle: {
+            enabled?: boolean;
         };
         /** @description Tokens returned by login, refresh and password change. */
         TokenPair: {
@@ -3609,6 +4132,658 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_automation_pipelines: {
+        parameters: {
+            query: {
+                /** @description The site. */
+                site_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PipelineView"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pipeline"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_pipelines_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteRef"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            results: components["schemas"]["StageRun"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_automation_rules: {
+        parameters: {
+            query?: {
+                /** @description Only this site's rules. */
+                site_id?: string;
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["Rule"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rule"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_automation_rules_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rule"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    delete_automation_rules_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Removed"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    patch_automation_rules_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rule"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_rules_id_dry_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Execution"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_rules_id_execute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Execution"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_automation_rules_id_executions: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["Execution"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    post_automation_rules_id_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rule"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_automation_scheduled_tasks: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["Execution"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

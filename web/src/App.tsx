@@ -1,0 +1,57 @@
+// Routes. Every page but sign-in is split into its own chunk (React.lazy), so
+// the first load carries only the router, the stores and the shell.
+import { lazy } from "react";
+import { createBrowserRouter, Navigate, RouterProvider, type RouteObject } from "react-router";
+import { RequireAuth } from "./components/RequireAuth";
+import { Shell } from "./components/Shell";
+import SignIn from "./pages/SignIn";
+
+const Register = lazy(() => import("./pages/Register"));
+const ChangePassword = lazy(() => import("./pages/ChangePassword"));
+const Keywords = lazy(() => import("./pages/planner/Keywords"));
+const Import = lazy(() => import("./pages/planner/Import"));
+const Clusters = lazy(() => import("./pages/planner/Clusters"));
+const Tasks = lazy(() => import("./pages/planner/Tasks"));
+const Jobs = lazy(() => import("./pages/Jobs"));
+const Credits = lazy(() => import("./pages/Credits"));
+const page = (name: keyof typeof import("./pages/Placeholders")) =>
+  lazy(() => import("./pages/Placeholders").then((m) => ({ default: m[name] })));
+const [Ideas, Content, Images, Settings, Integration, Automation, NotFound] = (
+  ["Ideas", "Content", "Images", "Settings", "Integration", "Automation", "NotFound"] as const
+).map(page);
+
+export const routes: RouteObject[] = [
+  { path: "/signin", element: <SignIn /> },
+  { path: "/register", element: <Register /> },
+  {
+    element: <RequireAuth />,
+    children: [
+      {
+        element: <Shell />,
+        children: [
+          { index: true, element: <Navigate to="/planner/keywords" replace /> },
+          { path: "planner/keywords", element: <Keywords /> },
+          { path: "planner/import", element: <Import /> },
+          { path: "planner/clusters", element: <Clusters /> },
+          { path: "planner/ideas", element: <Ideas /> },
+          { path: "planner/tasks", element: <Tasks /> },
+          { path: "writer/content", element: <Content /> },
+          { path: "writer/images", element: <Images /> },
+          { path: "jobs", element: <Jobs /> },
+          { path: "integration", element: <Integration /> },
+          { path: "automation", element: <Automation /> },
+          { path: "credits", element: <Credits /> },
+          { path: "settings", element: <Settings /> },
+          { path: "account/password", element: <ChangePassword /> },
+          { path: "*", element: <NotFound /> },
+        ],
+      },
+    ],
+  },
+];
+
+const router = createBrowserRouter(routes);
+
+export default function App() {
+  return <RouterProvider router={router} />;
+}

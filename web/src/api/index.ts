@@ -1,0 +1,26 @@
+// The app's client instance. The auth store binds the session (tokens in
+// memory) when it loads, so this module does not import any store.
+import { createApiClient, type Session } from "./client";
+
+export { ApiError } from "./client";
+export type { Schemas, FieldErrors } from "./client";
+
+let bound: Session = {
+  access: () => null,
+  refresh: () => null,
+  refreshed: () => {},
+  expired: () => {},
+};
+
+export function bindSession(session: Session) {
+  bound = session;
+}
+
+export const api = createApiClient({
+  session: {
+    access: () => bound.access(),
+    refresh: () => bound.refresh(),
+    refreshed: (t) => bound.refreshed(t),
+    expired: () => bound.expired(),
+  },
+});

@@ -306,4 +306,31 @@ async fn schemathesis_findings_stay_fixed() {
     let resp = http().request(reqwest::Method::from_bytes(b"TRACE").unwrap(), env().url("/api/schema/redoc")).send().await.unwrap();
     assert_eq!(resp.status(), 405);
     assert_eq!(resp.headers()["allow"], "GET");
+    // A boolean query parameter that is not a boolean was read as false: auto-cluster
+    // with `?dry_run=6.6e-202` answered 202 and queued a job (with credits reserved).
+    let (status, body) = api(
+        "POST",
+        &format!("/api/v1/planner/clusters/auto-cluster/?site_id={site}&dry_run=6.6e-202"),
+        tok,
+        Some(serde_json::json!({"site_id": site, "sector_id": sector})),
+    )
+    .await;
+    assert_eq!((status, body["error_code"].as_str(), body["errors"][0]["field"].as_str()), (400, Some("VALIDATION_ERROR"), Some("dry_run")), "{body}");
+    let (status, body) = api("GET", "/api/v1/jobs/", tok, None).await;
+    assert_eq!((status, body["data"]["results"].as_array().map(Vec::len)), (200, Some(0)), "nothing was queued: {body}");
+    // `true`/`false` in any case still work: TRUE reaches the estimate (this
+    // workspace has no keywords to cluster, so that is what it says).
+    let (status, body) = api(
+        "POST",
+        &format!("/api/v1/planner/clusters/auto-cluster/?site_id={site}&dry_run=TRUE"),
+        tok,
+        Some(serde_json::json!({"site_id": site, "sector_id": sector})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("keywords"), "the flag was read, the estimate refused: {body}");
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/?confirm=maybe"), tok, None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("confirm")), "{body}");
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/?confirm=False"), tok, None).await;
+    assert_eq!(status, 200, "an empty sector needs no confirmation: {body}");
 }

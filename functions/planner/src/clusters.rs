@@ -44,7 +44,7 @@ fn auto_cluster_input(ctx: &RequestCtx, cluster_id: Option<&str>) -> Result<(Val
     if let Some(id) = cluster_id {
         input.cluster_id = Some(id.to_string());
     }
-    let dry_run = input.dry_run.take().unwrap_or(false) || ctx.query_flag("dry_run");
+    let dry_run = ctx.query_flag("dry_run")? | input.dry_run.take().unwrap_or(false);
     Ok((serde_json::to_value(&input).map_err(|e| AppError::internal(e.to_string()))?, dry_run))
 }
 

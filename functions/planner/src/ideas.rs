@@ -49,7 +49,7 @@ fn generate_input(ctx: &RequestCtx, cluster_id: &str) -> Result<(Value, bool), A
         input.site_id = ctx.query("site_id").map(str::to_string);
     }
     input.cluster_id = Some(cluster_id.to_string());
-    let dry_run = input.dry_run.take().unwrap_or(false) || ctx.query_flag("dry_run");
+    let dry_run = ctx.query_flag("dry_run")? | input.dry_run.take().unwrap_or(false);
     Ok((serde_json::to_value(&input).map_err(|e| AppError::internal(e.to_string()))?, dry_run))
 }
 

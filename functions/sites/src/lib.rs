@@ -49,7 +49,7 @@ pub fn router() -> &'static Router {
             .doc(Doc::new("Change a site").body::<SiteInput>().data::<Site>())
             .delete("/api/v1/sites/{site_id}", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
-                let confirm = ctx.query_flag("confirm");
+                let confirm = ctx.query_flag("confirm")?;
                 let deletion = sites::delete_site(&ctx.state, &p, ctx.param("site_id")?, confirm, ctx.source_ip.as_deref()).await?;
                 Ok(deleted_reply(deletion, "site"))
             })
@@ -86,7 +86,7 @@ pub fn router() -> &'static Router {
             .delete("/api/v1/sites/{site_id}/sectors/{sector_id}", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;
                 let (site, sector) = (ctx.param("site_id")?, ctx.param("sector_id")?);
-                let deletion = sites::delete_sector(&ctx.state, &p, site, sector, ctx.query_flag("confirm"), ctx.source_ip.as_deref()).await?;
+                let deletion = sites::delete_sector(&ctx.state, &p, site, sector, ctx.query_flag("confirm")?, ctx.source_ip.as_deref()).await?;
                 Ok(deleted_reply(deletion, "sector"))
             })
             .doc(

@@ -59,7 +59,7 @@ pub fn routes(r: Router) -> Router {
         let mut input: image_prompts::GenerateInput = body_or_default(&ctx)?;
         input.site_id = input.site_id.or_else(|| ctx.query("site_id").map(str::to_string));
         input.content_id = Some(ctx.param("id")?.to_string());
-        let dry_run = input.dry_run.take().unwrap_or(false) || ctx.query_flag("dry_run");
+        let dry_run = ctx.query_flag("dry_run")? | input.dry_run.take().unwrap_or(false);
         submit_http(&ctx, "generate_image_prompts", to_value(&input)?, dry_run).await
     })
     .doc(
@@ -103,7 +103,7 @@ pub fn routes(r: Router) -> Router {
     .post("/api/v1/writer/images/generate", |ctx| async move {
         let mut input: images::GenerateInput = ctx.json()?;
         input.site_id = input.site_id.or_else(|| ctx.query("site_id").map(str::to_string));
-        let dry_run = input.dry_run.take().unwrap_or(false) || ctx.query_flag("dry_run");
+        let dry_run = ctx.query_flag("dry_run")? | input.dry_run.take().unwrap_or(false);
         submit_http(&ctx, "generate_images", to_value(&input)?, dry_run).await
     })
     .doc(

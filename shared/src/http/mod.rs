@@ -59,9 +59,15 @@ impl RequestCtx {
         self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
-    /// A boolean query parameter (`true`/`1`/`yes`).
-    pub fn query_flag(&self, name: &str) -> bool {
-        self.query(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    /// A boolean query parameter: `true` or `false` (absent or empty is
+    /// false); anything else is a 400 naming the parameter, never read as false.
+    pub fn query_flag(&self, name: &str) -> AppResult<bool> {
+        match self.query(name) {
+            None | Some("") => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(_) => Err(AppError::field(name, "must be true or false")),
+        }
     }
 
     /// Page size (`?limit=`, 1..=100, default 25) and cursor (`?cursor=`).

@@ -477,7 +477,7 @@ impl GenerateInput {
         input.content_id = content_id.map(str::to_string);
         input.task_id = task_id.map(str::to_string);
         input.mode = Some(mode.to_string());
-        let dry_run = input.dry_run.take().unwrap_or(false) || ctx.query_flag("dry_run");
+        let dry_run = ctx.query_flag("dry_run")? | input.dry_run.take().unwrap_or(false);
         Ok((serde_json::to_value(&input).map_err(AppError::internal)?, dry_run))
     }
 }

@@ -626,3 +626,46 @@ async fn sync_pulls_posts_edited_in_wordpress_since_the_last_sync() {
     let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
     assert!(body["data"]["last_synced_at"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn an_automation_rule_publishes_through_the_sites_wordpress() {
+    let wp = wordpress::shared();
+    let (t, site, _) = igny8_e2e::workspace("wp-rule").await;
+    let tok = Some(t.access.as_str());
+    let slug = format!("rule-published-{}", igny8::ids::new_id().to_lowercase());
+    let (status, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Published by a rule", "slug": slug, "body_html": "<p>By automation.</p>"}))).await;
+    assert_eq!(status, 201, "{body}");
+    let content_id = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        tok,
+        Some(json!({"name": "publish drafts", "site_id": site, "trigger": "manual",
+                    "actions": [{"type": "publish", "params": {"content_ids": [content_id], "status": "draft"}}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let rule = body["data"]["id"].as_str().unwrap().to_string();
+    let execute = format!("/api/v1/automation/rules/{rule}/execute/");
+
+    // Sent: execute with no integration on the site. Came back: the publish action says so, nothing queued.
+    let (status, body) = api("POST", &execute, tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["actions"][0]["status"], "no_integration", "{body}");
+    assert_eq!(body["data"]["job_ids"], json!([]), "{body}");
+
+    // Connected: the same rule queues a publish job on the integration, and the post appears in WordPress.
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let (dry_status, dry) = api("POST", &format!("/api/v1/automation/rules/{rule}/dry-run/"), tok, None).await;
+    assert_eq!((dry_status, dry["data"]["actions"][0]["status"].as_str()), (200, Some("would_enqueue")), "{dry}");
+    let (status, body) = api("POST", &execute, tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["data"]["outcome"].as_str(), body["data"]["actions"][0]["status"].as_str()), (Some("enqueued"), Some("enqueued")), "{body}");
+    let job_id = body["data"]["job_ids"][0].as_str().expect("one publish job").to_string();
+    let job = work_publish_job(&t.access, &job_id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let post = wp_post(job["result"]["post_id"].as_u64().unwrap()).await;
+    assert_eq!((post["status"].as_str(), post["slug"].as_str()), (Some("draft"), Some(slug.as_str())), "{post}");
+    assert_eq!(post["meta"]["igny8_content_id"], content_id);
+}

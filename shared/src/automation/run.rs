@@ -353,6 +353,8 @@ async fn run_locked(state: &AppState, rule: &Rule, mut ex: Execution, dry_run: b
     let mut planned: Vec<Planned> = Vec::new();
     let mut runs: Vec<ActionRun> = rule.actions.iter().map(|a| ActionRun { kind: a.kind.clone(), status: "pending".into(), ..Default::default() }).collect();
     let mut chained: Vec<usize> = Vec::new();
+    // The site's WordPress integration, once a publish action found one.
+    let mut publish_via: Option<String> = None;
     for (i, action) in rule.actions.iter().enumerate() {
         let items: Vec<(String, Option<String>)> = match (i, action.explicit_ids()) {
             (_, Some(ids)) => ids.into_iter().map(|id| (id, rule.sector_id.clone())).collect(),
@@ -363,11 +365,17 @@ async fn run_locked(state: &AppState, rule: &Rule, mut ex: Execution, dry_run: b
             }
         };
         match action.kind.as_str() {
-            "publish" => {
-                runs[i].status = "no_integration".into();
-                runs[i].items = items.iter().map(|(id, _)| id.clone()).collect();
-                runs[i].errors.push("no WordPress integration is connected to this site; nothing was published".into());
-            }
+            "publish" => match crate::integration::wordpress_for_site(state, &scope.tenant, &rule.site_id).await? {
+                Some(integration) => {
+                    publish_via = Some(integration.id);
+                    runs[i].items = items.iter().take(action.batch_size() as usize).map(|(id, _)| id.clone()).collect();
+                }
+                None => {
+                    runs[i].status = "no_integration".into();
+                    runs[i].items = items.iter().map(|(id, _)| id.clone()).collect();
+                    runs[i].errors.push("no WordPress integration is connected to this site; nothing was published".into());
+                }
+            },
             "create_tasks" => runs[i].items = items.iter().take(action.batch_size() as usize).map(|(id, _)| id.clone()).collect(),
             _ => plan_action(state, &p, rule, i, action, &items, &mut planned, &mut runs[i]).await?,
         }
@@ -429,7 +437,13 @@ async fn run_locked(state: &AppState, rule: &Rule, mut ex: Execution, dry_run: b
             continue;
         }
         match action.kind.as_str() {
-            "publish" => {}
+            "publish" => {
+                if let Some(integration_id) = &publish_via
+                    && runs[i].status == "pending"
+                {
+                    publish(state, &p, integration_id, action, &mut runs[i], &mut ex).await;
+                }
+            }
             "create_tasks" => {
                 let ids = runs[i].items.clone();
                 if ids.is_empty() {
@@ -493,6 +507,30 @@ mod action {
     pub fn works_on(kind: &str) -> Option<Entity> {
         super::rules::action_spec(kind).map(|(e, _)| e)
     }
+}
+
+/// Queues one publish job per selected content item on the site's WordPress
+/// integration (the integration's own rules apply: a body is needed, an
+/// integration needing attention refuses). Publishing costs no credits.
+async fn publish(state: &AppState, p: &Principal, integration_id: &str, action: &Action, ar: &mut ActionRun, ex: &mut Execution) {
+    let status = action.params.get("status").and_then(Value::as_str).map(str::to_string);
+    for id in ar.items.clone() {
+        let input = crate::integration::publish::PublishInput { content_id: id.clone(), status: status.clone(), categories: None, tags: None };
+        match crate::integration::publish::submit(state, p, integration_id, input).await {
+            Ok(job) => {
+                ar.job_ids.push(job.id.clone());
+                ex.job_ids.push(job.id);
+            }
+            Err(e) => ar.errors.push(format!("{id}: {}", e.public_message())),
+        }
+    }
+    ar.status = if !ar.job_ids.is_empty() {
+        "enqueued".into()
+    } else if ar.items.is_empty() {
+        "nothing_to_do".into()
+    } else {
+        "failed".into()
+    };
 }
 
 async fn enqueue(state: &AppState, p: &Principal, jobs: std::iter::Peekable<std::vec::IntoIter<Planned>>, _i: usize, ar: &mut ActionRun, ex: &mut Execution) {

@@ -454,6 +454,14 @@ pub async fn remove_for_site(state: &AppState, tenant: &Tenant, site_id: &str) -
     Ok(page.results.len())
 }
 
+/// The site's WordPress integration, if one is connected (automation's
+/// `publish` action publishes through it).
+pub async fn wordpress_for_site(state: &AppState, tenant: &Tenant, site_id: &str) -> AppResult<Option<Integration>> {
+    let q = Query::new(tenant, Index::Gsi1, site_integrations_gsi(tenant, site_id)).limit(25);
+    let page: Page<Integration> = state.store.query(&q).await?;
+    Ok(page.results.into_iter().find(|i| i.platform == PLATFORM_WORDPRESS))
+}
+
 /// The integrations of the account, or of one site.
 pub async fn list(state: &AppState, p: &Principal, site_id: Option<&str>, limit: i32, cursor: Option<String>) -> AppResult<Page<IntegrationView>> {
     let tenant = p.tenant();

@@ -36,6 +36,18 @@ pub const SWAGGER_FILES: &[&str] = &[
 
 const REDOC_JS: &[u8] = include_bytes!("../assets/redoc.standalone.js");
 
+/// The one remote load in ReDoc's bundle: the sidebar footer's Redocly logo
+/// (`<img src="https://cdn.redoc.ly/…">`).
+pub const REDOC_REMOTE_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+
+/// The vendored bundle from the npm package's `bundles/redoc.standalone.js`:
+/// the same bytes except [`REDOC_REMOTE_LOGO`], which points at an empty
+/// `data:` URL instead (ReDoc's `onError` then hides the image), so the page
+/// loads nothing from elsewhere. `assets/README.md` says how to update it.
+pub fn vendor_redoc(npm_bundle: &str) -> String {
+    npm_bundle.replace(REDOC_REMOTE_LOGO, "data:,")
+}
+
 const REDOC_HTML: &str = r#"<!DOCTYPE html>
 <html lang="en">
 <head>

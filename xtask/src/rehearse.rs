@@ -34,6 +34,15 @@ pub const MAX_BOOTSTRAP_BYTES: u64 = 15 * 1024 * 1024;
 /// limit rather than the arm64 one.
 pub const MAX_BOOTSTRAP_BYTES_X86_64: u64 = 20 * 1024 * 1024;
 
+/// The limit for one function's bootstrap. The `docs` function gets twice the
+/// limit: to generate the API document it links every function's router (so
+/// every handler, measured 29.5 MB on x86_64), plus Swagger UI and ReDoc;
+/// it serves documentation pages, off the API's request path.
+pub fn bootstrap_limit(binary: &str, x86_64: bool) -> u64 {
+    let base = if x86_64 { MAX_BOOTSTRAP_BYTES_X86_64 } else { MAX_BOOTSTRAP_BYTES };
+    if binary == "docs" { 2 * base } else { base }
+}
+
 pub fn build_dir() -> PathBuf {
     crate::repo_root().join(".aws-sam").join("build")
 }
@@ -81,8 +90,9 @@ pub fn check_artifacts() -> Result<Vec<(String, u64)>> {
                 if !elf {
                     problems.push(format!("{id}: bootstrap is not an x86-64 ELF executable"));
                 }
-                if size > MAX_BOOTSTRAP_BYTES_X86_64 {
-                    problems.push(format!("{id}: bootstrap is {size} bytes, over {MAX_BOOTSTRAP_BYTES_X86_64}"));
+                let limit = bootstrap_limit(&binary, true);
+                if size > limit {
+                    problems.push(format!("{id}: bootstrap is {size} bytes, over {limit}"));
                 }
                 sizes.push((id, size));
             }

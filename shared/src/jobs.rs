@@ -755,3 +755,28 @@ async fn sweep_one(state: &AppState, job: &Job, now: i64) -> AppResult<Swept> {
 }
 
 crate::versioned!(Job);
+
+/// The URL of the queue an SQS record came from
+/// (`arn:aws:sqs:<region>:<account>:<name>`): the configured URL of that
+/// queue when it is one of ours (the emulator's URLs differ from AWS's form),
+/// else AWS's form.
+pub fn queue_url_of(state: &AppState, arn: &str) -> Option<String> {
+    let mut parts = arn.split(':').skip(3);
+    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let known = [state.config.ai_jobs_queue_url.as_deref(), state.config.publish_queue_url.as_deref()];
+    if let Some(url) = known.into_iter().flatten().find(|u| u.rsplit('/').next() == Some(name)) {
+        return Some(url.to_string());
+    }
+    Some(format!("https://sqs.{region}.amazonaws.com/{account}/{name}"))
+}
+
+/// Makes a queue message to retry visible again after `delay` seconds (best
+/// effort: without it the queue's visibility timeout applies).
+pub async fn schedule_retry(state: &AppState, record: &aws_lambda_events::sqs::SqsMessage, delay: i32) {
+    let (Some(handle), Some(url)) = (record.receipt_handle.as_deref(), record.event_source_arn.as_deref().and_then(|a| queue_url_of(state, a))) else {
+        return;
+    };
+    if let Err(e) = state.sqs.change_message_visibility().queue_url(url).receipt_handle(handle).visibility_timeout(delay).send().await {
+        tracing::warn!(error = ?e, "could not shorten the retry delay");
+    }
+}

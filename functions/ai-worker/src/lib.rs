@@ -73,7 +73,7 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                         }
                         Err(e) => {
                             tracing::warn!(%reason, error = ?e, "could not re-send a waiting job; returning its message instead");
-                            schedule_retry(&state, &record, retry_delay(&record)).await;
+                            igny8::jobs::schedule_retry(&state, &record, retry_delay(&record)).await;
                             let mut f = BatchItemFailure::default();
                             f.item_identifier = id;
                             Some(f)
@@ -82,7 +82,7 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                     Delivery::Retry(reason) => {
                         let delay = retry_delay(&record);
                         tracing::warn!(%reason, message_id = %id, delay_secs = delay, "job will be retried");
-                        schedule_retry(&state, &record, delay).await;
+                        igny8::jobs::schedule_retry(&state, &record, delay).await;
                         let mut f = BatchItemFailure::default();
                         f.item_identifier = id;
                         Some(f)
@@ -119,27 +119,6 @@ pub fn is_dead_letter(config: &igny8::Config, record: &SqsMessage) -> bool {
 pub fn retry_delay(record: &SqsMessage) -> i32 {
     let receives = record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse::<u32>().ok()).unwrap_or(1).max(1);
     (5_i64 * 4_i64.pow((receives - 1).min(8))).min(900) as i32
-}
-
-/// The URL of the queue a record came from (`arn:aws:sqs:<region>:<account>:<name>`).
-pub fn queue_url_of(state: &AppState, arn: &str) -> Option<String> {
-    let mut parts = arn.split(':').skip(3);
-    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
-    if let Some(url) = state.config.ai_jobs_queue_url.as_deref().filter(|u| u.rsplit('/').next() == Some(name)) {
-        return Some(url.to_string());
-    }
-    Some(format!("https://sqs.{region}.amazonaws.com/{account}/{name}"))
-}
-
-/// Makes a message to retry visible again after `delay` seconds (best
-/// effort: without it the queue's visibility timeout applies).
-async fn schedule_retry(state: &AppState, record: &SqsMessage, delay: i32) {
-    let (Some(handle), Some(url)) = (record.receipt_handle.as_deref(), record.event_source_arn.as_deref().and_then(|a| queue_url_of(state, a))) else {
-        return;
-    };
-    if let Err(e) = state.sqs.change_message_visibility().queue_url(url).receipt_handle(handle).visibility_timeout(delay).send().await {
-        tracing::warn!(error = ?e, "could not shorten the retry delay");
-    }
 }
 
 #[cfg(test)]

@@ -45,24 +45,6 @@ pub fn retry_delay(record: &SqsMessage) -> i32 {
     (10_i64 * 3_i64.pow((receives - 1).min(6))).min(600) as i32
 }
 
-fn queue_url_of(state: &AppState, arn: &str) -> Option<String> {
-    let mut parts = arn.split(':').skip(3);
-    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
-    if let Some(url) = state.config.publish_queue_url.as_deref().filter(|u| u.rsplit('/').next() == Some(name)) {
-        return Some(url.to_string());
-    }
-    Some(format!("https://sqs.{region}.amazonaws.com/{account}/{name}"))
-}
-
-async fn schedule_retry(state: &AppState, record: &SqsMessage, delay: i32) {
-    let (Some(handle), Some(url)) = (record.receipt_handle.as_deref(), record.event_source_arn.as_deref().and_then(|a| queue_url_of(state, a))) else {
-        return;
-    };
-    if let Err(e) = state.sqs.change_message_visibility().queue_url(url).receipt_handle(handle).visibility_timeout(delay).send().await {
-        tracing::warn!(error = ?e, "could not shorten the retry delay");
-    }
-}
-
 pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEvent) -> SqsBatchResponse {
     let failures: Vec<BatchItemFailure> = futures::stream::iter(event.records)
         .map(|record| {
@@ -90,7 +72,7 @@ pub async fn handle_with(state: Arc<AppState>, registry: &Registry, event: SqsEv
                     async move {
                         let delay = retry_delay(&record);
                         tracing::warn!(%reason, message_id = %id, delay_secs = delay, "publish will be retried");
-                        schedule_retry(&state, &record, delay).await;
+                        igny8::jobs::schedule_retry(&state, &record, delay).await;
                         let mut f = BatchItemFailure::default();
                         f.item_identifier = id;
                         Some(f)

@@ -154,6 +154,119 @@ async fn the_plan_limits_enabled_rules() {
 }
 
 #[tokio::test]
+async fn concurrent_saves_never_enable_more_rules_than_the_plan_allows() {
+    // A free account (3 enabled rules), one site, and 8 enabled rules sent at once.
+    let t = register("auto-plan-race").await;
+    let (status, site) = api("POST", "/api/v1/sites/", Some(&t.access), Some(json!({"name": "Site"}))).await;
+    assert_eq!(status, 201, "{site}");
+    let site = site["data"]["id"].as_str().unwrap().to_string();
+    let rule = |enabled: bool| json!({"name": "r", "site_id": site, "trigger": "manual", "actions": [{"type": "generate_content"}], "enabled": enabled});
+    let sends = (0..8).map(|_| api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(true))));
+    let answers = futures::future::join_all(sends).await;
+    let created: Vec<String> = answers.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b["data"]["id"].as_str().unwrap().to_string()).collect();
+    let refused = answers.iter().filter(|(s, b)| *s == 403 && b["error_code"] == "PLAN_LIMIT").count();
+    // Back: exactly 3 created, the other 5 refused with 403 PLAN_LIMIT (never 4 created, never a 500).
+    assert_eq!((created.len(), refused), (3, 5), "{answers:?}");
+    let enabled = || async {
+        let (_, list) = api("GET", "/api/v1/automation/rules/?limit=100", Some(&t.access), None).await;
+        list["data"]["results"].as_array().unwrap().iter().filter(|r| r["enabled"] == true).count()
+    };
+    assert_eq!(enabled().await, 3);
+
+    // Two disabled rules raced to enabled while one enabled rule is disabled:
+    // one slot frees, so exactly one of the two gets it.
+    let mut disabled = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(false))).await;
+        assert_eq!(status, 201, "{body}");
+        disabled.push(body["data"]["id"].as_str().unwrap().to_string());
+    }
+    let (status, body) = api("PATCH", &format!("/api/v1/automation/rules/{}/", created[0]), Some(&t.access), Some(json!({"enabled": false}))).await;
+    assert_eq!((status, body["data"]["enabled"].as_bool()), (200, Some(false)), "{body}");
+    let paths: Vec<String> = disabled.iter().map(|id| format!("/api/v1/automation/rules/{id}/")).collect();
+    let enables = paths.iter().map(|path| api("PATCH", path, Some(&t.access), Some(json!({"enabled": true}))));
+    let answers = futures::future::join_all(enables).await;
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert!(statuses.contains(&200) && statuses.contains(&403), "one enable wins, one is refused: {answers:?}");
+    assert_eq!(enabled().await, 3);
+
+    // Deleting an enabled rule frees its slot.
+    assert_eq!(api("DELETE", &format!("/api/v1/automation/rules/{}/", created[1]), Some(&t.access), None).await.0, 200);
+    assert_eq!(api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(true))).await.0, 201);
+    assert_eq!(api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(true))).await.0, 403);
+
+    // An account from before the counter (the attribute missing) is counted
+    // from its rules on the next save: still full, still refused.
+    let state = env().state().await;
+    let key = igny8::store::keys::account(&Tk::from_verified(&t.account_id));
+    state.store.update_raw(&key, "REMOVE enabled_rules", None, &[], Default::default()).await.unwrap();
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(rule(true))).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("PLAN_LIMIT")), "{body}");
+    assert_eq!(enabled().await, 3);
+}
+
+#[tokio::test]
+async fn deleting_a_sector_or_a_site_removes_its_rules_and_their_schedules() {
+    let (t, site, sector) = workspace("auto-site-delete").await;
+    let state = env().state().await;
+    let names = || async { schedule::list_schedules(&state).await.unwrap().into_iter().map(|s| s.name).collect::<Vec<_>>() };
+    let mut site_rule = seed_rule(&site);
+    site_rule["name"] = json!("site-wide");
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(site_rule)).await;
+    assert_eq!(status, 201, "{body}");
+    let site_rule = body["data"]["id"].as_str().unwrap().to_string();
+    let mut sector_rule = seed_rule(&site);
+    sector_rule["sector_id"] = json!(sector);
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(sector_rule)).await;
+    assert_eq!(status, 201, "{body}");
+    let sector_rule = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, saved) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "@daily", "stages": {}}))).await;
+    assert_eq!(status, 200, "{saved}");
+    let pipeline = schedule::pipeline_schedule_name(&t.account_id, &site);
+    let (site_sched, sector_sched) = (schedule::schedule_name(&t.account_id, &site_rule), schedule::schedule_name(&t.account_id, &sector_rule));
+    let before = names().await;
+    assert!(before.contains(&site_sched) && before.contains(&sector_sched) && before.contains(&pipeline), "three schedules: {before:?}");
+
+    // A delete refused for want of ?confirm=true removes nothing.
+    let (status, _) = api("DELETE", &format!("/api/v1/sites/{site}/"), Some(&t.access), None).await;
+    assert_eq!(status, 409);
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{site_rule}/"), Some(&t.access), None).await.0, 200);
+
+    // The (empty) sector goes: its rule and schedule with it, the site's stay.
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/sectors/{sector}/"), Some(&t.access), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{sector_rule}/"), Some(&t.access), None).await.0, 404);
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{site_rule}/"), Some(&t.access), None).await.0, 200);
+    let now = names().await;
+    assert!(!now.contains(&sector_sched) && now.contains(&site_sched), "{now:?}");
+
+    // The site goes (a job, since its pipeline is in it): its rule and both schedules at once.
+    let (status, body) = api("DELETE", &format!("/api/v1/sites/{site}/?confirm=true"), Some(&t.access), None).await;
+    assert!(status == 202 || status == 200, "{status} {body}");
+    assert_eq!(api("GET", &format!("/api/v1/automation/rules/{site_rule}/"), Some(&t.access), None).await.0, 404);
+    let now = names().await;
+    assert!(!now.contains(&site_sched) && !now.contains(&pipeline), "{now:?}");
+    let (_, list) = api("GET", "/api/v1/automation/rules/", Some(&t.access), None).await;
+    assert_eq!(list["data"]["results"], json!([]), "{list}");
+}
+
+#[tokio::test]
+async fn the_daily_sweep_puts_back_a_pipelines_lost_schedule() {
+    let (t, site, _sector) = workspace("auto-pipe-reconcile").await;
+    let (status, saved) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "30 6 * * *", "timezone": "Asia/Tokyo", "stages": {}}))).await;
+    assert_eq!(status, 200, "{saved}");
+    let state = env().state().await;
+    let name = schedule::pipeline_schedule_name(&t.account_id, &site);
+    let find = |all: Vec<schedule::ScheduleInfo>| all.into_iter().find(|s| s.name == name);
+    schedule::delete_named(&state, &name).await.unwrap();
+    assert!(find(schedule::list_schedules(&state).await.unwrap()).is_none());
+    let sweep = igny8_job_sweeper::Sweep { reconcile_schedules: true, ..Default::default() };
+    igny8_job_sweeper::handle(state.clone(), sweep).await.expect("the reconcile sweep succeeds");
+    let s = find(schedule::list_schedules(&state).await.unwrap()).expect("the sweep re-created the pipeline's schedule");
+    assert_eq!((s.expression.as_str(), s.timezone.as_str()), ("cron(30 6 * * ? *)", "Asia/Tokyo"));
+}
+
+#[tokio::test]
 async fn a_schedule_rule_is_in_the_emulators_scheduler_and_the_local_scheduler_fires_it_once_per_minute() {
     let (t, site, sector) = workspace("auto-sched").await;
     let task_id = task(&t, &site, &sector, "Trail running shoes").await;

@@ -199,10 +199,29 @@ pub fn pipeline_key(t: &Tenant, site_id: &str) -> Key {
     Key::new(t.site_pk(site_id), "PIPELINE")
 }
 
+/// Pipelines the daily reconcile sweep checks: GSI2 `AUTOMATION#SCHEDULED_PIPELINES` /
+/// `<a>#<site>` (sparse: scheduled ones, and any whose last save could not
+/// reach the Scheduler).
+pub const SCHEDULED_PIPELINES_GSI: &str = "AUTOMATION#SCHEDULED_PIPELINES";
+
+impl Pipeline {
+    /// Whether a schedule should exist for it now.
+    pub fn wants_schedule(&self) -> bool {
+        self.schedule.is_some() && self.enabled && self.state == "active"
+    }
+}
+
 impl Item for Pipeline {
     const ENTITY: &'static str = "Pipeline";
     fn key(&self) -> Key {
         pipeline_key(&Tenant::from_verified(&self.account_id), &self.site_id)
+    }
+    fn index_keys(&self) -> crate::store::ItemKeys {
+        let swept = self.wants_schedule() || self.schedule_state == "pending";
+        crate::store::ItemKeys {
+            gsi2: swept.then(|| (SCHEDULED_PIPELINES_GSI.to_string(), format!("{}#{}", self.account_id, self.site_id))),
+            ..Default::default()
+        }
     }
 }
 crate::versioned!(Pipeline);
@@ -294,7 +313,7 @@ pub async fn save(state: &AppState, p: &Principal, body: Value) -> AppResult<Pip
 }
 
 /// Reconciles the pipeline's schedule and records its state.
-async fn sync_schedule(state: &AppState, pl: &mut Pipeline) {
+pub async fn sync_schedule(state: &AppState, pl: &mut Pipeline) {
     let st = super::schedule::reconcile_pipeline(state, pl).await;
     if pl.schedule_state != st {
         pl.schedule_state = st.to_string();

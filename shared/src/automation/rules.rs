@@ -563,17 +563,73 @@ async fn all_rules(state: &AppState, tenant: &Tenant) -> AppResult<Vec<Rule>> {
     state.store.query_all(&q, MAX_RULES + 1).await
 }
 
-/// 403 `PLAN_LIMIT` when one more enabled rule would exceed the plan.
-async fn check_plan_limit(state: &AppState, tenant: &Tenant, except: Option<&str>) -> AppResult<()> {
-    let account: crate::accounts::Account =
-        state.store.get(&crate::store::keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
-    let plan = crate::plans::of(&account.plan);
-    let max = max_enabled_rules(plan.id);
-    let enabled = all_rules(state, tenant).await?.iter().filter(|r| r.enabled && Some(r.id.as_str()) != except).count();
-    if enabled as u32 >= max {
-        return Err(crate::plans::limit_error(plan, "enabled automation rules", max));
+/// The plan's limit on enabled rules, exact under concurrency: the account
+/// item's `enabled_rules` counter changes in the same transaction as the rule
+/// that is created enabled, enabled, disabled or deleted, on the condition
+/// that it stays within the plan. Counting the rules and then writing (what
+/// this replaced) let two concurrent saves both see room for one more.
+mod enabled_count {
+    use super::*;
+    use crate::store::TxError;
+    use crate::store::keys;
+    use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+    use std::collections::HashMap;
+
+    const ATTR: &str = "enabled_rules";
+
+    fn n(v: i64) -> AttributeValue {
+        AttributeValue::N(v.to_string())
     }
-    Ok(())
+
+    /// The plan and its limit, after making sure the counter exists: an
+    /// account from before it gets it once, counted from its rules (a
+    /// concurrent first count loses its condition and changes nothing).
+    pub(super) async fn limit(state: &AppState, t: &Tenant) -> AppResult<(&'static crate::plans::Plan, u32)> {
+        let account: Value = state.store.get(&keys::account(t)).await?.ok_or_else(|| AppError::not_found("account"))?;
+        let plan = crate::plans::of(account["plan"].as_str().unwrap_or_default());
+        if account.get(ATTR).is_none() {
+            let enabled = all_rules(state, t).await?.iter().filter(|r| r.enabled).count() as i64;
+            let values = HashMap::from([(":n".to_string(), n(enabled))]);
+            state
+                .store
+                .update_raw(&keys::account(t), &format!("SET {ATTR} = :n"), Some(&format!("attribute_exists(PK) AND attribute_not_exists({ATTR})")), &[], values)
+                .await?;
+        }
+        Ok((plan, max_enabled_rules(plan.id)))
+    }
+
+    /// The counter's step: one more (within `max`) or one fewer (never below zero).
+    fn step(state: &AppState, t: &Tenant, up: bool, max: u32) -> AppResult<TransactWriteItem> {
+        if up {
+            let values = HashMap::from([(":one".to_string(), n(1)), (":room".to_string(), n(i64::from(max) - 1))]);
+            state.store.tx_update(&keys::account(t), &format!("SET {ATTR} = {ATTR} + :one"), Some(&format!("{ATTR} <= :room")), &[], values)
+        } else {
+            let values = HashMap::from([(":one".to_string(), n(1))]);
+            state.store.tx_update(&keys::account(t), &format!("SET {ATTR} = {ATTR} - :one"), Some(&format!("{ATTR} >= :one")), &[], values)
+        }
+    }
+
+    /// Writes `rule_op` (the rule's create, versioned update or delete) with
+    /// the counter's step when `delta` is ±1, alone when 0. The rule's own
+    /// condition failing is a 409 (`changed`), the counter's a 403
+    /// `PLAN_LIMIT`; a counter already at zero on the way down (it can only
+    /// err on the generous side) lets the rule's write go alone.
+    pub(super) async fn write(state: &AppState, t: &Tenant, rule_op: TransactWriteItem, delta: i8, changed: &str) -> AppResult<()> {
+        if delta == 0 {
+            return state.store.transact(vec![rule_op]).await.map_err(|e| match e {
+                TxError::ConditionFailed(_) => AppError::Conflict(changed.to_string()),
+                TxError::Other(e) => e,
+            });
+        }
+        let (plan, max) = limit(state, t).await?;
+        match state.store.transact(vec![rule_op.clone(), step(state, t, delta > 0, max)?]).await {
+            Ok(()) => Ok(()),
+            Err(TxError::ConditionFailed(failed)) if failed.contains(&0) => Err(AppError::Conflict(changed.to_string())),
+            Err(TxError::ConditionFailed(_)) if delta > 0 => Err(crate::plans::limit_error(plan, "enabled automation rules", max)),
+            Err(TxError::ConditionFailed(_)) => Box::pin(write(state, t, rule_op, 0, changed)).await,
+            Err(TxError::Other(e)) => Err(e),
+        }
+    }
 }
 
 /// Creates a rule (editor or above), then reconciles its schedule.
@@ -583,9 +639,6 @@ pub async fn create(state: &AppState, p: &Principal, body: &Value) -> AppResult<
     let existing = all_rules(state, &tenant).await?;
     if existing.len() >= MAX_RULES {
         return Err(AppError::PlanLimit(format!("an account holds at most {MAX_RULES} automation rules; delete some first")));
-    }
-    if c.enabled {
-        check_plan_limit(state, &tenant, None).await?;
     }
     let now = crate::ids::now_rfc3339();
     let mut rule = Rule {
@@ -613,7 +666,8 @@ pub async fn create(state: &AppState, p: &Principal, body: &Value) -> AppResult<
         updated_at: now,
         version: 1,
     };
-    state.store.create(&rule).await?;
+    let op = state.store.tx_create(&rule)?;
+    enabled_count::write(state, &tenant, op, i8::from(rule.enabled), "the rule already exists").await?;
     super::schedule::reconcile_rule(state, &mut rule).await;
     Ok(rule)
 }
@@ -668,9 +722,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, body: &Value) -> 
     if c.site_id != rule.site_id {
         return Err(AppError::field("site_id", "cannot be changed; create a rule for the other site"));
     }
-    if c.enabled && !rule.enabled {
-        check_plan_limit(state, &tenant, Some(&rule.id)).await?;
-    }
+    let delta = i8::from(c.enabled) - i8::from(rule.enabled);
     rule.name = c.name;
     rule.sector_id = c.sector_id;
     rule.trigger = c.trigger;
@@ -682,7 +734,13 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, body: &Value) -> 
     rule.enabled = c.enabled;
     rule.max_credits_per_run = c.max_credits_per_run;
     rule.updated_at = crate::ids::now_rfc3339();
-    state.store.update_versioned(&mut rule).await?;
+    let read = rule.version;
+    let op = state.store.tx_update_versioned(&mut rule)?;
+    let changed = format!("the rule was changed since version {read}; reload it and apply your change again");
+    if let Err(e) = enabled_count::write(state, &tenant, op, delta, &changed).await {
+        rule.version = read;
+        return Err(e);
+    }
     super::schedule::reconcile_rule(state, &mut rule).await;
     Ok(rule)
 }
@@ -690,13 +748,37 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, body: &Value) -> 
 /// Deletes a rule and its schedule (its executions stay, as history).
 pub async fn delete(state: &AppState, tenant: &Tenant, id: &str) -> AppResult<()> {
     let rule = get(state, tenant, id).await?;
-    state.store.delete_versioned(&rule.key(), rule.version, Rule::ENTITY).await?;
+    let op = state.store.tx_delete_versioned(&rule.key(), rule.version)?;
+    enabled_count::write(state, tenant, op, -i8::from(rule.enabled), "the rule was changed while deleting it; retry").await?;
     if let Err(e) = super::schedule::delete_schedule(state, &rule).await {
         // The daily reconcile sweep removes a schedule whose rule is gone;
         // until then the runner records its fires as skipped.
         tracing::warn!(error = ?e, rule_id = %rule.id, "could not delete the rule's schedule");
     }
     Ok(())
+}
+
+/// Deletes the rules of a site, or of one of its sectors, with their
+/// schedules (and, for a site, its pipeline's schedule): called when the site
+/// or sector is deleted, so nothing is left firing at a place that is gone
+/// and the rules stop counting against the plan. Returns how many went.
+pub async fn remove_for_site(state: &AppState, tenant: &Tenant, site_id: &str, sector_id: Option<&str>) -> AppResult<usize> {
+    let mut removed = 0;
+    for rule in all_rules(state, tenant).await? {
+        if rule.site_id != site_id || (sector_id.is_some() && rule.sector_id.as_deref() != sector_id) {
+            continue;
+        }
+        match delete(state, tenant, &rule.id).await {
+            Ok(()) => removed += 1,
+            // Deleted meanwhile by someone else: gone all the same.
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if sector_id.is_none() {
+        super::schedule::delete_named(state, &super::schedule::pipeline_schedule_name(tenant.account_id(), site_id)).await?;
+    }
+    Ok(removed)
 }
 
 /// Clears a pause (explicit resume), then reconciles the schedule.

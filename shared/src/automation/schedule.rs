@@ -268,6 +268,27 @@ pub async fn reconcile_all(state: &AppState) -> AppResult<ReconcileReport> {
             None => break,
         }
     }
+    // Pipelines: putting the schedule again is idempotent, so each scheduled
+    // (or pending) pipeline's schedule is simply made to match it.
+    let mut start = None;
+    loop {
+        let (pipelines, next): (Vec<super::pipeline::Pipeline>, _) =
+            state.store.query_platform(crate::store::keys::Index::Gsi2, super::pipeline::SCHEDULED_PIPELINES_GSI, start).await?;
+        for mut pl in pipelines {
+            report.checked += 1;
+            let before = pl.schedule_state.clone();
+            super::pipeline::sync_schedule(state, &mut pl).await;
+            match pl.schedule_state.as_str() {
+                "pending" => report.failed += 1,
+                _ if before == "pending" => report.repaired += 1,
+                _ => {}
+            }
+        }
+        match next {
+            Some(n) => start = Some(n),
+            None => break,
+        }
+    }
     Ok(report)
 }
 

@@ -151,6 +151,7 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
         // Nothing in the table: an import blob or two at most.
         crate::blobs::delete_prefix(state, &t, &site_folder(site_id)).await?;
         crate::integration::remove_for_site(state, &t, site_id).await?;
+        crate::automation::rules::remove_for_site(state, &t, site_id, None).await?;
         let entry = audit::entry(&t, &actor, "site.delete", "site", site_id, json!({"name": site.name, "items_removed": 0}));
         let ops = vec![store.tx_delete_versioned(&site.key(), site.version)?, uncount_site(state, &t)?, store.tx_create(&entry)?];
         return match store.transact(ops).await {
@@ -169,8 +170,10 @@ pub async fn delete_site(state: &AppState, p: &Principal, site_id: &str, confirm
             "the site holds sectors, keywords, content or other items; repeat with ?confirm=true to delete them all (a job does it)".into(),
         ));
     }
-    // Its WordPress connections go first (they live in the account's partition).
+    // Its WordPress connections and automation rules go first (they live in
+    // the account's partition; the pipeline's schedule goes with the rules).
     crate::integration::remove_for_site(state, &t, site_id).await?;
+    crate::automation::rules::remove_for_site(state, &t, site_id, None).await?;
     let job = new_job(&t, p, SITE_JOB, json!({"site_id": site_id, "name": site.name}));
     let entry = audit::entry(&t, &actor, "site.delete", "site", site_id, json!({"name": site.name, "job_id": job.id}));
     start(state, job, &site.key(), site.version, site.deleting.as_deref(), entry).await
@@ -189,7 +192,15 @@ pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, secto
         return Ok(running);
     }
     let actor = Actor::principal(p, ip);
-    if sector.deleting.is_none() && !sector_has_data(state, &t, site_id, sector_id).await? {
+    let has_data = sector.deleting.is_some() || sector_has_data(state, &t, site_id, sector_id).await?;
+    if has_data && !confirm && sector.deleting.is_none() {
+        return Err(AppError::Conflict(
+            "the sector holds keywords, clusters, ideas, tasks or content; repeat with ?confirm=true to delete them all (a job does it)".into(),
+        ));
+    }
+    // The automation rules scoped to the sector go with it.
+    crate::automation::rules::remove_for_site(state, &t, site_id, Some(sector_id)).await?;
+    if !has_data {
         let entry = audit::entry(&t, &actor, "sector.delete", "sector", sector_id, json!({"site_id": site_id, "name": sector.name, "items_removed": 0}));
         let store = &state.store;
         store.transact(vec![store.tx_delete_versioned(&sector.key(), sector.version)?, store.tx_create(&entry)?]).await.map_err(|e| match e {
@@ -197,11 +208,6 @@ pub async fn delete_sector(state: &AppState, p: &Principal, site_id: &str, secto
             TxError::Other(e) => e,
         })?;
         return Ok(Deletion::Done(Deleted { id: sector_id.into(), items_removed: 0 }));
-    }
-    if !confirm && sector.deleting.is_none() {
-        return Err(AppError::Conflict(
-            "the sector holds keywords, clusters, ideas, tasks or content; repeat with ?confirm=true to delete them all (a job does it)".into(),
-        ));
     }
     let job = new_job(&t, p, SECTOR_JOB, json!({"site_id": site_id, "sector_id": sector_id, "name": sector.name}));
     let entry = audit::entry(&t, &actor, "sector.delete", "sector", sector_id, json!({"site_id": site_id, "name": sector.name, "job_id": job.id}));

@@ -25,6 +25,8 @@ export interface CreditsState {
   load(): Promise<void>;
   loadPage(): Promise<void>;
   loadLedger(filters?: LedgerFilters, more?: boolean): Promise<void>;
+  /** Owner only: change the plan; answers what happened, for the page to say. */
+  changePlan(plan: string): Promise<string>;
 }
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
@@ -80,6 +82,14 @@ export const useCreditsStore = create<CreditsState>()((set, get) => ({
     } catch (e) {
       set({ pageError: asApiError(e) });
     }
+  },
+  async changePlan(plan) {
+    const { data, status } = await api.patch("/api/v1/subscription", { body: { plan } });
+    set({ subscription: data });
+    void get().load();
+    return status === 202
+      ? `Upgrade to ${data.pending_plan?.name ?? plan} requested: it applies once IGNY8 staff approve it.`
+      : `Now on the ${data.plan.name} plan.`;
   },
 }));
 

@@ -93,15 +93,6 @@ export const useCreditsStore = create<CreditsState>()((set, get) => ({
   },
 }));
 
-/** Usage rows as a chart's series: months in order, credits per function. */
-export function usageSeries(rows: Schemas["UsageRow"][]) {
-  const months = [...new Set(rows.map((r) => r.month))].sort();
-  const functions = [...new Set(rows.map((r) => r.function))].sort();
-  const credits = (m: string, f: string) => rows.filter((r) => r.month === m && r.function === f).reduce((n, r) => n + (r.credits ?? 0), 0);
-  const max = Math.max(0, ...months.map((m) => functions.reduce((n, f) => n + credits(m, f), 0)));
-  return { months, functions, credits, max };
-}
-
 // Nothing of one session's account is left for the next.
 const initial = useCreditsStore.getState();
 onSignedOut(() => useCreditsStore.setState(initial, true));

@@ -11,6 +11,8 @@ export type IntegrationInput = Schemas["IntegrationInput"];
 
 export interface IntegrationState {
   siteId: string | null;
+  /** The site whose integration list has been read (null: not yet). */
+  loadedFor: string | null;
   integration: Integration | null;
   loading: boolean;
   error: ApiError | null;
@@ -51,6 +53,7 @@ export function integrationBody(form: Record<string, string>, existing: Integrat
 
 export const useIntegrationStore = create<IntegrationState>()((set, get) => ({
   siteId: null,
+  loadedFor: null,
   integration: null,
   loading: false,
   error: null,
@@ -60,12 +63,12 @@ export const useIntegrationStore = create<IntegrationState>()((set, get) => ({
   logsNext: null,
   content: [],
   async load(siteId) {
-    if (siteId !== get().siteId) set({ integration: null, report: null, logs: [], logsNext: null, secret: null, content: [] });
+    if (siteId !== get().siteId) set({ loadedFor: null, integration: null, report: null, logs: [], logsNext: null, secret: null, content: [] });
     set({ siteId, loading: true, error: null });
     try {
       if (!siteId) return;
       const { data } = await api.get("/api/v1/integration/integrations", { query: { site_id: siteId, limit: 10 } });
-      set({ integration: data.results[0] ?? null });
+      set({ integration: data.results[0] ?? null, loadedFor: siteId });
       if (data.results[0]) await get().loadLogs();
     } catch (e) {
       set({ error: asApiError(e) });

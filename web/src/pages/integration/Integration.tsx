@@ -89,7 +89,7 @@ function Checks({ report }: { report: Schemas["TestReport"] }) {
             </span>
             <div>
               <div>
-                <span className="font-mono text-xs">{c.check}</span> <span className="sr-only">{c.ok ? "passed" : "failed"}</span>
+                <span className="font-mono text-xs">{c.check}</span> <span className="sr-only">{c.ok ? "passed" : "failed"}</span>{" "}
                 <span className="ml-2">{c.detail}</span>
               </div>
               {!c.ok && c.fix ? <div className="text-xs text-amber-900">Fix: {c.fix}</div> : null}
@@ -166,7 +166,7 @@ export default function Integration() {
   const siteId = useSiteStore((s) => s.siteId);
   const site = useSiteStore((s) => s.sites.find((x) => x.id === s.siteId));
   const role = useAuthStore((s) => s.user?.role);
-  const { integration, loading, error, secret, report, logs, logsNext, load, test, sync, remove, loadLogs } = useIntegrationStore();
+  const { integration, loadedFor, error, secret, report, logs, logsNext, load, test, sync, remove, loadLogs } = useIntegrationStore();
   const job = useJobsStore((s) => s.job);
   const follow = useJobsStore((s) => s.follow);
   const [editing, setEditing] = useState(false);
@@ -190,8 +190,8 @@ export default function Integration() {
     <section className="max-w-5xl space-y-5">
       <h1 className="text-xl font-semibold">Integration: WordPress for {site?.name}</h1>
       <ErrorBanner error={error} />
-      {loading && !integration ? <p className="text-sm text-slate-500">Loading…</p> : null}
-      {!loading && !integration ? (
+      {loadedFor !== siteId && !error ? <p className="text-sm text-slate-500">Loading…</p> : null}
+      {loadedFor === siteId && !integration ? (
         admin ? (
           <ConnectForm existing={null} siteId={siteId} />
         ) : (

@@ -50,9 +50,8 @@ function SiteForm({ site, onDone }: { site?: Schemas["Site"]; onDone: () => void
 
 /** Delete with the API's confirm step: the first try without `confirm`; when
  * the item holds data the API's reason is shown and a second button confirms. */
-function DeleteButton({ label, del }: { label: string; del: (confirm: boolean) => Promise<DeleteOutcome> }) {
+function DeleteButton({ label, del, onNote }: { label: string; del: (confirm: boolean) => Promise<DeleteOutcome>; onNote: (note: string) => void }) {
   const [pending, setPending] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
   const { error, busy, run } = useSubmit();
   const go = (confirm: boolean) =>
     void run(async () => {
@@ -60,7 +59,8 @@ function DeleteButton({ label, del }: { label: string; del: (confirm: boolean) =
       if (out.kind === "confirm") setPending(out.message);
       else {
         setPending(null);
-        setNote(out.kind === "job" ? `Deleting ${label} and everything in it (job ${out.job.id}); it disappears from the lists meanwhile.` : `${label} deleted.`);
+        // The row goes with the item: the section shows what happened.
+        onNote(out.kind === "job" ? `Deleting ${label} and everything in it (job ${out.job.id}); it disappears from the lists meanwhile.` : `${label} deleted.`);
       }
     });
   return (
@@ -80,14 +80,17 @@ function DeleteButton({ label, del }: { label: string; del: (confirm: boolean) =
           Delete {label}
         </button>
       )}
-      {note ? (
-        <span role="status" className="text-xs text-slate-700">
-          {note}
-        </span>
-      ) : null}
       {error ? <ErrorBanner error={error} /> : null}
     </span>
   );
+}
+
+function Note({ note }: { note: string | null }) {
+  return note ? (
+    <p role="status" className="text-sm text-slate-700">
+      {note}
+    </p>
+  ) : null;
 }
 
 function Sectors({ site, admin }: { site: Schemas["Site"]; admin: boolean }) {
@@ -95,11 +98,13 @@ function Sectors({ site, admin }: { site: Schemas["Site"]; admin: boolean }) {
   const [name, setName] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [rename, setRename] = useState("");
+  const [note, setNote] = useState<string | null>(null);
   const add = useSubmit();
   const edit = useSubmit();
   return (
     <section aria-label={`Sectors of ${site.name}`} className="space-y-2">
       <h2 className="text-base font-semibold">Sectors of {site.name}</h2>
+      <Note note={note} />
       <ul className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
         {sectors.map((s) => (
           <li key={s.id} className="flex flex-wrap items-center justify-between gap-2 px-3 py-2 text-sm">
@@ -142,7 +147,7 @@ function Sectors({ site, admin }: { site: Schemas["Site"]; admin: boolean }) {
                 >
                   Rename {s.name}
                 </button>
-                <DeleteButton label={s.name} del={(confirm) => deleteSector(site.id, s.id, confirm)} />
+                <DeleteButton label={s.name} del={(confirm) => deleteSector(site.id, s.id, confirm)} onNote={setNote} />
               </span>
             ) : null}
           </li>
@@ -179,6 +184,7 @@ export default function Sites() {
     "admin",
   );
   const [editing, setEditing] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
   useEffect(() => {
     void loadSites();
   }, [loadSites]);
@@ -188,6 +194,7 @@ export default function Sites() {
       <h1 className="text-xl font-semibold">Settings</h1>
       <SettingsTabs />
       <ErrorBanner error={sitesError} />
+      <Note note={note} />
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white" role="region" aria-label="Sites" tabIndex={0}>
         <table className="min-w-full text-sm">
           <thead className="bg-slate-50 text-left text-xs uppercase text-slate-600">
@@ -217,7 +224,7 @@ export default function Sites() {
                       <button type="button" className={BTN} onClick={() => setEditing(s.id)}>
                         Edit {s.name}
                       </button>
-                      <DeleteButton label={s.name} del={(confirm) => deleteSite(s.id, confirm)} />
+                      <DeleteButton label={s.name} del={(confirm) => deleteSite(s.id, confirm)} onNote={setNote} />
                     </span>
                   ) : null}
                 </td>

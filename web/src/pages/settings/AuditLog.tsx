@@ -1,16 +1,33 @@
-// Settings → audit log: who did what, newest first, in cursor pages. The API
-// offers no server-side filters; the action filter narrows the loaded pages.
+// Settings → audit log (admins and owners: the API refuses the others): who
+// did what, newest first, in cursor pages. The API offers no server-side
+// filters; the action filter narrows the loaded pages.
 import { useEffect, useState } from "react";
 import { ErrorBanner } from "../../components/Errors";
+import { hasRole, useAuthStore } from "../../stores/authStore";
 import { useSettingsStore } from "../../stores/settingsStore";
 import { BTN, INPUT, SettingsTabs } from "./common";
 
 export default function AuditLog() {
   const { audit, auditNext, auditError, loadAudit } = useSettingsStore();
   const [action, setAction] = useState("");
+  const admin = hasRole(
+    useAuthStore((s) => s.user?.role),
+    "admin",
+  );
   useEffect(() => {
-    void loadAudit();
-  }, [loadAudit]);
+    if (admin) void loadAudit();
+  }, [loadAudit, admin]);
+  if (!admin) {
+    return (
+      <section className="max-w-5xl space-y-4">
+        <h1 className="text-xl font-semibold">Settings</h1>
+        <SettingsTabs />
+        <p role="status" className="text-sm text-slate-600">
+          The audit log needs the admin role or above.
+        </p>
+      </section>
+    );
+  }
   const actions = [...new Set(audit.map((a) => a.action))].sort();
   const shown = action ? audit.filter((a) => a.action === action) : audit;
   return (

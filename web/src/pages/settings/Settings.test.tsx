@@ -108,7 +108,7 @@ describe("settings: sites and sectors", () => {
 
 describe("settings: audit log", () => {
   it("pages with the cursor and filters the loaded entries by action", async () => {
-    signInAs("viewer");
+    signInAs("admin");
     const { calls } = backend();
     renderAt("/settings/audit-log");
     const log = await screen.findByRole("region", { name: "Audit entries" });
@@ -119,5 +119,14 @@ describe("settings: audit log", () => {
     fireEvent.change(screen.getByLabelText("Action (in the loaded entries)"), { target: { value: "user.add" } });
     expect(within(log).queryByText("auth.login")).toBeNull();
     expect(within(log).getAllByText("user.add")).toHaveLength(2);
+  });
+
+  it("is not offered below admin (the API refuses it), and is not asked for", async () => {
+    signInAs("editor");
+    const { calls } = backend();
+    renderAt("/settings/audit-log");
+    expect(await screen.findByText("The audit log needs the admin role or above.")).toBeInTheDocument();
+    expect(within(screen.getByRole("navigation", { name: "Settings" })).queryByRole("link", { name: "Audit log" })).toBeNull();
+    expect(calls.some((c) => c.url.startsWith("/api/v1/audit-log"))).toBe(false);
   });
 });

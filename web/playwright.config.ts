@@ -9,7 +9,8 @@ declare const process: { env: Record<string, string | undefined> };
 
 export default defineConfig({
   testDir: "./e2e",
-  timeout: 90_000,
+  // The demo walk takes ~25 s on an idle machine and over 90 s on a shared, loaded 2-core one.
+  timeout: 180_000,
   expect: { timeout: 15_000 },
   workers: 1,
   retries: 0,

@@ -25,5 +25,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
+    // A bound on a stuck test, generous for a shared, loaded machine (findBy waits up to 10 s: src/test/setup.ts).
+    testTimeout: 30_000,
   },
 });

@@ -76,16 +76,16 @@ describe("protected routes and the session", () => {
       if (c.url.startsWith("/api/v1/sites")) return envelope({ results: [], next_cursor: null });
       return envelope({ total: 1, plan_credits: 1, bonus_credits: 0, plan: "free" });
     });
-    renderAt("/settings");
+    renderAt("/account/password");
     expect(await screen.findByText("1 credits")).toBeInTheDocument();
     expect(useAuthStore.getState()).toMatchObject({ access: "access-2", refresh: "refresh-2" });
   });
 
-  it("pages of modules not built yet say so", async () => {
+  it("an address with no page says so inside the shell", async () => {
     signInAs("viewer");
     stubFetch((c) => (c.url.startsWith("/api/v1/sites") ? envelope({ results: [], next_cursor: null }) : envelope({ total: 0, plan_credits: 0, bonus_credits: 0, plan: "free" })));
-    renderAt("/integration");
-    expect(await screen.findByRole("status")).toHaveTextContent("not available yet");
+    renderAt("/no-such-page");
+    expect(await screen.findByRole("status")).toHaveTextContent("There is no page at this address.");
   });
 });
 

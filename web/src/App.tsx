@@ -14,11 +14,14 @@ const Clusters = lazy(() => import("./pages/planner/Clusters"));
 const Tasks = lazy(() => import("./pages/planner/Tasks"));
 const Jobs = lazy(() => import("./pages/Jobs"));
 const Credits = lazy(() => import("./pages/Credits"));
+const Users = lazy(() => import("./pages/settings/Users"));
+const Sites = lazy(() => import("./pages/settings/Sites"));
+const AuditLog = lazy(() => import("./pages/settings/AuditLog"));
+const Integration = lazy(() => import("./pages/integration/Integration"));
+const Automation = lazy(() => import("./pages/automation/Automation"));
 const page = (name: keyof typeof import("./pages/Placeholders")) =>
   lazy(() => import("./pages/Placeholders").then((m) => ({ default: m[name] })));
-const [Ideas, Content, Images, Settings, Integration, Automation, NotFound] = (
-  ["Ideas", "Content", "Images", "Settings", "Integration", "Automation", "NotFound"] as const
-).map(page);
+const [Ideas, Content, Images, NotFound] = (["Ideas", "Content", "Images", "NotFound"] as const).map(page);
 
 export const routes: RouteObject[] = [
   { path: "/signin", element: <SignIn /> },
@@ -41,7 +44,10 @@ export const routes: RouteObject[] = [
           { path: "integration", element: <Integration /> },
           { path: "automation", element: <Automation /> },
           { path: "credits", element: <Credits /> },
-          { path: "settings", element: <Settings /> },
+          { path: "settings", element: <Navigate to="/settings/users" replace /> },
+          { path: "settings/users", element: <Users /> },
+          { path: "settings/sites", element: <Sites /> },
+          { path: "settings/audit-log", element: <AuditLog /> },
           { path: "account/password", element: <ChangePassword /> },
           { path: "*", element: <NotFound /> },
         ],

@@ -3,45 +3,90 @@
 import { useEffect, useState, type FormEvent } from "react";
 import type { Schemas } from "../api";
 import { ErrorBanner } from "../components/Errors";
-import { usageSeries, useCreditsStore, type LedgerFilters } from "../stores/creditsStore";
+import { useSubmit } from "../lib/useForm";
+import { usageChart } from "../lib/usageChart";
+import { hasRole, useAuthStore } from "../stores/authStore";
+import { useCreditsStore, type LedgerFilters } from "../stores/creditsStore";
 
 const TYPES: Schemas["TxnType"][] = ["reserve", "settle", "release", "grant", "adjust", "purchase"];
-const COLORS = ["bg-indigo-600", "bg-emerald-600", "bg-amber-600", "bg-sky-600", "bg-rose-600", "bg-slate-600", "bg-violet-600", "bg-teal-700"];
+const COLORS = ["#4f46e5", "#059669", "#d97706", "#0284c7", "#e11d48", "#475569", "#7c3aed", "#0f766e"];
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
+/** Credits by month, stacked by AI function: plain SVG. */
 function UsageChart({ rows }: { rows: Schemas["UsageRow"][] }) {
-  const { months, functions, credits, max } = usageSeries(rows);
-  if (months.length === 0) return <p className="text-sm text-slate-500">No AI usage yet.</p>;
+  const { functions, bars, scale, ticks } = usageChart(rows);
+  if (bars.length === 0) return <p className="text-sm text-slate-500">No AI usage yet.</p>;
+  const H = 180;
+  const left = 48;
+  const bw = 36;
+  const gap = 28;
+  const W = left + bars.length * (bw + gap) + gap;
+  const y = (f: number) => 10 + H * (1 - f);
+  const color = (fn: string) => COLORS[functions.indexOf(fn) % COLORS.length];
   return (
     <figure className="space-y-2">
-      <div className="space-y-2" role="list" aria-label="Credits charged by month">
-        {months.map((m) => {
-          const total = functions.reduce((n, f) => n + credits(m, f), 0);
+      <svg width={W} height={H + 40} viewBox={`0 0 ${W} ${H + 40}`} role="list" aria-label="Credits charged by month" className="max-w-full">
+        {ticks.map((t) => (
+          <g key={t} aria-hidden="true">
+            <line x1={left} x2={W} y1={y(t / scale)} y2={y(t / scale)} stroke="#e2e8f0" />
+            <text x={left - 6} y={y(t / scale) + 4} textAnchor="end" fontSize="10" fill="#475569">
+              {fmt(t)}
+            </text>
+          </g>
+        ))}
+        {bars.map((b, i) => {
+          const x = left + gap + i * (bw + gap);
           return (
-            <div key={m} role="listitem" className="flex items-center gap-3 text-sm">
-              <span className="w-20 shrink-0 tabular-nums">{m}</span>
-              <div className="flex h-5 flex-1 overflow-hidden rounded bg-slate-100" aria-label={`${m}: ${fmt(total)} credits`}>
-                {functions.map((f, i) => {
-                  const c = credits(m, f);
-                  return c > 0 ? (
-                    <div key={f} className={COLORS[i % COLORS.length]} style={{ width: `${(c / (max || 1)) * 100}%` }} title={`${f}: ${fmt(c)} credits`} />
-                  ) : null;
-                })}
-              </div>
-              <span className="w-24 shrink-0 text-right tabular-nums">{fmt(total)} credits</span>
-            </div>
+            <g key={b.month} role="listitem" aria-label={`${b.month}: ${fmt(b.total)} credits`}>
+              {b.segments.map((s) => (
+                <rect key={s.fn} x={x} width={bw} y={y(s.to)} height={Math.max(0, y(s.from) - y(s.to))} fill={color(s.fn)}>
+                  <title>{`${b.month} ${s.fn}: ${fmt(s.credits)} credits`}</title>
+                </rect>
+              ))}
+              <text x={x + bw / 2} y={H + 24} textAnchor="middle" fontSize="10" fill="#334155" aria-hidden="true">
+                {b.month}
+              </text>
+              <text x={x + bw / 2} y={y(b.total / scale) - 3} textAnchor="middle" fontSize="10" fill="#334155" aria-hidden="true">
+                {fmt(b.total)}
+              </text>
+            </g>
           );
         })}
-      </div>
+      </svg>
       <figcaption className="flex flex-wrap gap-3 text-xs text-slate-700">
-        {functions.map((f, i) => (
+        {functions.map((f) => (
           <span key={f} className="flex items-center gap-1">
-            <span className={`inline-block h-3 w-3 rounded-sm ${COLORS[i % COLORS.length]}`} aria-hidden="true" />
+            <span className="inline-block h-3 w-3 rounded-sm" style={{ background: color(f) }} aria-hidden="true" />
             {f}
           </span>
         ))}
       </figcaption>
     </figure>
+  );
+}
+
+/** The owner's plan switch: a downgrade applies at once, an upgrade waits for staff approval (202). */
+function PlanButton({ plan }: { plan: Schemas["Plan"] }) {
+  const changePlan = useCreditsStore((s) => s.changePlan);
+  const { error, busy, run } = useSubmit();
+  const [note, setNote] = useState<string | null>(null);
+  return (
+    <span className="inline-flex flex-col items-start gap-1">
+      <button
+        type="button"
+        disabled={busy}
+        className="rounded-md border border-slate-300 bg-white px-2 py-0.5 text-xs hover:bg-slate-50 disabled:opacity-50"
+        onClick={() => void run(async () => setNote(await changePlan(plan.id)))}
+      >
+        Switch to {plan.name}
+      </button>
+      {note ? (
+        <span role="status" className="text-xs text-slate-700">
+          {note}
+        </span>
+      ) : null}
+      {error ? <ErrorBanner error={error} /> : null}
+    </span>
   );
 }
 
@@ -83,6 +128,10 @@ export default function Credits() {
     void loadPage();
   }, [loadPage]);
   const sub = subscription;
+  const owner = hasRole(
+    useAuthStore((s) => s.user?.role),
+    "owner",
+  );
   return (
     <section className="max-w-5xl space-y-6">
       <h1 className="text-xl font-semibold">Credits &amp; plan</h1>
@@ -178,6 +227,11 @@ export default function Credits() {
                 <th className="px-3 py-2 text-right">Keywords</th>
                 <th className="px-3 py-2 text-right">Sites</th>
                 <th className="px-3 py-2 text-right">Users</th>
+                {owner ? (
+                  <th className="px-3 py-2">
+                    <span className="sr-only">Change plan</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -191,11 +245,14 @@ export default function Credits() {
                   <td className="px-3 py-1.5 text-right tabular-nums">{p.max_keywords}</td>
                   <td className="px-3 py-1.5 text-right tabular-nums">{p.max_sites}</td>
                   <td className="px-3 py-1.5 text-right tabular-nums">{p.max_users}</td>
+                  {owner ? <td className="px-3 py-1.5">{sub?.plan.id !== p.id && sub?.pending_plan?.id !== p.id ? <PlanButton plan={p} /> : null}</td> : null}
                 </tr>
               ))}
             </tbody>
           </table>
-          <p className="text-xs text-slate-600">Changing plan from here is not built yet (the API: PATCH /api/v1/subscription/, owner only).</p>
+          <p className="text-xs text-slate-600">
+            {owner ? "A downgrade applies at once; an upgrade applies once IGNY8 staff approve it." : "Only the account's owner changes the plan."}
+          </p>
         </section>
       ) : null}
     </section>

@@ -25,6 +25,8 @@ export interface CreditsState {
   load(): Promise<void>;
   loadPage(): Promise<void>;
   loadLedger(filters?: LedgerFilters, more?: boolean): Promise<void>;
+  /** Owner only: change the plan; answers what happened, for the page to say. */
+  changePlan(plan: string): Promise<string>;
 }
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
@@ -81,16 +83,15 @@ export const useCreditsStore = create<CreditsState>()((set, get) => ({
       set({ pageError: asApiError(e) });
     }
   },
+  async changePlan(plan) {
+    const { data, status } = await api.patch("/api/v1/subscription", { body: { plan } });
+    set({ subscription: data });
+    void get().load();
+    return status === 202
+      ? `Upgrade to ${data.pending_plan?.name ?? plan} requested: it applies once IGNY8 staff approve it.`
+      : `Now on the ${data.plan.name} plan.`;
+  },
 }));
-
-/** Usage rows as a chart's series: months in order, credits per function. */
-export function usageSeries(rows: Schemas["UsageRow"][]) {
-  const months = [...new Set(rows.map((r) => r.month))].sort();
-  const functions = [...new Set(rows.map((r) => r.function))].sort();
-  const credits = (m: string, f: string) => rows.filter((r) => r.month === m && r.function === f).reduce((n, r) => n + (r.credits ?? 0), 0);
-  const max = Math.max(0, ...months.map((m) => functions.reduce((n, f) => n + credits(m, f), 0)));
-  return { months, functions, credits, max };
-}
 
 // Nothing of one session's account is left for the next.
 const initial = useCreditsStore.getState();

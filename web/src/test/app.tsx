@@ -11,6 +11,11 @@ import { emptyFilters, useKeywordsStore } from "../stores/keywordsStore";
 import { useImportStore } from "../stores/importStore";
 import { useClustersStore } from "../stores/clustersStore";
 import { useTasksStore } from "../stores/tasksStore";
+import { useSettingsStore } from "../stores/settingsStore";
+import { useIntegrationStore } from "../stores/integrationStore";
+import { useAutomationStore } from "../stores/automationStore";
+
+const pristine = [useSettingsStore, useIntegrationStore, useAutomationStore].map((s) => [s, s.getState()] as const);
 
 export const USER = {
   id: "u1",
@@ -34,6 +39,7 @@ export function resetStores() {
   useClustersStore.setState({ clusters: [], next: null, status: "", search: "", openId: null, members: [], loading: false, error: null });
   useTasksStore.setState({ tasks: [], next: null, loading: false, error: null });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
+  for (const [store, state] of pristine) (store.setState as (s: unknown, replace: true) => void)(state, true);
 }
 
 export function signInAs(role: "viewer" | "editor" | "admin" | "owner" = "editor") {

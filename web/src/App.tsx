@@ -14,10 +14,14 @@ const Clusters = lazy(() => import("./pages/planner/Clusters"));
 const Tasks = lazy(() => import("./pages/planner/Tasks"));
 const Jobs = lazy(() => import("./pages/Jobs"));
 const Credits = lazy(() => import("./pages/Credits"));
+const Ideas = lazy(() => import("./pages/planner/Ideas"));
+const Content = lazy(() => import("./pages/writer/Content"));
+const Article = lazy(() => import("./pages/writer/Article"));
+const Images = lazy(() => import("./pages/writer/Images"));
 const page = (name: keyof typeof import("./pages/Placeholders")) =>
   lazy(() => import("./pages/Placeholders").then((m) => ({ default: m[name] })));
-const [Ideas, Content, Images, Settings, Integration, Automation, NotFound] = (
-  ["Ideas", "Content", "Images", "Settings", "Integration", "Automation", "NotFound"] as const
+const [Settings, Integration, Automation, NotFound] = (
+  ["Settings", "Integration", "Automation", "NotFound"] as const
 ).map(page);
 
 export const routes: RouteObject[] = [
@@ -36,6 +40,7 @@ export const routes: RouteObject[] = [
           { path: "planner/ideas", element: <Ideas /> },
           { path: "planner/tasks", element: <Tasks /> },
           { path: "writer/content", element: <Content /> },
+          { path: "writer/content/:id", element: <Article /> },
           { path: "writer/images", element: <Images /> },
           { path: "jobs", element: <Jobs /> },
           { path: "integration", element: <Integration /> },

@@ -4,15 +4,6 @@ import { NotYet } from "../components/NotYet";
 
 const LATER = "This page is not built in the web app yet; the API already serves it";
 
-export function Ideas() {
-  return <NotYet title="Ideas" reason={`${LATER} (/api/v1/planner/ideas/).`} />;
-}
-export function Content() {
-  return <NotYet title="Content" reason={`${LATER} (/api/v1/writer/content/).`} />;
-}
-export function Images() {
-  return <NotYet title="Images" reason={`${LATER} (/api/v1/writer/images/).`} />;
-}
 export function Settings() {
   return <NotYet title="Settings" reason={`${LATER} (/api/v1/users/, /api/v1/sites/, /api/v1/audit-log/).`} />;
 }

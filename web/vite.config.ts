@@ -25,5 +25,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
+    // Above the 5 s findBy*/waitFor limit (src/test/setup.ts), so a failed wait reports what it saw.
+    testTimeout: 20_000,
   },
 });

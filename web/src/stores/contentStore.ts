@@ -159,8 +159,8 @@ export const useContentStore = create<ContentState>()((set, get) => ({
         query: { site_id: siteId },
         body: { site_id: siteId, version: current.version },
       });
+      // The versions list follows `current_version` (the page reads it again).
       set({ current: data, diff: null });
-      await get().loadVersions();
       return data;
     } catch (e) {
       set({ articleError: asApiError(e) });

@@ -11,6 +11,9 @@ import { emptyFilters, useKeywordsStore } from "../stores/keywordsStore";
 import { useImportStore } from "../stores/importStore";
 import { useClustersStore } from "../stores/clustersStore";
 import { useTasksStore } from "../stores/tasksStore";
+import { emptyIdeaFilters, useIdeasStore } from "../stores/ideasStore";
+import { useContentStore } from "../stores/contentStore";
+import { useImagesStore } from "../stores/imagesStore";
 
 export const USER = {
   id: "u1",
@@ -34,6 +37,10 @@ export function resetStores() {
   useClustersStore.setState({ clusters: [], next: null, status: "", search: "", openId: null, members: [], loading: false, error: null });
   useTasksStore.setState({ tasks: [], next: null, loading: false, error: null });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
+  useIdeasStore.setState({ ideas: [], next: null, filters: emptyIdeaFilters, selected: new Set(), loading: false, error: null, note: null });
+  useContentStore.setState({ items: [], next: null, filters: { status: "", search: "" }, loading: false, error: null });
+  useContentStore.getState().close();
+  useImagesStore.setState({ images: [], next: null, loading: false, error: null, note: null });
 }
 
 export function signInAs(role: "viewer" | "editor" | "admin" | "owner" = "editor") {

@@ -4,6 +4,7 @@ import { useNavigate } from "react-router";
 import { api } from "../../api";
 import { AiAction } from "../../components/AiAction";
 import { resultField } from "../../lib/jobs";
+import { useJobsStore } from "../../stores/jobsStore";
 import type { Task } from "../../stores/tasksStore";
 
 /** Tasks the API lets generate (not published, not cancelled). */
@@ -19,7 +20,10 @@ export function WriteArticle({ task, siteId, onDone }: { task: Task; siteId: str
       onFinished={(job) => {
         onDone?.();
         const id = job.status === "completed" ? resultField(job, "content_id") : null;
-        if (id) navigate(`/writer/content/${id}`);
+        if (id) {
+          useJobsStore.getState().close();
+          navigate(`/writer/content/${id}`);
+        }
       }}
     />
   );

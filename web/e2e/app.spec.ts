@@ -121,10 +121,7 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await shot(page, "credits");
   await accessible(page, "credits");
 
-  for (const [link, text] of [
-    ["Integration", "not available yet"],
-    ["Ideas", "not built in the web app yet"],
-  ]) {
+  for (const [link, text] of [["Integration", "not available yet"]]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await expect(page.getByRole("status")).toContainText(text);
     await accessible(page, link);

@@ -411,7 +411,7 @@ export default function Article() {
             type="button"
             id={`tab-${t}`}
             aria-selected={tab === t}
-            aria-controls={`panel-${t}`}
+            aria-controls={tab === t ? `panel-${t}` : undefined}
             onClick={() => setTab(t)}
             className={`-mb-px rounded-t-md border px-3 py-1.5 text-sm ${tab === t ? "border-slate-200 border-b-white bg-white font-medium" : "border-transparent text-slate-700"}`}
           >

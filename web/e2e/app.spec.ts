@@ -23,6 +23,8 @@ async function credits(page: Page): Promise<number> {
 }
 
 test("the demo team signs in, imports keywords, browses them and auto-clusters with the progress modal", async ({ page, request }) => {
+  // About a minute alone; well over the default 90 s when the machine's 2 cores are shared.
+  test.setTimeout(240_000);
   await page.goto("/planner/keywords");
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
   await shot(page, "sign-in");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sideBySide, wordDiff, type DiffLine } from "./diff";
+import { fold, sideBySide, wordDiff, type DiffLine } from "./diff";
 
 const eq = (v: string, o: number, n: number): DiffLine => ({ op: "equal", value: v, old_line: o, new_line: n });
 const del = (v: string, o: number): DiffLine => ({ op: "delete", value: v, old_line: o, new_line: null });
@@ -52,5 +52,25 @@ describe("wordDiff", () => {
     expect(wordDiff("", "new words")).toEqual([{ op: "insert", text: "new words" }]);
     expect(wordDiff("old", "")).toEqual([{ op: "delete", text: "old" }]);
     expect(wordDiff("same", "same")).toEqual([{ op: "equal", text: "same" }]);
+  });
+});
+
+describe("fold", () => {
+  it("keeps two equal lines around each change and folds the rest into counts", () => {
+    const lines = [...Array.from({ length: 6 }, (_, i) => eq(`a${i}`, i + 1, i + 1)), ins("new", 7), ...Array.from({ length: 5 }, (_, i) => eq(`b${i}`, i + 7, i + 8))];
+    const shown = fold(sideBySide(lines));
+    expect(shown.map((r) => (r.kind === "skip" ? `skip ${r.count}` : r.kind === "equal" ? r.old?.text : `${r.kind} ${r.new?.text}`))).toEqual([
+      "skip 4",
+      "a4",
+      "a5",
+      "insert new",
+      "b0",
+      "b1",
+      "skip 3",
+    ]);
+  });
+  it("folds nothing when every line changed, and everything when none did", () => {
+    expect(fold(sideBySide([del("x", 1), ins("y", 1)])).map((r) => r.kind)).toEqual(["change"]);
+    expect(fold(sideBySide([eq("x", 1, 1), eq("y", 2, 2)]))).toEqual([{ kind: "skip", count: 2 }]);
   });
 });

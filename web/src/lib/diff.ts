@@ -18,6 +18,31 @@ export interface Row {
   new: Side | null;
 }
 
+/** Rows to show: changed rows with `context` equal rows around them; each
+ * longer run of equal rows is one `skip` of that many lines. */
+export type Shown = Row | { kind: "skip"; count: number };
+
+export function fold(rows: Row[], context = 2): Shown[] {
+  const near = rows.map(() => false);
+  rows.forEach((r, i) => {
+    if (r.kind === "equal") return;
+    for (let k = Math.max(0, i - context); k <= Math.min(rows.length - 1, i + context); k++) near[k] = true;
+  });
+  const out: Shown[] = [];
+  let skipped = 0;
+  rows.forEach((r, i) => {
+    if (near[i] || r.kind !== "equal") {
+      if (skipped) out.push({ kind: "skip", count: skipped });
+      skipped = 0;
+      out.push(r);
+    } else {
+      skipped++;
+    }
+  });
+  if (skipped) out.push({ kind: "skip", count: skipped });
+  return out;
+}
+
 /** Rows for a side-by-side view: equal lines on both sides, a deleted line
  * beside the inserted line that took its place, the rest alone on their side. */
 export function sideBySide(lines: DiffLine[]): Row[] {

@@ -1,8 +1,8 @@
 // Two versions side by side: the API's line diff paired into (old | new)
 // rows, changed words marked inside a replaced line.
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import type { Schemas } from "../../api";
-import { sideBySide, wordDiff, type Row } from "../../lib/diff";
+import { fold, sideBySide, wordDiff, type Row } from "../../lib/diff";
 
 function Cell({ row, side }: { row: Row; side: "old" | "new" }) {
   const s = row[side];
@@ -39,12 +39,17 @@ function Cell({ row, side }: { row: Row; side: "old" | "new" }) {
 
 export function DiffView({ diff }: { diff: Schemas["VersionDiff"] }) {
   const rows = useMemo(() => sideBySide(diff.lines), [diff.lines]);
+  const [all, setAll] = useState(false);
+  const shown = useMemo(() => (all ? rows : fold(rows)), [rows, all]);
   const st = diff.stats;
   return (
     <section aria-label="Versions diff" className="space-y-2">
       <p className="text-sm text-slate-700" data-testid="diff-stats">
         v{diff.from.number} → v{diff.to.number}: {st.lines_added} lines added, {st.lines_removed} removed ({st.words_added} words added, {st.words_removed} removed)
         {diff.title_changed ? `; title “${diff.from.title}” → “${diff.to.title}”` : ""}
+        <button type="button" onClick={() => setAll(!all)} className="ml-3 rounded border border-slate-300 px-2 py-0.5 text-xs">
+          {all ? "Hide unchanged lines" : "Show all lines"}
+        </button>
       </p>
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white" role="region" aria-label="Side by side" tabIndex={0}>
         <table className="w-full table-fixed text-xs">
@@ -65,12 +70,20 @@ export function DiffView({ diff }: { diff: Schemas["VersionDiff"] }) {
             </tr>
           </thead>
           <tbody>
-            {rows.map((r, i) => (
-              <tr key={i} data-kind={r.kind} className="border-t border-slate-100">
-                <Cell row={r} side="old" />
-                <Cell row={r} side="new" />
-              </tr>
-            ))}
+            {shown.map((r, i) =>
+              r.kind === "skip" ? (
+                <tr key={i} data-kind="skip" className="border-t border-slate-100 bg-slate-50 text-slate-600">
+                  <td colSpan={4} className="px-2 py-0.5 text-center">
+                    {r.count} unchanged line{r.count === 1 ? "" : "s"}
+                  </td>
+                </tr>
+              ) : (
+                <tr key={i} data-kind={r.kind} className="border-t border-slate-100">
+                  <Cell row={r} side="old" />
+                  <Cell row={r} side="new" />
+                </tr>
+              ),
+            )}
           </tbody>
         </table>
       </div>

@@ -23,6 +23,8 @@ async function credits(page: Page): Promise<number> {
 }
 
 test("the demo team signs in, imports keywords, browses them and auto-clusters with the progress modal", async ({ page, request }) => {
+  // About a minute alone; well over the default 90 s when the machine's 2 cores are shared.
+  test.setTimeout(240_000);
   await page.goto("/planner/keywords");
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
   await shot(page, "sign-in");
@@ -120,12 +122,6 @@ test("the demo team signs in, imports keywords, browses them and auto-clusters w
   await expect(page.getByRole("list", { name: "Credits charged by month" })).toContainText("credits");
   await shot(page, "credits");
   await accessible(page, "credits");
-
-  for (const [link, text] of [["Ideas", "not built in the web app yet"]]) {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
-    await expect(page.getByRole("status")).toContainText(text);
-    await accessible(page, link);
-  }
 
   await page.getByRole("button", { name: /Demo|demo@/ }).click();
   await page.getByRole("menuitem", { name: "Change password" }).click();

@@ -19,9 +19,11 @@ const Sites = lazy(() => import("./pages/settings/Sites"));
 const AuditLog = lazy(() => import("./pages/settings/AuditLog"));
 const Integration = lazy(() => import("./pages/integration/Integration"));
 const Automation = lazy(() => import("./pages/automation/Automation"));
-const page = (name: keyof typeof import("./pages/Placeholders")) =>
-  lazy(() => import("./pages/Placeholders").then((m) => ({ default: m[name] })));
-const [Ideas, Content, Images, NotFound] = (["Ideas", "Content", "Images", "NotFound"] as const).map(page);
+const Ideas = lazy(() => import("./pages/planner/Ideas"));
+const Content = lazy(() => import("./pages/writer/Content"));
+const Article = lazy(() => import("./pages/writer/Article"));
+const Images = lazy(() => import("./pages/writer/Images"));
+const NotFound = lazy(() => import("./pages/Placeholders").then((m) => ({ default: m.NotFound })));
 
 export const routes: RouteObject[] = [
   { path: "/signin", element: <SignIn /> },
@@ -39,6 +41,7 @@ export const routes: RouteObject[] = [
           { path: "planner/ideas", element: <Ideas /> },
           { path: "planner/tasks", element: <Tasks /> },
           { path: "writer/content", element: <Content /> },
+          { path: "writer/content/:id", element: <Article /> },
           { path: "writer/images", element: <Images /> },
           { path: "jobs", element: <Jobs /> },
           { path: "integration", element: <Integration /> },

@@ -14,6 +14,9 @@ import { useTasksStore } from "../stores/tasksStore";
 import { useSettingsStore } from "../stores/settingsStore";
 import { useIntegrationStore } from "../stores/integrationStore";
 import { useAutomationStore } from "../stores/automationStore";
+import { emptyIdeaFilters, useIdeasStore } from "../stores/ideasStore";
+import { useContentStore } from "../stores/contentStore";
+import { useImagesStore } from "../stores/imagesStore";
 
 const pristine = [useSettingsStore, useIntegrationStore, useAutomationStore].map((s) => [s, s.getState()] as const);
 
@@ -40,6 +43,10 @@ export function resetStores() {
   useTasksStore.setState({ tasks: [], next: null, loading: false, error: null });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
   for (const [store, state] of pristine) (store.setState as (s: unknown, replace: true) => void)(state, true);
+  useIdeasStore.setState({ ideas: [], next: null, filters: emptyIdeaFilters, selected: new Set(), loading: false, error: null, note: null });
+  useContentStore.setState({ items: [], next: null, filters: { status: "", search: "" }, loading: false, error: null });
+  useContentStore.getState().close();
+  useImagesStore.setState({ images: [], next: null, loading: false, error: null, note: null });
 }
 
 export function signInAs(role: "viewer" | "editor" | "admin" | "owner" = "editor") {

@@ -6,6 +6,7 @@ import { ErrorBanner } from "../../components/Errors";
 import { hasRole, useAuthStore } from "../../stores/authStore";
 import { useSiteStore } from "../../stores/siteStore";
 import { ALLOWED_NEXT, COLUMNS, useTasksStore, type TaskStatus } from "../../stores/tasksStore";
+import { canWrite, WriteArticle } from "../writer/WriteArticle";
 
 const LABEL: Record<TaskStatus, string> = {
   queued: "Queued",
@@ -30,7 +31,7 @@ export default function Tasks() {
     <section className="space-y-4">
       <h1 className="text-xl font-semibold">Tasks</h1>
       <ErrorBanner error={error} />
-      {!loading && tasks.length === 0 ? <p className="text-sm text-slate-600">No tasks in this sector yet: ideas become tasks (the Ideas page is not built yet).</p> : null}
+      {!loading && tasks.length === 0 ? <p className="text-sm text-slate-600">No tasks in this sector yet: turn ideas into tasks on the Ideas page.</p> : null}
       <div className="grid grid-cols-2 gap-3 lg:grid-cols-6">
         {COLUMNS.map((col) => {
           const cards = tasks.filter((t) => t.status === col);
@@ -56,6 +57,11 @@ export default function Tasks() {
                             → {LABEL[to]}
                           </button>
                         ))}
+                      </div>
+                    ) : null}
+                    {canEdit && canWrite(t) ? (
+                      <div className="mt-2">
+                        <WriteArticle task={t} siteId={scope.siteId} onDone={() => void load(scope)} />
                       </div>
                     ) : null}
                   </li>

@@ -1,0 +1,125 @@
+// Planner ideas: the sector's ideas (server-side status/structure/cluster
+// filters, cursor "load more"), a selection for bulk task creation, one task
+// from one idea, and ideas generated from a cluster (an AI job).
+import { create } from "zustand";
+import { ApiError, api, type Schemas } from "../api";
+import { onSignedOut } from "./authStore";
+
+export type Idea = Schemas["Idea"];
+type Scope = { siteId: string; sectorId: string | null };
+
+export interface IdeaFilters {
+  status: Schemas["IdeaStatus"] | "";
+  structure: Schemas["Structure"] | "";
+  clusterId: string;
+}
+
+export const emptyIdeaFilters: IdeaFilters = { status: "", structure: "", clusterId: "" };
+export const STRUCTURES: Schemas["Structure"][] = ["article", "guide", "how_to", "listicle", "comparison", "review", "cluster_hub"];
+
+export interface IdeasState {
+  ideas: Idea[];
+  next: string | null;
+  filters: IdeaFilters;
+  selected: Set<string>;
+  loading: boolean;
+  error: ApiError | null;
+  /** What the last create/bulk create did, for people. */
+  note: string | null;
+  load(scope: Scope, opts?: { filters?: IdeaFilters; more?: boolean }): Promise<void>;
+  toggle(id: string): void;
+  toggleAll(): void;
+  createTask(scope: Scope, idea: Idea): Promise<Schemas["Task"] | null>;
+  bulkCreate(scope: Scope): Promise<Schemas["BulkTasks"] | null>;
+  generate(scope: Scope, clusterId: string, dryRun: boolean): Promise<Schemas["Submission"]>;
+}
+
+const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
+
+/** Ideas that can still become a task (not already queued as one, not archived). */
+export const canBecomeTask = (i: Idea) => i.status === "new" && !i.task_id;
+
+export const useIdeasStore = create<IdeasState>()((set, get) => ({
+  ideas: [],
+  next: null,
+  filters: emptyIdeaFilters,
+  selected: new Set(),
+  loading: false,
+  error: null,
+  note: null,
+  async load(scope, opts = {}) {
+    const filters = opts.filters ?? get().filters;
+    set({ loading: true, error: null, filters });
+    try {
+      const { data } = await api.get("/api/v1/planner/ideas", {
+        query: {
+          site_id: scope.siteId,
+          sector_id: scope.sectorId ?? undefined,
+          status: filters.status || undefined,
+          structure: filters.structure || undefined,
+          cluster_id: filters.clusterId || undefined,
+          ordering: "-created_at",
+          limit: 50,
+          cursor: opts.more ? (get().next ?? undefined) : undefined,
+        },
+      });
+      const ideas = opts.more ? [...get().ideas, ...data.results] : data.results;
+      const ids = new Set(ideas.map((i) => i.id));
+      set({ ideas, next: data.next_cursor, selected: new Set([...get().selected].filter((id) => ids.has(id))) });
+    } catch (e) {
+      set({ error: asApiError(e) });
+    } finally {
+      set({ loading: false });
+    }
+  },
+  toggle(id) {
+    const s = new Set(get().selected);
+    if (s.has(id)) s.delete(id);
+    else s.add(id);
+    set({ selected: s });
+  },
+  toggleAll() {
+    const open = get().ideas.filter(canBecomeTask).map((i) => i.id);
+    const all = open.length > 0 && open.every((id) => get().selected.has(id));
+    set({ selected: all ? new Set() : new Set(open) });
+  },
+  async createTask(scope, idea) {
+    set({ error: null, note: null });
+    try {
+      const { data } = await api.post("/api/v1/planner/ideas/{id}/create-task", { path: { id: idea.id }, body: { site_id: scope.siteId } });
+      set({ note: `Task “${data.title}” created.` });
+      await get().load(scope);
+      return data;
+    } catch (e) {
+      set({ error: asApiError(e) });
+      return null;
+    }
+  },
+  async bulkCreate(scope) {
+    const ids = [...get().selected];
+    if (ids.length === 0) return null;
+    set({ error: null, note: null });
+    try {
+      const { data } = await api.post("/api/v1/planner/ideas/bulk-create-tasks", { body: { site_id: scope.siteId, ids } });
+      const parts = [`${data.created.length} task${data.created.length === 1 ? "" : "s"} created`];
+      if (data.conflicts.length) parts.push(`${data.conflicts.length} skipped (${data.conflicts.map((c) => c.error).join("; ")})`);
+      if (data.not_found.length) parts.push(`${data.not_found.length} not found`);
+      set({ note: `${parts.join(", ")}.`, selected: new Set() });
+      await get().load(scope);
+      return data;
+    } catch (e) {
+      set({ error: asApiError(e) });
+      return null;
+    }
+  },
+  async generate(scope, clusterId, dryRun) {
+    const { data } = await api.post("/api/v1/planner/clusters/{id}/generate-ideas", {
+      path: { id: clusterId },
+      body: { site_id: scope.siteId, cluster_id: clusterId, dry_run: dryRun },
+    });
+    return data;
+  },
+}));
+
+const initial = useIdeasStore.getState();
+onSignedOut(() => useIdeasStore.setState({ ...initial, selected: new Set() }, true));

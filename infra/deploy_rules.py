@@ -21,6 +21,9 @@ Rules, by item (issue 18: deployability; issue 10: template and deployment truth
   secrets    10/14  provider keys from Secrets Manager, required for openai
   dlqarn     10/15  the worker is told its dead-letter queue's ARN
   cors       10/16  one configured origin, never "*" with credentials
+  web        16     the app from a private bucket (OAC) behind CloudFront; /api/* to the
+                    HTTP API uncached with all headers but Host, cookies and query; SPA
+                    fallback on the app's behaviour only
 """
 
 from __future__ import annotations
@@ -368,10 +371,19 @@ def rule_data(sam: dict, cfn: dict) -> list:
     tag = (m.group(1), m.group(2)) if m else None
     if tag is None:
         problems.append("shared/src/blobs.rs: no IMPORT_TAG (the tag import blobs carry for their lifecycle rule)")
+    # The buckets the functions keep data in (named in their environment);
+    # the web app's bucket holds only the build, replaced by each upload.
+    data_buckets = {
+        v["Ref"]
+        for env in [((sam.get("Globals") or {}).get("Function") or {}).get("Environment") or {}]
+        + [_props(f).get("Environment") or {} for f in _functions(sam).values()]
+        for v in (env.get("Variables") or {}).values()
+        if isinstance(v, dict) and "Ref" in v
+    }
     for rid, r in res.items():
         if r.get("Type") == "AWS::DynamoDB::Table" and _props(r).get("DeletionProtectionEnabled") is not True:
             problems.append(f"{rid}: DeletionProtectionEnabled must be true")
-        if r.get("Type") == "AWS::S3::Bucket":
+        if r.get("Type") == "AWS::S3::Bucket" and rid in data_buckets:
             rules = ((_props(r).get("LifecycleConfiguration") or {}).get("Rules")) or []
             enabled = [x for x in rules if x.get("Status") == "Enabled"]
             expiring = [
@@ -515,6 +527,66 @@ def rule_cors(sam: dict, cfn: dict) -> list:
     return problems
 
 
+# Managed CloudFront policies (their ids are the same in every account).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def rule_web(sam: dict, cfn: dict) -> list:
+    """The web app behind CloudFront: a private bucket read through origin
+    access control only; /api/* to the HTTP API, uncached, with every viewer
+    header but Host, cookie and query string; the SPA fallback only on the
+    app's behaviour (an error-page rewrite would turn API 404s into HTML)."""
+    res = _resources(sam)
+    dists = {k: v for k, v in res.items() if v.get("Type") == "AWS::CloudFront::Distribution"}
+    if not dists:
+        return ["no AWS::CloudFront::Distribution serves the web app"]
+    problems = []
+    for did, d in dists.items():
+        conf = _props(d).get("DistributionConfig") or {}
+        origins = {o.get("Id"): o for o in conf.get("Origins") or []}
+        if conf.get("CustomErrorResponses"):
+            problems.append(f"{did}: CustomErrorResponses apply to /api/* too (API 404s would become index.html); use a viewer-request function on the app's behaviour")
+        api = [b for b in conf.get("CacheBehaviors") or [] if b.get("PathPattern") == "/api/*"]
+        if len(api) != 1:
+            problems.append(f"{did}: no single /api/* behaviour")
+        for b in api:
+            target = origins.get(b.get("TargetOriginId")) or {}
+            if not _mentions(target.get("DomainName"), "HttpApi"):
+                problems.append(f"{did}: /api/* does not go to the HTTP API")
+            if b.get("CachePolicyId") != CACHING_DISABLED:
+                problems.append(f"{did}: /api/* must use the CachingDisabled policy")
+            if b.get("OriginRequestPolicyId") != ALL_VIEWER_EXCEPT_HOST:
+                problems.append(f"{did}: /api/* must forward all viewer headers but Host, cookies and query strings (AllViewerExceptHostHeader)")
+            if set(b.get("AllowedMethods") or []) != {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}:
+                problems.append(f"{did}: /api/* must allow every method")
+            if b.get("FunctionAssociations") or b.get("LambdaFunctionAssociations"):
+                problems.append(f"{did}: /api/* must not be rewritten by a function")
+        default = conf.get("DefaultCacheBehavior") or {}
+        if not default.get("FunctionAssociations"):
+            problems.append(f"{did}: the app's behaviour has no SPA route fallback")
+        web = origins.get(default.get("TargetOriginId")) or {}
+        bucket = _getatt(web.get("DomainName"))
+        if not bucket or not web.get("OriginAccessControlId"):
+            problems.append(f"{did}: the app must come from a bucket through an origin access control")
+            continue
+        bprops = _props(res.get(bucket[0]) or {})
+        block = bprops.get("PublicAccessBlockConfiguration") or {}
+        if not all(block.get(k) is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")):
+            problems.append(f"{bucket[0]}: the web bucket must block all public access")
+        policies = [p for p in res.values() if p.get("Type") == "AWS::S3::BucketPolicy" and _is_ref(_props(p).get("Bucket"), bucket[0])]
+        grants = [
+            st for p in policies for st in _statements((_props(p).get("PolicyDocument") or {}).get("Statement"))
+            if st.get("Effect") == "Allow"
+        ]
+        if not grants or not all(
+            isinstance(st.get("Principal"), dict) and st["Principal"].get("Service") == "cloudfront.amazonaws.com" and _mentions(st.get("Condition"), did)
+            for st in grants
+        ):
+            problems.append(f"{bucket[0]}: only the distribution {did} (AWS:SourceArn) may read the bucket")
+    return problems
+
+
 RULES = [
     ("iam", "issue 18 #3, issue 10 #13", rule_iam),
     ("env", "issue 18 #3", rule_env),
@@ -529,6 +601,7 @@ RULES = [
     ("secrets", "issue 10 #14", rule_secrets),
     ("dlqarn", "issue 10 #15", rule_dlqarn),
     ("cors", "issue 10 #16", rule_cors),
+    ("web", "issue 16", rule_web),
 ]
 
 
@@ -593,6 +666,11 @@ MUTATIONS = [
     ("dlqarn", "worker not told its DLQ ARN", lambda s: _del(_fn(s, "AiWorkerFunction")["Environment"]["Variables"], "AI_JOBS_DLQ_ARN")),
     ("cors", "origin * by default", lambda s: s["Parameters"]["CorsAllowOrigin"].update({"Default": "*", "AllowedPattern": ".*"})),
     ("cors", "literal * origin", lambda s: _fn(s, "HttpApi")["CorsConfiguration"].update({"AllowOrigins": ["*"]})),
+    ("web", "API 404s rewritten to index.html", lambda s: _fn(s, "WebDistribution")["DistributionConfig"].update({"CustomErrorResponses": [{"ErrorCode": 404, "ResponseCode": 200, "ResponsePagePath": "/index.html"}]})),
+    ("web", "/api/* cached", lambda s: _fn(s, "WebDistribution")["DistributionConfig"]["CacheBehaviors"][0].update({"CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"})),
+    ("web", "/api/* without cookies and headers", lambda s: _del(_fn(s, "WebDistribution")["DistributionConfig"]["CacheBehaviors"][0], "OriginRequestPolicyId")),
+    ("web", "a public web bucket", lambda s: _fn(s, "WebBucket")["PublicAccessBlockConfiguration"].update({"RestrictPublicBuckets": False})),
+    ("web", "anyone may read the web bucket", lambda s: _fn(s, "WebBucketPolicy")["PolicyDocument"]["Statement"][0].update({"Principal": "*"})),
 ]
 
 

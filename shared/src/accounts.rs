@@ -229,7 +229,10 @@ impl Item for EmailVerification {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access: String,
-    pub refresh: String,
+    /// Absent in cookie mode (`X-Session-Mode: cookie`): the refresh token is
+    /// then in the `HttpOnly` cookie `igny8_refresh` ([`crate::auth::session`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
     pub token_type: &'static str,
     pub expires_in: i64,
     pub refresh_expires_in: i64,
@@ -390,7 +393,7 @@ fn pair(state: &AppState, user: &User, refresh_claims: &Claims) -> AppResult<Tok
     let access = Claims { fam: refresh_claims.fam.clone(), ..Claims::access(&user.id, &user.account_id, user.role, user.session_version, refresh_claims.iat) };
     Ok(TokenPair {
         access: tokens.sign(&access)?,
-        refresh: tokens.sign(refresh_claims)?,
+        refresh: Some(tokens.sign(refresh_claims)?),
         token_type: "Bearer",
         expires_in: crate::auth::token::ACCESS_TTL_SECS,
         refresh_expires_in: crate::auth::token::REFRESH_TTL_SECS,

@@ -36,6 +36,9 @@ pub struct Reply {
     pub status: StatusCode,
     pub data: Value,
     pub message: Option<String>,
+    /// Extra response headers (each appended, so several `Set-Cookie` stay
+    /// apart; API Gateway turns them into the response's `cookies`).
+    pub headers: Vec<(http::HeaderName, HeaderValue)>,
 }
 
 impl Reply {
@@ -53,11 +56,17 @@ impl Reply {
 
     pub fn with_status(status: StatusCode, data: impl Serialize) -> Self {
         let data = serde_json::to_value(data).unwrap_or(Value::Null);
-        Self { status, data, message: None }
+        Self { status, data, message: None, headers: Vec::new() }
     }
 
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
+        self
+    }
+
+    /// Appends response headers (e.g. the `Set-Cookie`s of a cookie session).
+    pub fn headers(mut self, headers: impl IntoIterator<Item = (http::HeaderName, HeaderValue)>) -> Self {
+        self.headers.extend(headers);
         self
     }
 }
@@ -102,7 +111,11 @@ fn json_response(status: StatusCode, body: &Value, request_id: &str) -> Response
 }
 
 pub fn success_response(reply: &Reply, request_id: &str) -> Response<Body> {
-    json_response(reply.status, &success_body(reply, request_id), request_id)
+    let mut resp = json_response(reply.status, &success_body(reply, request_id), request_id);
+    for (name, value) in &reply.headers {
+        resp.headers_mut().append(name.clone(), value.clone());
+    }
+    resp
 }
 
 pub fn error_response(err: &AppError, request_id: &str) -> Response<Body> {

@@ -27,6 +27,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A cookie-session request without the matching `X-CSRF-Token`.
+    #[error("{0}")]
+    Csrf(String),
     /// A plan limit was hit; the message names the limit.
     #[error("{0}")]
     PlanLimit(String),
@@ -64,6 +67,7 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
     ("UNAUTHORIZED", 401, "No valid access token (missing, expired, revoked), or wrong credentials."),
     ("INSUFFICIENT_CREDITS", 402, "The account's credits do not cover the estimate; nothing was queued."),
     ("FORBIDDEN", 403, "The caller's role does not allow this (the operation's `x-required-role`)."),
+    ("CSRF_FAILED", 403, "A cookie-session refresh or logout without the `X-CSRF-Token` header matching the session's CSRF cookie."),
     ("PLAN_LIMIT", 403, "A hard limit of the account's plan (sites, users); the message names it."),
     ("NOT_FOUND", 404, "No such route, or no such item in the caller's account (other tenants' ids too)."),
     ("METHOD_NOT_ALLOWED", 405, "The path exists with other methods, named in `Allow`."),
@@ -107,7 +111,7 @@ impl AppError {
             AppError::Validation { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
-            AppError::Forbidden(_) | AppError::PlanLimit(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::PlanLimit(_) | AppError::Csrf(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::BeingDeleted(_) => StatusCode::CONFLICT,
@@ -125,6 +129,7 @@ impl AppError {
             AppError::Unauthorized(_) => "UNAUTHORIZED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::PlanLimit(_) => "PLAN_LIMIT",
+            AppError::Csrf(_) => "CSRF_FAILED",
             AppError::InsufficientCredits(_) => "INSUFFICIENT_CREDITS",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
@@ -164,6 +169,7 @@ mod tests {
             (AppError::InsufficientCredits("x".into()), 402, "INSUFFICIENT_CREDITS"),
             (AppError::Forbidden("x".into()), 403, "FORBIDDEN"),
             (AppError::PlanLimit("sites".into()), 403, "PLAN_LIMIT"),
+            (AppError::Csrf("x".into()), 403, "CSRF_FAILED"),
             (AppError::not_found("site"), 404, "NOT_FOUND"),
             (AppError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET".into()] }, 405, "METHOD_NOT_ALLOWED"),
             (AppError::Conflict("x".into()), 409, "CONFLICT"),

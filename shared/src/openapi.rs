@@ -129,6 +129,18 @@ pub struct Doc {
     pub also: Vec<u16>,
     pub query: Vec<Query>,
     pub role: Option<&'static str>,
+    /// Cookie sessions ([`crate::auth::session`]): the route takes
+    /// `X-Session-Mode` and, if so, sets the session cookies.
+    pub session_cookie: Option<SessionCookie>,
+}
+
+/// What a route does with the browser's session cookies.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SessionCookie {
+    /// Login, register, password change: sets them in cookie mode.
+    Issues,
+    /// Refresh, logout: reads the refresh cookie and needs `X-CSRF-Token`.
+    Reads,
 }
 
 impl Doc {
@@ -204,6 +216,17 @@ impl Doc {
     pub fn scoped(self) -> Self {
         self.query("site_id", q::id(), "The site (required unless the body names it).")
             .query("sector_id", q::id(), "A sector of the site.")
+    }
+    /// Takes `X-Session-Mode`; in cookie mode sets the session cookies.
+    pub fn issues_session_cookie(mut self) -> Self {
+        self.session_cookie = Some(SessionCookie::Issues);
+        self
+    }
+    /// Takes `X-Session-Mode`; in cookie mode reads the refresh cookie and
+    /// needs `X-CSRF-Token` (403 `CSRF_FAILED`).
+    pub fn reads_session_cookie(mut self) -> Self {
+        self.session_cookie = Some(SessionCookie::Reads);
+        self
     }
     /// The role named in the docs when the handler checks more than the gate (staff).
     pub fn role(mut self, role: &'static str) -> Self {
@@ -345,6 +368,40 @@ fn query_params(query: &[Query]) -> Vec<Value> {
         .collect()
 }
 
+/// The header (and cookie) parameters of a route that takes cookie sessions.
+fn session_params(session: Option<SessionCookie>) -> Vec<Value> {
+    let Some(session) = session else { return Vec::new() };
+    let mut params = vec![json!({
+        "name": "X-Session-Mode", "in": "header", "required": false,
+        "schema": {"type": "string", "enum": ["cookie", "json"]},
+        "description": "`cookie`: the refresh token travels in the `HttpOnly; Secure; SameSite=Strict` cookie `igny8_refresh` (Path=/api/v1/auth), never in JSON, with a readable CSRF cookie `igny8_csrf`. Absent or `json`: tokens in JSON.",
+    })];
+    if session == SessionCookie::Reads {
+        params.push(json!({
+            "name": "X-CSRF-Token", "in": "header", "required": false,
+            "schema": {"type": "string"},
+            "description": "Cookie mode: the value of the `igny8_csrf` cookie (missing or different: 403 `CSRF_FAILED`).",
+        }));
+        params.push(json!({
+            "name": "igny8_refresh", "in": "cookie", "required": false,
+            "schema": {"type": "string"},
+            "description": "Cookie mode: the refresh token set by sign-in.",
+        }));
+    }
+    params
+}
+
+fn success_headers(session: Option<SessionCookie>) -> Value {
+    let mut headers = json!({"x-request-id": {"$ref": "#/components/headers/RequestId"}});
+    if session.is_some() {
+        headers["Set-Cookie"] = json!({
+            "description": "Cookie mode only: `igny8_refresh` (HttpOnly) and `igny8_csrf`; cleared (Max-Age=0) by logout.",
+            "schema": {"type": "string"},
+        });
+    }
+    headers
+}
+
 /// Builds the document from the functions' routers and the docs function's own routes.
 pub fn document(routers: &[&Router], raw: &[RawOp]) -> Value {
     let mut defs = Defs::default();
@@ -359,6 +416,7 @@ pub fn document(routers: &[&Router], raw: &[RawOp]) -> Value {
             op.insert("summary".into(), json!(doc.summary));
             let mut params = path_params(route.pattern);
             params.extend(query_params(&doc.query));
+            params.extend(session_params(doc.session_cookie));
             if !params.is_empty() {
                 op.insert("parameters".into(), Value::Array(params));
             }
@@ -414,10 +472,14 @@ pub fn document(routers: &[&Router], raw: &[RawOp]) -> Value {
                     s.to_string(),
                     json!({
                         "description": match s { 201 => "Created", 202 => "Accepted: queued as a job", _ => "OK" },
-                        "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+                        "headers": success_headers(doc.session_cookie),
                         "content": {"application/json": {"schema": success}}
                     }),
                 );
+            }
+            if doc.session_cookie == Some(SessionCookie::Reads) {
+                responses.insert("401".into(), json!({"$ref": "#/components/responses/Unauthorized"}));
+                responses.insert("403".into(), json!({"$ref": "#/components/responses/Forbidden"}));
             }
             responses.insert("400".into(), json!({"$ref": "#/components/responses/BadRequest"}));
             if role.is_some() {

@@ -419,3 +419,184 @@ async fn request_budgets_answer_429_with_retry_after() {
     // Other routes of the account are not held back by it.
     assert_eq!(api_at(&client, &base, "GET", "/api/v1/auth/me/", Some(&t.access), None).await.0, 200);
 }
+
+// ------------------------------------------------------------ cookie sessions
+
+/// One auth call as the browser app makes it: `X-Session-Mode: cookie`, the
+/// cookies in `jar` (`name=value; …`), `X-CSRF-Token` if given. Returns
+/// `(status, envelope, Set-Cookie values)`.
+async fn cookie_call(path: &str, jar: &str, csrf: Option<&str>, body: Option<serde_json::Value>) -> (u16, serde_json::Value, Vec<String>) {
+    let mut req = igny8_e2e::http().post(env().url(path)).header("x-session-mode", "cookie");
+    if !jar.is_empty() {
+        req = req.header("cookie", jar);
+    }
+    if let Some(c) = csrf {
+        req = req.header("x-csrf-token", c);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let set: Vec<String> = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let (status, body) = igny8_e2e::envelope(resp).await;
+    (status, body, set)
+}
+
+/// `(refresh cookie value, csrf cookie value)` from a response's Set-Cookies,
+/// checking each cookie's attributes exactly.
+fn session_cookies(set: &[String]) -> (String, String) {
+    assert_eq!(set.len(), 2, "two cookies: {set:?}");
+    let value = |name: &str| {
+        let c = set.iter().find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie in {set:?}"));
+        let mut parts = c.split("; ");
+        let v = parts.next().unwrap()[name.len() + 1..].to_string();
+        (v, parts.map(str::to_string).collect::<Vec<_>>())
+    };
+    let (refresh, attrs) = value("igny8_refresh");
+    assert_eq!(attrs, ["Path=/api/v1/auth", "Max-Age=604800", "HttpOnly", "Secure", "SameSite=Strict"], "refresh cookie: {set:?}");
+    let (csrf, attrs) = value("igny8_csrf");
+    assert_eq!(attrs, ["Path=/", "Max-Age=604800", "Secure", "SameSite=Strict"], "csrf cookie (readable by the app): {set:?}");
+    assert!(refresh.split('.').count() == 3 && !csrf.is_empty(), "{set:?}");
+    (refresh, csrf)
+}
+
+#[tokio::test]
+async fn cookie_mode_sets_an_httponly_refresh_cookie_and_keeps_it_out_of_the_json() {
+    // Sent: register with X-Session-Mode: cookie; got: 201, tokens without
+    // `refresh`, Set-Cookie igny8_refresh (HttpOnly; Secure; SameSite=Strict;
+    // Path=/api/v1/auth) and igny8_csrf.
+    let mail = email("cookie-reg");
+    let (status, body, set) = cookie_call("/api/v1/auth/register/", "", None, Some(json!({"email": mail, "password": PASSWORD}))).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["data"]["tokens"].get("refresh").is_none(), "the refresh token stays out of the JSON: {body}");
+    let access = body["data"]["tokens"]["access"].as_str().unwrap().to_string();
+    let (refresh, _) = session_cookies(&set);
+    assert_eq!(api("GET", "/api/v1/auth/me/", Some(&access), None).await.0, 200);
+    assert!(!body.to_string().contains(&refresh), "the cookie's token is nowhere in the body");
+
+    // Login and password change in cookie mode set them too.
+    let (status, body, set) = cookie_call("/api/v1/auth/login/", "", None, Some(json!({"email": mail, "password": PASSWORD}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["tokens"].get("refresh").is_none(), "{body}");
+    session_cookies(&set);
+    let access = body["data"]["tokens"]["access"].as_str().unwrap().to_string();
+    let resp = igny8_e2e::http()
+        .post(env().url("/api/v1/auth/change-password/"))
+        .bearer_auth(&access)
+        .header("x-session-mode", "cookie")
+        .json(&json!({"current_password": PASSWORD, "new_password": "Another-horse-77"}))
+        .send()
+        .await
+        .unwrap();
+    let set: Vec<String> = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let (status, body) = igny8_e2e::envelope(resp).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["tokens"].get("refresh").is_none(), "{body}");
+    session_cookies(&set);
+
+    // An unknown mode is a 400 naming the header, before any work.
+    let resp = igny8_e2e::http()
+        .post(env().url("/api/v1/auth/login/"))
+        .header("x-session-mode", "bearer")
+        .json(&json!({"email": mail, "password": "Another-horse-77"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = igny8_e2e::envelope(resp).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("X-Session-Mode")), "{body}");
+}
+
+#[tokio::test]
+async fn json_mode_is_unchanged_without_the_header() {
+    // Sent: login with no X-Session-Mode; got: both tokens in JSON, no cookies.
+    let t = register("json-mode").await;
+    let resp = igny8_e2e::http().post(env().url("/api/v1/auth/login/")).json(&json!({"email": t.email, "password": PASSWORD})).send().await.unwrap();
+    assert!(resp.headers().get("set-cookie").is_none(), "JSON clients get no cookies");
+    let (status, body) = igny8_e2e::envelope(resp).await;
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["data"]["tokens"]["refresh"].as_str().expect("refresh in JSON").to_string();
+    let resp = igny8_e2e::http().post(env().url("/api/v1/auth/refresh/")).json(&json!({"refresh": refresh})).send().await.unwrap();
+    assert!(resp.headers().get("set-cookie").is_none());
+    let (status, body) = igny8_e2e::envelope(resp).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["refresh"].is_string() && body["data"]["access"].is_string(), "{body}");
+    // A JSON refresh still needs its body (no cookie fallback without the header).
+    let jar = format!("igny8_refresh={refresh}");
+    let resp = igny8_e2e::http().post(env().url("/api/v1/auth/refresh/")).header("cookie", jar).send().await.unwrap();
+    let (status, body) = igny8_e2e::envelope(resp).await;
+    assert_eq!((status, body["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "{body}");
+}
+
+#[tokio::test]
+async fn cookie_refresh_needs_the_csrf_token_rotates_and_detects_reuse() {
+    let t = register("cookie-refresh").await;
+    let (status, body, set) = cookie_call("/api/v1/auth/login/", "", None, Some(json!({"email": t.email, "password": PASSWORD}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (refresh, csrf) = session_cookies(&set);
+    let jar = format!("igny8_refresh={refresh}; igny8_csrf={csrf}");
+
+    // Without X-CSRF-Token, with a wrong one, or with another session's
+    // (planted in both cookie and header): 403 CSRF_FAILED; nothing rotates.
+    let (status, body, set) = cookie_call("/api/v1/auth/refresh/", &jar, None, None).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("CSRF_FAILED")), "sent no X-CSRF-Token: {body}");
+    assert!(set.is_empty());
+    let (status, body, _) = cookie_call("/api/v1/auth/refresh/", &jar, Some("forged"), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("CSRF_FAILED")), "sent a forged X-CSRF-Token: {body}");
+    let (_, other_body, other_set) = cookie_call("/api/v1/auth/login/", "", None, Some(json!({"email": t.email, "password": PASSWORD}))).await;
+    assert_eq!(other_body["success"], true, "{other_body}");
+    let (_, other_csrf) = session_cookies(&other_set);
+    let planted = format!("igny8_refresh={refresh}; igny8_csrf={other_csrf}");
+    let (status, body, _) = cookie_call("/api/v1/auth/refresh/", &planted, Some(&other_csrf), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("CSRF_FAILED")), "another session's CSRF pair: {body}");
+    // No cookie at all: 401.
+    let (status, body, _) = cookie_call("/api/v1/auth/refresh/", "", Some(&csrf), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (401, Some("UNAUTHORIZED")), "{body}");
+
+    // With it: a new access token in JSON, the refresh cookie rotated.
+    let (status, body, set) = cookie_call("/api/v1/auth/refresh/", &jar, Some(&csrf), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"].get("refresh").is_none(), "{body}");
+    let access = body["data"]["access"].as_str().unwrap().to_string();
+    assert_eq!(api("GET", "/api/v1/auth/me/", Some(&access), None).await.0, 200);
+    let (rotated, csrf2) = session_cookies(&set);
+    assert_ne!(rotated, refresh, "the refresh cookie rotates");
+    assert_eq!(csrf2, csrf, "the CSRF token belongs to the sign-in, not to one rotation");
+    let jar2 = format!("igny8_refresh={rotated}; igny8_csrf={csrf2}");
+
+    // Replaying the spent cookie (a stolen copy) revokes the whole family,
+    // exactly as for JSON tokens: the rotated cookie stops working too.
+    let (status, body, _) = cookie_call("/api/v1/auth/refresh/", &jar, Some(&csrf), None).await;
+    assert_eq!((status, body["error_code"].as_str()), (401, Some("UNAUTHORIZED")), "reuse: {body}");
+    let (status, body, _) = cookie_call("/api/v1/auth/refresh/", &jar2, Some(&csrf2), None).await;
+    assert_eq!(status, 401, "the family is revoked after reuse: {body}");
+}
+
+#[tokio::test]
+async fn cookie_logout_revokes_and_clears_the_cookies() {
+    let t = register("cookie-logout").await;
+    let (_, body, set) = cookie_call("/api/v1/auth/login/", "", None, Some(json!({"email": t.email, "password": PASSWORD}))).await;
+    let access = body["data"]["tokens"]["access"].as_str().unwrap().to_string();
+    let (refresh, csrf) = session_cookies(&set);
+    let jar = format!("igny8_refresh={refresh}; igny8_csrf={csrf}");
+    // Logout is CSRF-protected like refresh.
+    let (status, body, set) = cookie_call("/api/v1/auth/logout/", &jar, None, None).await;
+    assert_eq!((status, body["error_code"].as_str(), set.len()), (403, Some("CSRF_FAILED"), 0), "{body}");
+    let (status, body, set) = cookie_call("/api/v1/auth/logout/", &jar, Some(&csrf), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        set,
+        [
+            "igny8_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+            "igny8_csrf=; Path=/; Max-Age=0; Secure; SameSite=Strict"
+        ],
+        "both cookies cleared"
+    );
+    let (status, _, _) = cookie_call("/api/v1/auth/refresh/", &jar, Some(&csrf), None).await;
+    assert_eq!(status, 401, "the sign-in is revoked");
+    assert_eq!(api("GET", "/api/v1/auth/me/", Some(&access), None).await.0, 401, "its access token ends too");
+    // Logging out again (stale cookie) or with no cookie still clears, and succeeds.
+    let (status, body, set) = cookie_call("/api/v1/auth/logout/", &jar, Some(&csrf), None).await;
+    assert_eq!((status, set.len()), (200, 2), "{body}");
+    let (status, _, set) = cookie_call("/api/v1/auth/logout/", "", None, None).await;
+    assert_eq!((status, set.len()), (200, 2));
+}

@@ -184,9 +184,6 @@ test("a viewer sees the keywords but no write actions (the API would refuse them
   await expect(page.getByRole("checkbox")).toHaveCount(0);
   await accessible(page, "keywords as a viewer");
   await page.goto("/planner/import");
-  // A reload ends the in-memory session: the viewer signs in again and comes back here.
-  await page.getByLabel("Email").fill(viewer.email);
-  await page.getByLabel("Password").fill(viewer.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  // A full page load keeps the session (one cookie refresh restores it).
   await expect(page.getByText("Importing keywords needs the editor role or above.")).toBeVisible();
 });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { ACCOUNT, USER, renderAt, resetStores, signInAs } from "./test/app";
-import { envelope, failure, pair, stubFetch } from "./test/http";
+import { envelope, failure, pair, setCsrfCookie, stubFetch } from "./test/http";
 import { useAuthStore } from "./stores/authStore";
 
 const SITE = { id: "s1", account_id: "a1", name: "Demo Travel Blog", is_active: true, created_at: "", updated_at: "", version: 1 };
@@ -78,7 +78,52 @@ describe("protected routes and the session", () => {
     });
     renderAt("/account/password");
     expect(await screen.findByText("1 credits")).toBeInTheDocument();
-    expect(useAuthStore.getState()).toMatchObject({ access: "access-2", refresh: "refresh-2" });
+    expect(useAuthStore.getState()).toMatchObject({ access: "access-2" });
+    expect(useAuthStore.getState()).not.toHaveProperty("refresh");
+  });
+
+  it("a reload keeps the user signed in: one cookie refresh, then /me, then the page", async () => {
+    setCsrfCookie("csrf-9");
+    const { calls } = stubFetch((c) => {
+      if (c.url === "/api/v1/auth/refresh") return envelope(pair(7));
+      if (c.auth !== "Bearer access-7") return failure(401, "Token expired", "UNAUTHORIZED");
+      if (c.url === "/api/v1/auth/me") return envelope({ user: USER, account: ACCOUNT });
+      if (c.url.startsWith("/api/v1/sites")) return envelope({ results: [], next_cursor: null });
+      if (c.url.startsWith("/api/v1/planner/keywords")) return envelope({ results: [], next_cursor: null });
+      return envelope({ total: 3, plan_credits: 3, bonus_credits: 0, plan: "free" });
+    });
+    // As main.tsx does at start-up; the protected page waits for it.
+    const restored = useAuthStore.getState().restore();
+    const { router } = renderAt("/planner/keywords");
+    expect(screen.getByRole("status")).toHaveTextContent("Restoring your session");
+    await restored;
+    expect(await screen.findByRole("heading", { name: "Keywords" })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe("/planner/keywords");
+    const refresh = calls.filter((c) => c.url === "/api/v1/auth/refresh");
+    expect(refresh).toHaveLength(1);
+    expect(refresh[0].headers).toMatchObject({ "x-session-mode": "cookie", "x-csrf-token": "csrf-9" });
+    expect(refresh[0].body).toBeUndefined();
+    expect(calls[0].url).toBe("/api/v1/auth/refresh");
+    expect(calls[1]).toMatchObject({ url: "/api/v1/auth/me", auth: "Bearer access-7" });
+  });
+
+  it("a reload without a session cookie goes to the sign-in page without calling the API", async () => {
+    const { calls } = stubFetch(() => failure(500, "unexpected call", "INTERNAL_ERROR"));
+    await useAuthStore.getState().restore();
+    const { router } = renderAt("/planner/keywords");
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe("/signin");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("a reload whose cookie refresh is refused goes to the sign-in page", async () => {
+    setCsrfCookie("stale");
+    const { calls } = stubFetch((c) => (c.url === "/api/v1/auth/refresh" ? failure(401, "Refresh token revoked", "UNAUTHORIZED") : failure(500, "unexpected", "INTERNAL_ERROR")));
+    await useAuthStore.getState().restore();
+    const { router } = renderAt("/planner/keywords");
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe("/signin");
+    expect(calls.map((c) => c.url)).toEqual(["/api/v1/auth/refresh"]);
   });
 
   it("an address with no page says so inside the shell", async () => {
@@ -98,8 +143,12 @@ describe("signing out", () => {
     useKeywordsStore.setState({ rows: [{ id: "k1", keyword: "secret plan" } as never], next: "c2" });
     useCreditsStore.setState({ balance: { total: 5, plan_credits: 5, bonus_credits: 0, plan: "free" } });
     useSiteStore.setState({ sites: [{ id: "s1", name: "Their site" } as never] });
-    stubFetch(() => envelope({}));
+    const { calls } = stubFetch(() => envelope({}));
     await useAuthStore.getState().signOut();
+    // The server revokes the cookie's sign-in (CSRF-checked) and clears the cookies.
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ url: "/api/v1/auth/logout", body: undefined });
+    expect(calls[0].headers).toMatchObject({ "x-session-mode": "cookie", "x-csrf-token": "csrf-1" });
     expect(useKeywordsStore.getState()).toMatchObject({ rows: [], next: null });
     expect(useCreditsStore.getState().balance).toBeNull();
     expect(useSiteStore.getState().sites).toEqual([]);

@@ -13,7 +13,8 @@
 //!   auto-cluster quality on the labelled set and the 10k/100k grouping timings;
 //!   `bench --cold-start`: every function's release bootstrap, spawn to first
 //!   response under a local Lambda Runtime API, median of 10.
-//! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked.
+//! - `package`: `cargo lambda build --release --arm64` for every function, sizes checked;
+//!   the browser app's static build in `target/web/` for the deploy step.
 //! - `lint-template`: cfn-lint + samtranslator on `infra/template.yaml`.
 //! - `schemathesis`: the schemathesis step of `test` alone (its own emulator).
 //! - `web`: the web step of `test` alone (`tsc`, Vitest, the production build
@@ -232,6 +233,9 @@ fn package(args: &[String]) -> Result<()> {
     if !too_big.is_empty() {
         bail!("bootstrap missing or over the size limit (15 MB arm64, 20 MB x86_64; docs twice that): {too_big:?}");
     }
+    // The browser app's static build, where the README's deploy step uploads it from.
+    let (files, bytes) = xtask::web::package()?;
+    println!("web app: {files} files, {:.2} MB in {} (aws s3 sync it to the stack's WebBucketName; README)", bytes as f64 / 1e6, xtask::web::deploy_dir().display());
     Ok(())
 }
 

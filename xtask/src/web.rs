@@ -78,6 +78,46 @@ pub fn ensure_built() -> Result<PathBuf> {
     Ok(dist())
 }
 
+/// Where `cargo xtask package` puts the static build for the deploy step
+/// (`aws s3 sync target/web s3://<WebBucketName>`, README).
+pub fn deploy_dir() -> PathBuf {
+    repo_root().join("target").join("web")
+}
+
+/// `cargo xtask package`'s web half: a fresh production build (`npm ci`,
+/// `npm run build`) copied to [`deploy_dir`]. Returns (files, bytes).
+pub fn package() -> Result<(usize, u64)> {
+    crate::apidocs::ensure_web()?;
+    npm(&["run", "--silent", "build"], "npm run build (web/: the static build to deploy)")?;
+    stage(&dist(), &deploy_dir())
+}
+
+/// Replaces `dest` with a copy of the build in `dist`, which must hold
+/// `index.html` and its hashed `assets/`. Returns (files, bytes).
+pub fn stage(dist: &Path, dest: &Path) -> Result<(usize, u64)> {
+    if !dist.join("index.html").is_file() || !dist.join("assets").is_dir() {
+        bail!("{} is not a web build (no index.html and assets/)", dist.display());
+    }
+    let _ = std::fs::remove_dir_all(dest);
+    fn copy(from: &Path, to: &Path, n: &mut (usize, u64)) -> Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target, n)?;
+            } else {
+                n.1 += std::fs::copy(entry.path(), &target)?;
+                n.0 += 1;
+            }
+        }
+        Ok(())
+    }
+    let mut n = (0, 0);
+    copy(dist, dest, &mut n).with_context(|| format!("copying {} to {}", dist.display(), dest.display()))?;
+    Ok(n)
+}
+
 /// The web step of `cargo xtask test`: types, unit and component tests, the
 /// production build with its bundle size.
 pub fn check() -> Result<()> {
@@ -167,4 +207,25 @@ pub fn e2e(endpoint: &str) -> Result<()> {
     })?;
     eprintln!("xtask: browser tests passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stage;
+
+    #[test]
+    fn package_stages_a_complete_build_and_refuses_anything_else() {
+        let root = std::env::temp_dir().join(format!("igny8-stage-{}", uuid::Uuid::new_v4().simple()));
+        let (dist, dest) = (root.join("dist"), root.join("web"));
+        std::fs::create_dir_all(dist.join("assets")).unwrap();
+        assert!(stage(&dist, &dest).is_err(), "no index.html: not a build");
+        std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(dist.join("assets/index-abc.js"), "x").unwrap();
+        std::fs::create_dir_all(&dest).unwrap();
+        std::fs::write(dest.join("stale.js"), "old").unwrap();
+        assert_eq!(stage(&dist, &dest).unwrap(), (2, 16));
+        assert!(dest.join("index.html").is_file() && dest.join("assets/index-abc.js").is_file());
+        assert!(!dest.join("stale.js").exists(), "the previous build is replaced");
+        std::fs::remove_dir_all(&root).ok();
+    }
 }

@@ -3,6 +3,7 @@
 
 use igny8::accounts::{self, ChangePasswordInput, LoginInput, RefreshInput, RegisterInput, VerifyEmailInput};
 use igny8::auth::guard::{Access, require};
+use igny8::auth::session::{self, Mode};
 use igny8::envelope::Reply;
 use igny8::http::{Router, dispatch};
 use igny8::openapi::Doc;
@@ -10,6 +11,7 @@ use igny8::envelope::Empty;
 use igny8::accounts::{Account, Session, TokenPair, UserView, Verified};
 use serde::Serialize;
 use igny8::AppState;
+use igny8::error::AppError;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use std::sync::{Arc, OnceLock};
@@ -34,9 +36,11 @@ pub fn router() -> &'static Router {
     ROUTER.get_or_init(|| {
         Router::new()
             .post("/api/v1/auth/register", |ctx| async move {
+                let mode = session::mode(&ctx.headers)?;
                 let input: RegisterInput = ctx.json()?;
-                let session = accounts::register(&ctx.state, input, ctx.source_ip.as_deref()).await?;
-                Ok(Reply::created(session).message("account created"))
+                let mut s = accounts::register(&ctx.state, input, ctx.source_ip.as_deref()).await?;
+                let cookies = session::deliver(ctx.state.tokens()?, mode, &mut s.tokens)?;
+                Ok(Reply::created(s).message("account created").headers(cookies))
             })
             .public()
             .doc(
@@ -44,11 +48,15 @@ pub fn router() -> &'static Router {
                     .body::<RegisterInput>()
                     .body_example(json!({"email": "ana@example.com", "password": "A-long-passphrase-2026", "name": "Ana", "account_name": "Ana's Agency"}))
                     .data::<Session>()
-                    .status(201),
+                    .status(201)
+                    .issues_session_cookie(),
             )
             .post("/api/v1/auth/login", |ctx| async move {
+                let mode = session::mode(&ctx.headers)?;
                 let input: LoginInput = ctx.json()?;
-                Ok(Reply::ok(accounts::login(&ctx.state, input, ctx.source_ip.as_deref()).await?))
+                let mut s = accounts::login(&ctx.state, input, ctx.source_ip.as_deref()).await?;
+                let cookies = session::deliver(ctx.state.tokens()?, mode, &mut s.tokens)?;
+                Ok(Reply::ok(s).headers(cookies))
             })
             .public()
             .doc(
@@ -56,7 +64,8 @@ pub fn router() -> &'static Router {
                     .describe("Budgeted per email (5 attempts per 15 minutes) and per IP: 429 `RATE_LIMITED` with `Retry-After`.")
                     .body::<LoginInput>()
                     .body_example(json!({"email": "demo@igny8.local", "password": "Demo-pass-2026"}))
-                    .data::<Session>(),
+                    .data::<Session>()
+                    .issues_session_cookie(),
             )
             .post("/api/v1/auth/verify-email", |ctx| async move {
                 let input: VerifyEmailInput = ctx.json()?;
@@ -75,23 +84,54 @@ pub fn router() -> &'static Router {
             .access(Access::Owner)
             .doc(Doc::new("Send a new verification link to the owner").data::<Empty>())
             .post("/api/v1/auth/refresh", |ctx| async move {
-                let input: RefreshInput = ctx.json()?;
-                Ok(Reply::ok(accounts::refresh(&ctx.state, input).await?))
+                let mode = session::mode(&ctx.headers)?;
+                let input = match mode {
+                    Mode::Json => ctx.json::<RefreshInput>()?,
+                    Mode::Cookie => RefreshInput { refresh: session::refresh_from_cookie(ctx.state.tokens()?, &ctx.headers)? },
+                };
+                let mut pair = accounts::refresh(&ctx.state, input).await?;
+                let cookies = session::deliver(ctx.state.tokens()?, mode, &mut pair)?;
+                Ok(Reply::ok(pair).headers(cookies))
             })
             .public()
             .doc(
                 Doc::new("Rotate a refresh token: a new pair (a spent token revokes its whole family)")
-                    .body::<RefreshInput>()
-                    .data::<TokenPair>(),
+                    .describe("JSON mode: the refresh token in the body. Cookie mode (`X-Session-Mode: cookie`): no body; the `igny8_refresh` cookie is the token and `X-CSRF-Token` must equal the `igny8_csrf` cookie (else 403 `CSRF_FAILED`); both cookies are rotated.")
+                    .optional_body::<RefreshInput>()
+                    .data::<TokenPair>()
+                    .reads_session_cookie(),
             )
             .post("/api/v1/auth/logout", |ctx| async move {
-                let input: RefreshInput = ctx.json()?;
-                accounts::logout(&ctx.state, input).await?;
+                match session::mode(&ctx.headers)? {
+                    Mode::Json => accounts::logout(&ctx.state, ctx.json::<RefreshInput>()?).await?,
+                    Mode::Cookie => {
+                        // No session cookie, or one no longer valid: nothing to
+                        // revoke, the cookies are cleared all the same. A CSRF
+                        // failure is still a 403 (and clears nothing).
+                        if session::cookie(&ctx.headers, session::REFRESH_COOKIE).is_some() {
+                            let revoked = match session::refresh_from_cookie(ctx.state.tokens()?, &ctx.headers) {
+                                Ok(refresh) => accounts::logout(&ctx.state, RefreshInput { refresh }).await,
+                                Err(e) => Err(e),
+                            };
+                            match revoked {
+                                Ok(()) | Err(AppError::Unauthorized(_)) => {}
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        return Ok(Reply::ok(Empty {}).message("signed out").headers(session::clear()));
+                    }
+                }
                 Ok(Reply::ok(Empty {}).message("signed out"))
             })
-            // The refresh token in the body is this route's credential.
+            // The refresh token (body or cookie) is this route's credential.
             .public()
-            .doc(Doc::new("Sign out: revokes the refresh token's sign-in (its access tokens end too)").body::<RefreshInput>().data::<Empty>())
+            .doc(
+                Doc::new("Sign out: revokes the refresh token's sign-in (its access tokens end too)")
+                    .describe("Cookie mode (`X-Session-Mode: cookie`): no body; the `igny8_refresh` cookie's sign-in is revoked (with `X-CSRF-Token`, as for refresh) and both cookies are cleared.")
+                    .optional_body::<RefreshInput>()
+                    .data::<Empty>()
+                    .reads_session_cookie(),
+            )
             .get("/api/v1/auth/me", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
                 let (user, account) = accounts::me(&ctx.state, &p).await?;
@@ -100,11 +140,18 @@ pub fn router() -> &'static Router {
             .doc(Doc::new("The signed-in user and their account").data::<Me>())
             .post("/api/v1/auth/change-password", |ctx| async move {
                 let p = require(&ctx, Access::AuthenticatedAndActive).await?;
+                let mode = session::mode(&ctx.headers)?;
                 let input: ChangePasswordInput = ctx.json()?;
-                let tokens = accounts::change_password(&ctx.state, &p, input, ctx.source_ip.as_deref()).await?;
-                Ok(Reply::ok(NewTokens { tokens }).message("password changed; other sessions were signed out"))
+                let mut tokens = accounts::change_password(&ctx.state, &p, input, ctx.source_ip.as_deref()).await?;
+                let cookies = session::deliver(ctx.state.tokens()?, mode, &mut tokens)?;
+                Ok(Reply::ok(NewTokens { tokens }).message("password changed; other sessions were signed out").headers(cookies))
             })
-            .doc(Doc::new("Change the password: every other sign-in ends; a new pair for this one").body::<ChangePasswordInput>().data::<NewTokens>())
+            .doc(
+                Doc::new("Change the password: every other sign-in ends; a new pair for this one")
+                    .body::<ChangePasswordInput>()
+                    .data::<NewTokens>()
+                    .issues_session_cookie(),
+            )
     })
 }
 

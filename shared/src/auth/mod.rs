@@ -3,6 +3,7 @@
 
 pub mod guard;
 pub mod password;
+pub mod session;
 pub mod token;
 
 pub use guard::{Principal, Role};

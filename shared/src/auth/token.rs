@@ -71,6 +71,9 @@ pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Key of the CSRF tokens of cookie sessions ([`Tokens::csrf_for`]):
+    /// derived from the platform secret, never the secret itself.
+    csrf_key: [u8; 32],
 }
 
 fn unauthorized(msg: &str) -> AppError {
@@ -84,7 +87,25 @@ impl Tokens {
         validation.validate_exp = true;
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        let csrf_key = hmac_sha256(secret, b"igny8 csrf key v1");
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, csrf_key }
+    }
+
+    /// The CSRF token of a cookie session: an HMAC of the sign-in's refresh
+    /// family under a key only the server knows. It is sent to the browser in
+    /// a readable cookie and must come back in `X-CSRF-Token`; because it is
+    /// bound to the refresh cookie's family, a cookie planted by someone else
+    /// (a sibling subdomain) cannot be paired with a victim's refresh cookie.
+    pub fn csrf_for(&self, family: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hmac_sha256(&self.csrf_key, family.as_bytes()))
+    }
+
+    /// True when `presented` is the CSRF token of `family` (constant time).
+    pub fn csrf_matches(&self, family: &str, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let expected = self.csrf_for(family);
+        expected.len() == presented.len() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
     }
 
     pub fn sign(&self, claims: &Claims) -> AppResult<String> {
@@ -114,6 +135,13 @@ impl Tokens {
     }
 }
 
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +165,19 @@ mod tests {
         let refresh = t.sign(&Claims::refresh("U", "A", Role::Editor, 0, "F", now())).unwrap();
         assert_eq!(t.verify(&refresh, TokenType::Refresh).unwrap().fam.as_deref(), Some("F"));
         assert!(t.verify(&refresh, TokenType::Access).is_err());
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_family_and_the_secret() {
+        let t = Tokens::new(SECRET);
+        let a = t.csrf_for("FAMILY-A");
+        assert_eq!(a, t.csrf_for("FAMILY-A"), "stable for one sign-in");
+        assert_ne!(a, t.csrf_for("FAMILY-B"));
+        assert_ne!(a, Tokens::new(b"another-secret-another-secret-another!!").csrf_for("FAMILY-A"));
+        assert!(t.csrf_matches("FAMILY-A", &a));
+        assert!(!t.csrf_matches("FAMILY-B", &a));
+        assert!(!t.csrf_matches("FAMILY-A", ""));
+        assert!(!t.csrf_matches("FAMILY-A", &a[1..]));
     }
 
     #[test]

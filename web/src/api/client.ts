@@ -2,8 +2,12 @@
 // by openapi-typescript), with the access token injected, exactly one
 // refresh-and-retry on a 401, and the error envelope turned into an ApiError.
 //
-// The client holds no tokens itself: a `Session` (wired to the auth store in
-// `api/index.ts`) gives the current ones and hears about new ones.
+// Cookie-mode sessions: every auth call says `X-Session-Mode: cookie`, so the
+// refresh token lives only in an HttpOnly cookie the browser sends to
+// /api/v1/auth (script never sees it). The client holds no tokens itself: a
+// `Session` (the auth store, wired in `api/index.ts`) keeps the access token in
+// memory and hears about new ones. A refresh sends the readable CSRF cookie's
+// value back in `X-CSRF-Token` (double submit, checked by the server).
 import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
@@ -68,18 +72,12 @@ export class ApiError extends Error {
   }
 }
 
-export interface TokenPair {
-  access: string;
-  refresh: string;
-}
-
-/** Where the client reads tokens and reports what happened to the session. */
+/** Where the client reads the access token and reports what happened to the session. */
 export interface Session {
   access(): string | null;
-  refresh(): string | null;
-  /** A refresh succeeded: keep the new pair. */
+  /** A refresh succeeded: keep the new access token. */
   refreshed(tokens: Schemas["TokenPair"]): void;
-  /** The refresh token was refused (or absent on a 401): the session is over. */
+  /** The refresh was refused (or there is no session cookie): the session is over. */
   expired(): void;
 }
 
@@ -87,9 +85,26 @@ export interface ClientConfig {
   baseUrl?: string;
   session: Session;
   fetch?: typeof fetch;
+  /** The CSRF cookie's value (default: read from `document.cookie`). */
+  csrfToken?: () => string | null;
 }
 
+export const CSRF_COOKIE = "igny8_csrf";
+const AUTH_PREFIX = "/api/v1/auth/";
 const REFRESH_PATH = "/api/v1/auth/refresh";
+const LOGOUT_PATH = "/api/v1/auth/logout";
+
+/** The value of a cookie readable by script (`null` when absent). */
+export function readCookie(name: string, jar: string = typeof document === "undefined" ? "" : document.cookie): string | null {
+  for (const part of jar.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      const v = part.slice(i + 1).trim();
+      return v ? decodeURIComponent(v) : null;
+    }
+  }
+  return null;
+}
 /** Calls that answer 401 for a wrong password, not for an expired token. */
 const NO_REFRESH = new Set<string>(["/api/v1/auth/login", "/api/v1/auth/register", REFRESH_PATH]);
 
@@ -129,11 +144,18 @@ export function createApiClient(config: ClientConfig) {
   const base = config.baseUrl ?? "";
   const doFetch = config.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const { session } = config;
+  const csrfToken = config.csrfToken ?? (() => readCookie(CSRF_COOKIE));
   // Concurrent 401s share one refresh: a refresh token works exactly once.
   let refreshing: Promise<boolean> | null = null;
 
-  async function send(method: Method, url: string, opts: RequestOptions<never, never> & { body?: unknown }, token: string | null) {
-    const headers: Record<string, string> = { accept: "application/json" };
+  async function send(
+    method: Method,
+    url: string,
+    opts: RequestOptions<never, never> & { body?: unknown },
+    token: string | null,
+    extra: Record<string, string> = {},
+  ) {
+    const headers: Record<string, string> = { accept: "application/json", ...extra };
     let body: BodyInit | undefined;
     if (opts.rawBody !== undefined) {
       body = opts.rawBody;
@@ -143,19 +165,27 @@ export function createApiClient(config: ClientConfig) {
     }
     if (token) headers.authorization = `Bearer ${token}`;
     try {
-      return await doFetch(url, { method: method.toUpperCase(), headers, body, signal: opts.signal });
+      // Same origin (the app and /api/* share it): the browser sends the session cookies.
+      return await doFetch(url, { method: method.toUpperCase(), headers, body, signal: opts.signal, credentials: "same-origin" });
     } catch (e) {
       if (e instanceof DOMException && e.name === "AbortError") throw e;
       throw new ApiError("The server could not be reached. Check your connection and try again.", 0, "NETWORK_ERROR");
     }
   }
 
-  /** True when new tokens came back, false when the refresh was refused;
-   * an unreachable server throws (the session is kept: it may still be valid). */
+  /** The headers of a cookie-session call (`X-CSRF-Token` when there is one). */
+  function cookieHeaders(): Record<string, string> {
+    const csrf = csrfToken();
+    return csrf ? { "x-session-mode": "cookie", "x-csrf-token": csrf } : { "x-session-mode": "cookie" };
+  }
+
+  /** True when a new access token came back, false when the refresh was
+   * refused or there is no session cookie; an unreachable server throws (the
+   * session is kept: it may still be valid). */
   async function refresh(): Promise<boolean> {
-    const token = session.refresh();
-    if (!token) return false;
-    const res = await send("post", base + REFRESH_PATH, { body: { refresh: token } } as never, null);
+    // No CSRF cookie: no cookie session to refresh (it expired or never was).
+    if (!csrfToken()) return false;
+    const res = await send("post", base + REFRESH_PATH, {} as never, null, cookieHeaders());
     if (!res.ok) {
       // A 429 or 5xx says nothing about the token: report it, keep the session.
       if (res.status === 429 || res.status >= 500) throw await parseError(res);
@@ -166,6 +196,14 @@ export function createApiClient(config: ClientConfig) {
     return true;
   }
 
+  /** One refresh at a time, shared by every caller waiting on it. */
+  function refreshOnce(): Promise<boolean> {
+    refreshing ??= refresh().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
   async function request<M extends Method, P extends PathsWith<M>>(
     method: M,
     path: P,
@@ -174,13 +212,12 @@ export function createApiClient(config: ClientConfig) {
     const url = buildUrl(base, path as string, opts.path as Record<string, unknown>, opts.query as Record<string, unknown>);
     const o = opts as never;
     const access = session.access();
-    let res = await send(method, url, o, access);
-    if (res.status === 401 && !NO_REFRESH.has(path as string) && (access || session.refresh())) {
-      refreshing ??= refresh().finally(() => {
-        refreshing = null;
-      });
-      if (await refreshing) {
-        res = await send(method, url, o, session.access());
+    // Auth calls ask for cookie mode (and carry the CSRF token for logout).
+    const extra = (path as string).startsWith(AUTH_PREFIX) ? cookieHeaders() : {};
+    let res = await send(method, url, o, access, extra);
+    if (res.status === 401 && !NO_REFRESH.has(path as string) && path !== LOGOUT_PATH && (access || csrfToken())) {
+      if (await refreshOnce()) {
+        res = await send(method, url, o, session.access(), extra);
       }
       if (res.status === 401) {
         session.expired();
@@ -198,8 +235,19 @@ export function createApiClient(config: ClientConfig) {
     };
   }
 
+  /** On page load: one cookie refresh to restore the session (a reload keeps
+   * the user signed in). True when it worked; never throws. */
+  async function restore(): Promise<boolean> {
+    try {
+      return await refreshOnce();
+    } catch {
+      return false;
+    }
+  }
+
   return {
     request,
+    restore,
     get: <P extends PathsWith<"get">>(path: P, opts?: RequestOptions<P, "get">) => request("get", path, opts),
     post: <P extends PathsWith<"post">>(path: P, opts?: RequestOptions<P, "post">) => request("post", path, opts),
     patch: <P extends PathsWith<"patch">>(path: P, opts?: RequestOptions<P, "patch">) => request("patch", path, opts),

@@ -1,5 +1,5 @@
-// The app's client instance. The auth store binds the session (tokens in
-// memory) when it loads, so this module does not import any store.
+// The app's client instance. The auth store binds the session (the access
+// token in memory) when it loads, so this module does not import any store.
 import { createApiClient, type Session } from "./client";
 
 export { ApiError } from "./client";
@@ -7,7 +7,6 @@ export type { Schemas, FieldErrors } from "./client";
 
 let bound: Session = {
   access: () => null,
-  refresh: () => null,
   refreshed: () => {},
   expired: () => {},
 };
@@ -19,7 +18,6 @@ export function bindSession(session: Session) {
 export const api = createApiClient({
   session: {
     access: () => bound.access(),
-    refresh: () => bound.refresh(),
     refreshed: (t) => bound.refreshed(t),
     expired: () => bound.expired(),
   },

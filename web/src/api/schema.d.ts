@@ -182,7 +182,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: revokes the refresh token's sign-in (its access tokens end too) */
+        /**
+         * Sign out: revokes the refresh token's sign-in (its access tokens end too)
+         * @description Cookie mode (`X-Session-Mode: cookie`): no body; the `igny8_refresh` cookie's sign-in is revoked (with `X-CSRF-Token`, as for refresh) and both cookies are cleared.
+         */
         post: operations["post_auth_logout"];
         delete?: never;
         options?: never;
@@ -219,7 +222,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token: a new pair (a spent token revokes its whole family) */
+        /**
+         * Rotate a refresh token: a new pair (a spent token revokes its whole family)
+         * @description JSON mode: the refresh token in the body. Cookie mode (`X-Session-Mode: cookie`): no body; the `igny8_refresh` cookie is the token and `X-CSRF-Token` must equal the `igny8_csrf` cookie (else 403 `CSRF_FAILED`); both cookies are rotated.
+         */
         post: operations["post_auth_refresh"];
         delete?: never;
         options?: never;
@@ -2388,6 +2394,7 @@ export interface components {
          *     - `UNAUTHORIZED` (401): No valid access token (missing, expired, revoked), or wrong credentials.
          *     - `INSUFFICIENT_CREDITS` (402): The account's credits do not cover the estimate; nothing was queued.
          *     - `FORBIDDEN` (403): The caller's role does not allow this (the operation's `x-required-role`).
+         *     - `CSRF_FAILED` (403): A cookie-session refresh or logout without the `X-CSRF-Token` header matching the session's CSRF cookie.
          *     - `PLAN_LIMIT` (403): A hard limit of the account's plan (sites, users); the message names it.
          *     - `NOT_FOUND` (404): No such route, or no such item in the caller's account (other tenants' ids too).
          *     - `METHOD_NOT_ALLOWED` (405): The path exists with other methods, named in `Allow`.
@@ -2399,7 +2406,7 @@ export interface components {
          *     - `INTERNAL_ERROR` (500): Unexpected; quote the `request_id` when reporting it (no internals are shown).
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "PLAN_LIMIT" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "BEING_DELETED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "CSRF_FAILED" | "PLAN_LIMIT" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "BEING_DELETED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR";
         /** @example {
          *       "error": "name: is required",
          *       "error_code": "VALIDATION_ERROR",
@@ -3333,7 +3340,9 @@ export interface components {
             access: string;
             /** Format: int64 */
             expires_in: number;
-            refresh: string;
+            /** @description Absent in cookie mode (`X-Session-Mode: cookie`): the refresh token is
+             *     then in the `HttpOnly` cookie `igny8_refresh` ([`crate::auth::session`]). */
+            refresh?: string | null;
             /** Format: int64 */
             refresh_expires_in: number;
             token_type: string;
@@ -3829,7 +3838,10 @@ export interface operations {
     post_auth_change_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `HttpOnly; Secure; SameSite=Strict` cookie `igny8_refresh` (Path=/api/v1/auth), never in JSON, with a readable CSRF cookie `igny8_csrf`. Absent or `json`: tokens in JSON. */
+                "X-Session-Mode"?: "cookie" | "json";
+            };
             path?: never;
             cookie?: never;
         };
@@ -3842,6 +3854,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Cookie mode only: `igny8_refresh` (HttpOnly) and `igny8_csrf`; cleared (Max-Age=0) by logout. */
+                    "Set-Cookie"?: string;
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -3869,7 +3883,10 @@ export interface operations {
     post_auth_login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `HttpOnly; Secure; SameSite=Strict` cookie `igny8_refresh` (Path=/api/v1/auth), never in JSON, with a readable CSRF cookie `igny8_csrf`. Absent or `json`: tokens in JSON. */
+                "X-Session-Mode"?: "cookie" | "json";
+            };
             path?: never;
             cookie?: never;
         };
@@ -3886,6 +3903,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Cookie mode only: `igny8_refresh` (HttpOnly) and `igny8_csrf`; cleared (Max-Age=0) by logout. */
+                    "Set-Cookie"?: string;
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -3911,11 +3930,19 @@ export interface operations {
     post_auth_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `HttpOnly; Secure; SameSite=Strict` cookie `igny8_refresh` (Path=/api/v1/auth), never in JSON, with a readable CSRF cookie `igny8_csrf`. Absent or `json`: tokens in JSON. */
+                "X-Session-Mode"?: "cookie" | "json";
+                /** @description Cookie mode: the value of the `igny8_csrf` cookie (missing or different: 403 `CSRF_FAILED`). */
+                "X-CSRF-Token"?: string;
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description Cookie mode: the refresh token set by sign-in. */
+                igny8_refresh?: string;
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshInput"];
             };
@@ -3924,6 +3951,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Cookie mode only: `igny8_refresh` (HttpOnly) and `igny8_csrf`; cleared (Max-Age=0) by logout. */
+                    "Set-Cookie"?: string;
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -3940,6 +3969,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -3985,11 +4016,19 @@ export interface operations {
     post_auth_refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `HttpOnly; Secure; SameSite=Strict` cookie `igny8_refresh` (Path=/api/v1/auth), never in JSON, with a readable CSRF cookie `igny8_csrf`. Absent or `json`: tokens in JSON. */
+                "X-Session-Mode"?: "cookie" | "json";
+                /** @description Cookie mode: the value of the `igny8_csrf` cookie (missing or different: 403 `CSRF_FAILED`). */
+                "X-CSRF-Token"?: string;
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description Cookie mode: the refresh token set by sign-in. */
+                igny8_refresh?: string;
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshInput"];
             };
@@ -3998,6 +4037,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Cookie mode only: `igny8_refresh` (HttpOnly) and `igny8_csrf`; cleared (Max-Age=0) by logout. */
+                    "Set-Cookie"?: string;
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4014,6 +4055,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -4023,7 +4066,10 @@ export interface operations {
     post_auth_register: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `HttpOnly; Secure; SameSite=Strict` cookie `igny8_refresh` (Path=/api/v1/auth), never in JSON, with a readable CSRF cookie `igny8_csrf`. Absent or `json`: tokens in JSON. */
+                "X-Session-Mode"?: "cookie" | "json";
+            };
             path?: never;
             cookie?: never;
         };
@@ -4042,6 +4088,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Cookie mode only: `igny8_refresh` (HttpOnly) and `igny8_csrf`; cleared (Max-Age=0) by logout. */
+                    "Set-Cookie"?: string;
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };

@@ -1,5 +1,7 @@
-// Who is signed in. Tokens live in memory only (never in localStorage): a
-// reload signs the user out until the backend's cookie mode lands.
+// Who is signed in. The access token lives in memory only (never in
+// localStorage); the refresh token is an HttpOnly cookie the API client asks
+// for (cookie mode), so a reload restores the session with one cookie refresh
+// (`restore`, called once at start-up) instead of signing the user out.
 import { create } from "zustand";
 import { api, bindSession, type Schemas } from "../api";
 
@@ -10,18 +12,21 @@ export interface AuthState {
   user: Schemas["UserView"] | null;
   account: Schemas["Account"] | null;
   access: string | null;
-  refresh: string | null;
+  /** True until the start-up restore has answered (protected routes wait). */
+  restoring: boolean;
   /** Why the last session ended (shown on the sign-in page). */
   notice: string | null;
   signIn(email: string, password: string): Promise<void>;
   register(input: Schemas["RegisterInput"]): Promise<void>;
   changePassword(current: string, next: string): Promise<void>;
   signOut(): Promise<void>;
+  /** On load: one cookie refresh, then who the user is. */
+  restore(): Promise<void>;
   /** The session ended on the server side (refresh refused). */
   expire(): void;
 }
 
-const signedOut = { user: null, account: null, access: null, refresh: null };
+const signedOut = { user: null, account: null, access: null };
 
 /** Stores holding an account's data register here and are emptied when a
  * session ends, so the next user never sees the last one's data. */
@@ -35,27 +40,43 @@ function clearAll() {
 
 export const useAuthStore = create<AuthState>()((set, get) => ({
   ...signedOut,
+  restoring: false,
   notice: null,
   async signIn(email, password) {
     const { data } = await api.post("/api/v1/auth/login", { body: { email, password } });
-    set({ user: data.user, account: data.account, access: data.tokens.access, refresh: data.tokens.refresh, notice: null });
+    set({ user: data.user, account: data.account, access: data.tokens.access, notice: null, restoring: false });
   },
   async register(input) {
     const { data } = await api.post("/api/v1/auth/register", { body: input });
-    set({ user: data.user, account: data.account, access: data.tokens.access, refresh: data.tokens.refresh, notice: null });
+    set({ user: data.user, account: data.account, access: data.tokens.access, notice: null, restoring: false });
   },
   async changePassword(current, next) {
     const { data } = await api.post("/api/v1/auth/change-password", {
       body: { current_password: current, new_password: next },
     });
-    // Every earlier token is revoked by the change: keep the new pair.
-    set({ access: data.tokens.access, refresh: data.tokens.refresh });
+    // Every earlier token is revoked by the change: keep the new access token
+    // (the new refresh token came back as the cookie).
+    set({ access: data.tokens.access });
   },
   async signOut() {
-    const refresh = get().refresh;
-    if (refresh) await api.post("/api/v1/auth/logout", { body: { refresh } }).catch(() => {});
+    // The server revokes the cookie's sign-in and clears the cookies.
+    await api.post("/api/v1/auth/logout").catch(() => {});
     set({ ...signedOut, notice: null });
     clearAll();
+  },
+  async restore() {
+    set({ restoring: true });
+    try {
+      if (await api.restore()) {
+        const { data } = await api.get("/api/v1/auth/me");
+        set({ user: data.user, account: data.account });
+      }
+    } catch {
+      // The refresh worked but /me did not: treat as signed out.
+      set({ ...signedOut });
+    } finally {
+      set({ restoring: false });
+    }
   },
   expire() {
     if (get().user || get().access) {
@@ -72,7 +93,6 @@ export function hasRole(role: Role | undefined | null, min: Role): boolean {
 
 bindSession({
   access: () => useAuthStore.getState().access,
-  refresh: () => useAuthStore.getState().refresh,
-  refreshed: (t) => useAuthStore.setState({ access: t.access, refresh: t.refresh }),
+  refreshed: (t) => useAuthStore.setState({ access: t.access }),
   expired: () => useAuthStore.getState().expire(),
 });

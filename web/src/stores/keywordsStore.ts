@@ -1,6 +1,6 @@
-// Planner keywords: one page at a time from the server, with the server's
-// filters and ordering, and cursor paging (a stack of the cursors behind the
-// current page gives "previous").
+// Planner keywords: the server's filters and ordering, loaded a cursor page at
+// a time as the table scrolls (infinite scroll; the table renders only the
+// visible window of rows, so 10,000 loaded rows stay smooth).
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
@@ -33,24 +33,30 @@ export interface KeywordsState {
   filters: KeywordFilters;
   ordering: "created_at" | "-created_at";
   pageSize: number;
+  /** Every row loaded so far (infinite scroll appends each next page). */
   rows: Schemas["Keyword"][];
-  /** Cursors of the pages before the current one ("" is the first page). */
-  behind: string[];
-  current: string;
+  /** Cursor of the page after the loaded rows (null: all loaded). */
   next: string | null;
   loading: boolean;
   error: ApiError | null;
   selected: Set<string>;
   setFilters(f: Partial<KeywordFilters>): void;
   setOrdering(o: "created_at" | "-created_at"): void;
-  load(scope: { siteId: string; sectorId: string | null }, cursor?: string): Promise<void>;
-  nextPage(scope: { siteId: string; sectorId: string | null }): Promise<void>;
-  prevPage(scope: { siteId: string; sectorId: string | null }): Promise<void>;
+  /** The first page again (filters, ordering or scope changed). */
+  load(scope: { siteId: string; sectorId: string | null }): Promise<void>;
+  /** Appends the next page (scrolled near the end); no-op while one loads. */
+  loadMore(scope: { siteId: string; sectorId: string | null }): Promise<void>;
   toggle(id: string): void;
+  /** Selects every loaded row, or none when all are selected. */
   toggleAll(): void;
-  /** Bulk status change or delete of the selected keywords, then the page again. */
+  /** Bulk status change or delete of the selected keywords (every loaded row
+   * may be selected: sent in chunks of the API's limit), applied to the
+   * loaded rows without reloading them. */
   bulk(scope: { siteId: string; sectorId: string | null }, action: Schemas["KeywordStatus"] | "delete"): Promise<Schemas["BulkResult"] | null>;
 }
+
+/** Most ids one bulk call takes (the API's limit). */
+export const BULK_CHUNK = 500;
 
 function num(v: string): number | undefined {
   if (v.trim() === "") return undefined;
@@ -78,13 +84,13 @@ export function toQuery(f: KeywordFilters, ordering: string, limit: number, scop
 
 let seq = 0;
 
+const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
+
 export const useKeywordsStore = create<KeywordsState>()((set, get) => ({
   filters: emptyFilters,
   ordering: "-created_at",
-  pageSize: 50,
+  pageSize: 100,
   rows: [],
-  behind: [],
-  current: "",
   next: null,
   loading: false,
   error: null,
@@ -95,33 +101,36 @@ export const useKeywordsStore = create<KeywordsState>()((set, get) => ({
   setOrdering(o) {
     set({ ordering: o });
   },
-  async load(scope, cursor = "") {
+  async load(scope) {
     const mine = ++seq;
     set({ loading: true, error: null });
     try {
       const { filters, ordering, pageSize } = get();
-      const { data } = await api.get("/api/v1/planner/keywords", { query: toQuery(filters, ordering, pageSize, scope, cursor) });
+      const { data } = await api.get("/api/v1/planner/keywords", { query: toQuery(filters, ordering, pageSize, scope) });
       if (mine !== seq) return; // a newer request won
-      set({ rows: data.results, next: data.next_cursor, current: cursor, selected: new Set() });
-      if (!cursor) set({ behind: [] });
+      set({ rows: data.results, next: data.next_cursor, selected: new Set() });
     } catch (e) {
-      if (mine === seq) set({ error: e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR") });
+      if (mine === seq) set({ error: asApiError(e) });
     } finally {
       if (mine === seq) set({ loading: false });
     }
   },
-  async nextPage(scope) {
-    const { next, current, behind } = get();
-    if (!next) return;
-    await get().load(scope, next);
-    set({ behind: [...behind, current] });
-  },
-  async prevPage(scope) {
-    const behind = [...get().behind];
-    if (behind.length === 0) return;
-    const prev = behind.pop()!;
-    await get().load(scope, prev);
-    set({ behind });
+  async loadMore(scope) {
+    const { next, loading } = get();
+    if (!next || loading) return;
+    const mine = ++seq;
+    set({ loading: true, error: null });
+    try {
+      const { filters, ordering, pageSize } = get();
+      const { data } = await api.get("/api/v1/planner/keywords", { query: toQuery(filters, ordering, pageSize, scope, next) });
+      if (mine !== seq) return; // a reload started meanwhile: its rows win
+      const have = new Set(get().rows.map((r) => r.id));
+      set({ rows: [...get().rows, ...data.results.filter((r) => !have.has(r.id))], next: data.next_cursor });
+    } catch (e) {
+      if (mine === seq) set({ error: asApiError(e) });
+    } finally {
+      if (mine === seq) set({ loading: false });
+    }
   },
   toggle(id) {
     const s = new Set(get().selected);
@@ -129,25 +138,50 @@ export const useKeywordsStore = create<KeywordsState>()((set, get) => ({
     else s.add(id);
     set({ selected: s });
   },
+  toggleAll() {
+    const { rows, selected } = get();
+    set({ selected: selected.size === rows.length ? new Set() : new Set(rows.map((r) => r.id)) });
+  },
   async bulk(scope, action) {
     const ids = [...get().selected];
     if (ids.length === 0) return null;
     set({ error: null });
-    try {
-      const { data } =
-        action === "delete"
-          ? await api.post("/api/v1/planner/keywords/bulk-delete", { body: { site_id: scope.siteId, ids } })
-          : await api.post("/api/v1/planner/keywords/bulk-update-status", { body: { site_id: scope.siteId, ids, status: action } });
-      await get().load(scope, get().current);
-      return data;
-    } catch (e) {
-      set({ error: e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR") });
+    const total: Schemas["BulkResult"] = { updated: 0, not_found: [] };
+    const done = new Set<string>();
+    let failure: unknown = null;
+    for (let i = 0; i < ids.length; i += BULK_CHUNK) {
+      const chunk = ids.slice(i, i + BULK_CHUNK);
+      try {
+        const { data } =
+          action === "delete"
+            ? await api.post("/api/v1/planner/keywords/bulk-delete", { body: { site_id: scope.siteId, ids: chunk } })
+            : await api.post("/api/v1/planner/keywords/bulk-update-status", { body: { site_id: scope.siteId, ids: chunk, status: action } });
+        total.updated += data.updated;
+        total.not_found.push(...data.not_found);
+        for (const id of chunk) done.add(id);
+      } catch (e) {
+        failure = e;
+        break;
+      }
+    }
+    // What the server did, applied to the loaded rows: deleted rows (and rows
+    // not found any more) leave; changed rows take the new status, or leave
+    // when the status filter no longer matches them. Ids of a failed chunk
+    // stay selected so the action can be retried.
+    const gone = new Set(total.not_found);
+    const status = get().filters.status;
+    const leaves = (id: string) => done.has(id) && (action === "delete" || gone.has(id) || (status !== "" && status !== action));
+    set({
+      rows: get()
+        .rows.filter((r) => !leaves(r.id))
+        .map((r) => (done.has(r.id) && action !== "delete" ? { ...r, status: action } : r)),
+      selected: new Set(ids.filter((id) => !done.has(id))),
+    });
+    if (failure) {
+      set({ error: asApiError(failure) });
       return null;
     }
-  },
-  toggleAll() {
-    const { rows, selected } = get();
-    set({ selected: selected.size === rows.length ? new Set() : new Set(rows.map((r) => r.id)) });
+    return total;
   },
 }));
 

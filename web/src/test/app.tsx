@@ -3,6 +3,7 @@ import { render } from "@testing-library/react";
 import { createMemoryRouter, RouterProvider } from "react-router";
 import { Suspense } from "react";
 import { routes } from "../App";
+import { clearCookies, setCsrfCookie } from "./http";
 import { useAuthStore } from "../stores/authStore";
 import { useSiteStore } from "../stores/siteStore";
 import { useCreditsStore } from "../stores/creditsStore";
@@ -34,11 +35,12 @@ export const ACCOUNT = { id: "a1", name: "Demo Agency", bonus_credits: 0, create
 
 export function resetStores() {
   localStorage.clear();
-  useAuthStore.setState({ user: null, account: null, access: null, refresh: null, notice: null });
+  clearCookies();
+  useAuthStore.setState({ user: null, account: null, access: null, restoring: false, notice: null });
   useSiteStore.setState({ sites: [], sectors: [], siteId: null, sectorId: null, loading: false, error: null });
   useCreditsStore.setState({ balance: null, error: null, ledger: [], ledgerNext: null, ledgerFilters: { type: "", from: "", to: "" }, usage: [], subscription: null, plans: [], pageError: null, loading: false });
   useJobsStore.setState({ job: null, error: null, cancelling: false, list: [], listNext: null, listStatus: "", listError: null });
-  useKeywordsStore.setState({ filters: emptyFilters, ordering: "-created_at", rows: [], behind: [], current: "", next: null, loading: false, error: null, selected: new Set() });
+  useKeywordsStore.setState({ filters: emptyFilters, ordering: "-created_at", rows: [], next: null, loading: false, error: null, selected: new Set() });
   useClustersStore.setState({ clusters: [], next: null, status: "", search: "", openId: null, members: [], loading: false, error: null });
   useTasksStore.setState({ tasks: [], next: null, loading: false, error: null });
   useImportStore.setState({ file: null, preview: null, report: null, job: null, busy: false, error: null });
@@ -49,8 +51,10 @@ export function resetStores() {
   useImagesStore.setState({ images: [], next: null, loading: false, error: null, note: null });
 }
 
+/** A signed-in user: the access token in memory and the session's CSRF cookie. */
 export function signInAs(role: "viewer" | "editor" | "admin" | "owner" = "editor") {
-  useAuthStore.setState({ user: { ...USER, role }, account: ACCOUNT, access: "access-1", refresh: "refresh-1" });
+  setCsrfCookie();
+  useAuthStore.setState({ user: { ...USER, role }, account: ACCOUNT, access: "access-1" });
 }
 
 export function renderAt(path: string) {

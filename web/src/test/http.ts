@@ -6,6 +6,9 @@ export interface Call {
   url: string;
   auth: string | null;
   body: unknown;
+  /** Every request header (lower-case names). */
+  headers: Record<string, string>;
+  credentials: RequestCredentials | undefined;
 }
 
 export function envelope(data: unknown, status = 200): Response {
@@ -34,7 +37,14 @@ export function scriptedFetch(route: (call: Call) => Response | Promise<Response
         /* raw */
       }
     }
-    const call = { method: init?.method ?? "GET", url: String(input), auth: headers.authorization ?? null, body };
+    const call = {
+      method: init?.method ?? "GET",
+      url: String(input),
+      auth: headers.authorization ?? null,
+      body,
+      headers,
+      credentials: init?.credentials,
+    };
     calls.push(call);
     return route(call);
   });
@@ -48,10 +58,19 @@ export function stubFetch(route: (call: Call) => Response | Promise<Response>) {
   return s;
 }
 
+/** A token pair as cookie mode returns it: no `refresh` (that is the HttpOnly cookie). */
 export const pair = (n: number) => ({
   access: `access-${n}`,
-  refresh: `refresh-${n}`,
   expires_in: 3600,
   refresh_expires_in: 604800,
   token_type: "Bearer",
 });
+
+/** The readable CSRF cookie a cookie-mode sign-in leaves (jsdom's cookie jar). */
+export function setCsrfCookie(value = "csrf-1") {
+  document.cookie = `igny8_csrf=${value}; path=/`;
+}
+
+export function clearCookies() {
+  document.cookie = "igny8_csrf=; max-age=0; path=/";
+}

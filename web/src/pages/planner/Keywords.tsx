@@ -1,6 +1,9 @@
-// Planner keywords: server-side filters and ordering, cursor paging, and
-// auto-cluster (cost shown first by a dry run, then the job's ProgressModal).
-import { useEffect, useState, type FormEvent } from "react";
+// Planner keywords: server-side filters and ordering, infinite scroll over
+// cursor pages with row virtualisation (only the rows in view are in the DOM,
+// so 10,000 loaded rows scroll smoothly), bulk select across every loaded row,
+// and auto-cluster (cost shown first by a dry run, then the job's ProgressModal).
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { Link } from "react-router";
 import { ApiError, api, type Schemas } from "../../api";
 import { ErrorBanner } from "../../components/Errors";
@@ -143,9 +146,104 @@ function AutoCluster({ siteId, sectorId, onDone }: { siteId: string; sectorId: s
   );
 }
 
+/** Height of one table row (px): the virtualiser's estimate. */
+export const ROW_HEIGHT = 36;
+/** Load the next page when the last rendered row is this close to the end. */
+const LOAD_AHEAD = 30;
+
+function KeywordTable({ scope, canEdit }: { scope: { siteId: string; sectorId: string | null }; canEdit: boolean }) {
+  const { rows, loading, next, ordering, setOrdering, loadMore, selected, toggle, toggleAll } = useKeywordsStore();
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    getItemKey: (i) => rows[i]?.id ?? i,
+  });
+  const items = virtualizer.getVirtualItems();
+  const last = items.length ? items[items.length - 1].index : -1;
+  useEffect(() => {
+    if (next && !loading && last >= rows.length - LOAD_AHEAD) void loadMore(scope);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [last, rows.length, next, loading]);
+  const top = items.length ? items[0].start : 0;
+  const bottom = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
+  const columns = canEdit ? 8 : 7;
+  return (
+    <div ref={scroller} data-testid="keywords-scroll" data-virtual-scroll className="h-[60vh] overflow-auto rounded-lg border border-slate-200 bg-white" tabIndex={0} role="region" aria-label="Keywords table">
+      <table className="min-w-full text-sm" aria-rowcount={rows.length + 1}>
+        <thead className="sticky top-0 z-10 bg-slate-50 text-left text-xs uppercase text-slate-500">
+          <tr aria-rowindex={1}>
+            {canEdit ? (
+              <th className="w-8 px-3 py-2">
+                <input type="checkbox" aria-label="Select all" checked={rows.length > 0 && selected.size === rows.length} onChange={toggleAll} />
+              </th>
+            ) : null}
+            <th className="px-3 py-2">Keyword</th>
+            <th className="px-3 py-2 text-right">Volume</th>
+            <th className="px-3 py-2 text-right">KD</th>
+            <th className="px-3 py-2 text-right">CPC</th>
+            <th className="px-3 py-2">Intent</th>
+            <th className="px-3 py-2">Status</th>
+            <th className="px-3 py-2">
+              <button
+                type="button"
+                onClick={() => setOrdering(ordering === "-created_at" ? "created_at" : "-created_at")}
+                aria-label={`Sort by added date, now ${ordering === "-created_at" ? "newest first" : "oldest first"}`}
+                className="uppercase"
+              >
+                Added {ordering === "-created_at" ? "↓" : "↑"}
+              </button>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {top > 0 ? (
+            <tr aria-hidden="true" style={{ height: top }}>
+              <td colSpan={columns} />
+            </tr>
+          ) : null}
+          {items.map((item) => {
+            const k = rows[item.index];
+            return (
+              <tr key={item.key} aria-rowindex={item.index + 2} style={{ height: ROW_HEIGHT }} className="border-t border-slate-100">
+                {canEdit ? (
+                  <td className="px-3 py-1.5">
+                    <input type="checkbox" aria-label={`Select ${k.keyword}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
+                  </td>
+                ) : null}
+                <td className="px-3 py-1.5">{k.keyword}</td>
+                <td className="px-3 py-1.5 text-right tabular-nums">{k.volume ?? (k.volume_range ? `${k.volume_range[0]}–${k.volume_range[1]}` : "—")}</td>
+                <td className="px-3 py-1.5 text-right tabular-nums">{k.difficulty ?? "—"}</td>
+                <td className="px-3 py-1.5 text-right tabular-nums">{k.cpc != null ? k.cpc.toFixed(2) : "—"}</td>
+                <td className="px-3 py-1.5">{k.intent ?? "—"}</td>
+                <td className="px-3 py-1.5">{k.status}</td>
+                <td className="px-3 py-1.5 text-slate-500">{new Date(k.created_at).toLocaleDateString()}</td>
+              </tr>
+            );
+          })}
+          {bottom > 0 ? (
+            <tr aria-hidden="true" style={{ height: bottom }}>
+              <td colSpan={columns} />
+            </tr>
+          ) : null}
+          {!loading && rows.length === 0 ? (
+            <tr>
+              <td colSpan={columns} className="px-3 py-6 text-center text-slate-500">
+                No keywords match.
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export default function Keywords() {
   const { siteId, sectorId, loading: sitesLoading } = useSiteStore();
-  const { rows, loading, error, next, behind, ordering, setOrdering, load, nextPage, prevPage, selected, toggle, toggleAll, bulk } = useKeywordsStore();
+  const { rows, loading, error, next, ordering, load, loadMore, selected, bulk } = useKeywordsStore();
   const [bulkNote, setBulkNote] = useState<string | null>(null);
   const role = useAuthStore((s) => s.user?.role);
   const canEdit = hasRole(role, "editor");
@@ -220,72 +318,16 @@ export default function Keywords() {
         </p>
       ) : null}
       <ErrorBanner error={error} />
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="min-w-full text-sm">
-          <thead className="bg-slate-50 text-left text-xs uppercase text-slate-500">
-            <tr>
-              {canEdit ? (
-                <th className="w-8 px-3 py-2">
-                  <input type="checkbox" aria-label="Select all" checked={rows.length > 0 && selected.size === rows.length} onChange={toggleAll} />
-                </th>
-              ) : null}
-              <th className="px-3 py-2">Keyword</th>
-              <th className="px-3 py-2 text-right">Volume</th>
-              <th className="px-3 py-2 text-right">KD</th>
-              <th className="px-3 py-2 text-right">CPC</th>
-              <th className="px-3 py-2">Intent</th>
-              <th className="px-3 py-2">Status</th>
-              <th className="px-3 py-2">
-                <button
-                  type="button"
-                  onClick={() => setOrdering(ordering === "-created_at" ? "created_at" : "-created_at")}
-                  aria-label={`Sort by added date, now ${ordering === "-created_at" ? "newest first" : "oldest first"}`}
-                  className="uppercase"
-                >
-                  Added {ordering === "-created_at" ? "↓" : "↑"}
-                </button>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((k) => (
-              <tr key={k.id} className="border-t border-slate-100">
-                {canEdit ? (
-                  <td className="px-3 py-1.5">
-                    <input type="checkbox" aria-label={`Select ${k.keyword}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
-                  </td>
-                ) : null}
-                <td className="px-3 py-1.5">{k.keyword}</td>
-                <td className="px-3 py-1.5 text-right tabular-nums">{k.volume ?? (k.volume_range ? `${k.volume_range[0]}–${k.volume_range[1]}` : "—")}</td>
-                <td className="px-3 py-1.5 text-right tabular-nums">{k.difficulty ?? "—"}</td>
-                <td className="px-3 py-1.5 text-right tabular-nums">{k.cpc != null ? k.cpc.toFixed(2) : "—"}</td>
-                <td className="px-3 py-1.5">{k.intent ?? "—"}</td>
-                <td className="px-3 py-1.5">{k.status}</td>
-                <td className="px-3 py-1.5 text-slate-500">{new Date(k.created_at).toLocaleDateString()}</td>
-              </tr>
-            ))}
-            {!loading && rows.length === 0 ? (
-              <tr>
-                <td colSpan={8} className="px-3 py-6 text-center text-slate-500">
-                  No keywords match.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <KeywordTable scope={scope} canEdit={canEdit} />
       <div className="flex items-center justify-between text-sm">
         <span className="text-slate-500" aria-live="polite">
-          {loading ? "Loading…" : `Page ${behind.length + 1} · ${rows.length} keywords${selected.size ? ` · ${selected.size} selected` : ""}`}
+          {loading ? "Loading…" : `${rows.length} keywords loaded${next ? " (scroll for more)" : ""}${selected.size ? ` · ${selected.size} selected` : ""}`}
         </span>
-        <div className="flex gap-2">
-          <button type="button" disabled={behind.length === 0 || loading} onClick={() => void prevPage(scope)} className="rounded-md border border-slate-300 px-3 py-1 disabled:opacity-40">
-            Previous
+        {next ? (
+          <button type="button" disabled={loading} onClick={() => void loadMore(scope)} className="rounded-md border border-slate-300 px-3 py-1 disabled:opacity-40">
+            Load more
           </button>
-          <button type="button" disabled={!next || loading} onClick={() => void nextPage(scope)} className="rounded-md border border-slate-300 px-3 py-1 disabled:opacity-40">
-            Next
-          </button>
-        </div>
+        ) : null}
       </div>
     </section>
   );

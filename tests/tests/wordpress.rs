@@ -767,7 +767,7 @@ async fn future_publishes_and_batches_fire_from_one_time_schedules_once_and_canc
     let mut event = None;
     for _ in 0..10 {
         let out = state.sqs.receive_message().queue_url(&e.resources.automation_events_queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
-        event = out.messages().iter().filter_map(|m| serde_json::from_str::<Value>(m.body()?).ok()).find(|v| v["kind"] == "content_published" && v["produced"][0] == items[0].0.as_str());
+        event = out.messages().iter().filter_map(|m| serde_json::from_str::<Value>(m.body()?).ok()).find(|v| v["type"] == "content_published" && v["produced"][0] == items[0].0.as_str());
         if event.is_some() {
             break;
         }

@@ -371,7 +371,7 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     assert_eq!(wp_posts_with_slug(&slug).await.len(), 1, "still one post");
 
     // Bad input: 400, no job.
-    for (body, field) in [(json!({"content_id": "nope"}), "content_id"), (json!({"content_id": content_id, "status": "future"}), "status"), (json!({"content_id": content_id, "tags": [""]}), "tags")] {
+    for (body, field) in [(json!({"content_id": "nope"}), "content_id"), (json!({"content_id": content_id, "status": "scheduled"}), "status"), (json!({"content_id": content_id, "status": "future"}), "date"), (json!({"content_id": content_id, "tags": [""]}), "tags")] {
         let (status, resp) = api("POST", &publish_url, tok, Some(body.clone())).await;
         assert_eq!((status, resp["errors"][0]["field"].as_str()), (400, Some(field)), "{body}: {resp}");
     }

@@ -614,7 +614,8 @@ async fn publish(state: &AppState, integration: &Integration, client: &Client, c
     // names are looked up afresh (once) and the post is saved again.
     let mut stale = false;
     for (taxonomy, names, ids) in [("categories", &input.categories, &mut categories), ("tags", &input.tags, &mut tags)] {
-        let kept: Vec<u64> = body[taxonomy].as_array().map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
+        // Only a post that names its terms can tell (WordPress always does).
+        let Some(kept) = body[taxonomy].as_array().map(|a| a.iter().filter_map(Value::as_u64).collect::<Vec<u64>>()) else { continue };
         for (name, tid) in names.iter().zip(ids.iter_mut()) {
             if !kept.contains(tid) {
                 tracing::info!(taxonomy, name = %name, stale_id = *tid, "a cached term id is gone in WordPress; looking it up again");

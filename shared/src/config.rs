@@ -61,6 +61,9 @@ pub struct Config {
     /// ARN of the publish dead-letter queue (`PUBLISH_DLQ_ARN`): the publish
     /// worker fails the jobs of records from it.
     pub publish_dlq_arn: Option<String>,
+    /// ARN of the publish queue (`PUBLISH_QUEUE_ARN`): the target of the
+    /// one-time schedules of scheduled publishes.
+    pub publish_queue_arn: Option<String>,
     /// Outbound requests to user-supplied URLs may reach private, loopback
     /// and link-local addresses (`OUTBOUND_ALLOW_PRIVATE=1`): only for local
     /// runs and tests, whose WordPress is on 127.0.0.1. Never set in AWS.
@@ -324,6 +327,7 @@ impl Config {
             secrets_key_id: get("SECRETS_KEY_ID"),
             publish_queue_url: get("PUBLISH_QUEUE_URL"),
             publish_dlq_arn: get("PUBLISH_DLQ_ARN"),
+            publish_queue_arn: get("PUBLISH_QUEUE_ARN"),
             outbound_allow_private: match get("OUTBOUND_ALLOW_PRIVATE").as_deref() {
                 None | Some("0") | Some("false") => false,
                 Some("1") | Some("true") if environment == Environment::Local => true,
@@ -363,6 +367,7 @@ impl Config {
             secrets_key_id: None,
             publish_queue_url: None,
             publish_dlq_arn: None,
+            publish_queue_arn: None,
             outbound_allow_private: false,
             schedule_group_name: None,
             scheduler_role_arn: None,

@@ -26,6 +26,10 @@ pub struct Site {
     pub description: String,
     #[serde(default)]
     pub industry: Option<String>,
+    /// The site's IANA time zone (e.g. `Europe/Berlin`): local times of
+    /// scheduled publishes are read in it. `UTC` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
     pub is_active: bool,
     /// The job deleting the site, once one was started: the site is then
     /// hidden from lists and refused (409 `BEING_DELETED`).
@@ -135,6 +139,9 @@ pub struct SiteInput {
     pub description: Option<String>,
     #[serde(default)]
     pub industry: Option<String>,
+    /// IANA time zone (e.g. `America/New_York`); empty clears it (UTC).
+    #[serde(default)]
+    pub timezone: Option<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
     /// Optimistic locking on PATCH: the version the client last read.
@@ -181,6 +188,24 @@ fn check_url(errors: &mut Vec<FieldError>, url: &str) -> Option<String> {
     Some(url.trim_end_matches('/').to_string())
 }
 
+fn check_timezone(errors: &mut Vec<FieldError>, tz: &str) -> Option<String> {
+    let tz = tz.trim();
+    if tz.is_empty() {
+        return None;
+    }
+    if !crate::automation::cron::valid_time_zone(tz) {
+        errors.push(FieldError::new("timezone", "must be an IANA time zone such as Europe/Berlin or UTC"));
+    }
+    Some(tz.to_string())
+}
+
+impl Site {
+    /// The site's time zone (`UTC` when unset).
+    pub fn time_zone(&self) -> &str {
+        self.timezone.as_deref().unwrap_or("UTC")
+    }
+}
+
 fn counter_values(max: Option<u32>) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
     use aws_sdk_dynamodb::types::AttributeValue::N;
     let mut v = std::collections::HashMap::from([(":zero".to_string(), N("0".into())), (":one".to_string(), N("1".into()))]);
@@ -220,6 +245,7 @@ pub async fn create_site(state: &AppState, p: &Principal, input: SiteInput, ip: 
     };
     let url = input.url.as_deref().and_then(|u| check_url(&mut errors, u));
     let description = check_text(&mut errors, "description", input.description.as_deref().unwrap_or(""), 0, 2000);
+    let timezone = input.timezone.as_deref().and_then(|tz| check_timezone(&mut errors, tz));
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }
@@ -231,6 +257,7 @@ pub async fn create_site(state: &AppState, p: &Principal, input: SiteInput, ip: 
         url,
         description,
         industry: input.industry.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        timezone,
         is_active: input.is_active.unwrap_or(true),
         deleting: None,
         created_at: now.clone(),
@@ -272,6 +299,9 @@ pub async fn update_site(state: &AppState, p: &Principal, site_id: &str, input: 
     }
     if let Some(i) = input.industry {
         site.industry = Some(i.trim().to_string()).filter(|s| !s.is_empty());
+    }
+    if let Some(tz) = input.timezone.as_deref() {
+        site.timezone = check_timezone(&mut errors, tz);
     }
     if let Some(a) = input.is_active {
         site.is_active = a;

@@ -371,7 +371,7 @@ async fn publish_creates_the_post_republish_updates_it_and_refused_credentials_s
     assert_eq!(wp_posts_with_slug(&slug).await.len(), 1, "still one post");
 
     // Bad input: 400, no job.
-    for (body, field) in [(json!({"content_id": "nope"}), "content_id"), (json!({"content_id": content_id, "status": "future"}), "status"), (json!({"content_id": content_id, "tags": [""]}), "tags")] {
+    for (body, field) in [(json!({"content_id": "nope"}), "content_id"), (json!({"content_id": content_id, "status": "scheduled"}), "status"), (json!({"content_id": content_id, "status": "future"}), "date"), (json!({"content_id": content_id, "tags": [""]}), "tags")] {
         let (status, resp) = api("POST", &publish_url, tok, Some(body.clone())).await;
         assert_eq!((status, resp["errors"][0]["field"].as_str()), (400, Some(field)), "{body}: {resp}");
     }
@@ -668,4 +668,360 @@ async fn an_automation_rule_publishes_through_the_sites_wordpress() {
     let post = wp_post(job["result"]["post_id"].as_u64().unwrap()).await;
     assert_eq!((post["status"].as_str(), post["slug"].as_str()), (Some("draft"), Some(slug.as_str())), "{post}");
     assert_eq!(post["meta"]["igny8_content_id"], content_id);
+}
+
+/// The scheduled publishes of an integration, as the API lists them.
+async fn scheduled_of(token: &str, integration: &str) -> Vec<Value> {
+    let (status, body) = api("GET", &format!("/api/v1/integration/integrations/{integration}/scheduled/"), Some(token), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["results"].as_array().cloned().unwrap_or_default()
+}
+
+/// The fired schedules of these names.
+fn fired_of(fired: Vec<xtask::scheduler::Fired>, names: &[&str]) -> Vec<String> {
+    fired.into_iter().filter(|f| names.contains(&f.schedule_name.as_str())).map(|f| f.schedule_name).collect()
+}
+
+#[tokio::test]
+async fn future_publishes_and_batches_fire_from_one_time_schedules_once_and_cancel() {
+    use jiff::{Timestamp, ToSpan};
+    let wp = wordpress::shared();
+    let e = igny8_e2e::env();
+    let state = e.state().await;
+    let (t, site, _) = igny8_e2e::workspace("wp-sched").await;
+    let tok = Some(t.access.as_str());
+    // The site's time zone: validated, then India (UTC+05:30, no daylight saving).
+    let (status, body) = api("PATCH", &format!("/api/v1/sites/{site}/"), tok, Some(json!({"timezone": "Mars/Olympus_Mons"}))).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("timezone")), "{body}");
+    let (status, body) = api("PATCH", &format!("/api/v1/sites/{site}/"), tok, Some(json!({"timezone": "Asia/Kolkata"}))).await;
+    assert_eq!((status, body["data"]["timezone"].as_str()), (200, Some("Asia/Kolkata")), "{body}");
+    let (status, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let mut items = Vec::new();
+    for n in 0..4 {
+        let slug = format!("scheduled-{n}-{}", igny8::ids::new_id().to_lowercase());
+        let (status, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": format!("Scheduled {n}"), "slug": slug, "body_html": "<p>On time.</p>"}))).await;
+        assert_eq!(status, 201, "{body}");
+        items.push((body["data"]["id"].as_str().unwrap().to_string(), slug));
+    }
+    let publish_url = format!("/api/v1/integration/integrations/{id}/publish/");
+    let (_, viewer) = member(&t, "viewer").await;
+
+    // Bad input: no date, a past date, a date on a plain publish, a viewer: 4xx, nothing scheduled.
+    for (body, field) in [
+        (json!({"content_id": items[0].0, "status": "future"}), "date"),
+        (json!({"content_id": items[0].0, "status": "future", "date": "2020-01-01T09:00:00Z"}), "date"),
+        (json!({"content_id": items[0].0, "status": "future", "date": "next tuesday"}), "date"),
+        (json!({"content_id": items[0].0, "status": "publish", "date": "2099-01-01T09:00:00Z"}), "date"),
+    ] {
+        let (status, resp) = api("POST", &publish_url, tok, Some(body.clone())).await;
+        assert_eq!((status, resp["error_code"].as_str(), resp["errors"][0]["field"].as_str()), (400, Some("VALIDATION_ERROR"), Some(field)), "sent {body}: {resp}");
+    }
+    let future = (Timestamp::now() + 48.hours()).as_second();
+    let at = future - future.rem_euclid(60);
+    let at_iso = Timestamp::from_second(at).unwrap().to_string();
+    let (status, resp) = api("POST", &publish_url, Some(&viewer), Some(json!({"content_id": items[0].0, "status": "future", "date": at_iso}))).await;
+    assert_eq!((status, resp["error_code"].as_str()), (403, Some("FORBIDDEN")), "{resp}");
+    assert!(scheduled_of(&t.access, &id).await.is_empty());
+
+    // Sent: a future publish two days ahead. Came back: a queued job; a one-time schedule at that UTC minute, targeting the publish queue.
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": items[0].0, "status": "future", "date": at_iso}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job_id = body["data"]["id"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["status"], "queued", "{body}");
+    let listed = scheduled_of(&t.access, &id).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let s = &listed[0];
+    let when = Timestamp::from_second(at).unwrap().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    assert_eq!((s["status"].as_str(), s["job_id"].as_str(), s["content_id"].as_str()), (Some("scheduled"), Some(job_id.as_str()), Some(items[0].0.as_str())), "{s}");
+    assert_eq!(s["expression"].as_str().unwrap(), format!("at({})", when.strftime("%Y-%m-%dT%H:%M:%S")), "{s}");
+    let name = s["schedule_name"].as_str().unwrap().to_string();
+    let sched = igny8::automation::schedule::get_named(&state, &name).await.unwrap().expect("the schedule exists in the emulator's Scheduler");
+    assert_eq!(sched.target_arn, e.resources.publish_queue_arn);
+    let input: Value = serde_json::from_str(&sched.input).unwrap();
+    assert_eq!((input["job_id"].as_str(), input["content_id"].as_str(), input["integration_id"].as_str()), (Some(job_id.as_str()), Some(items[0].0.as_str()), Some(id.as_str())), "{input}");
+
+    // A minute early: nothing fires; the job stays queued and no post exists.
+    assert!(fired_of(xtask::scheduler::fire_due(&state, at - 60).await.unwrap(), &[&name]).is_empty());
+    xtask::worker::poll_once(&state, igny8_publish_worker::registry(), &e.resources.publish_queue_url, std::time::Duration::from_millis(200)).await.unwrap();
+    let (_, job) = api("GET", &format!("/api/v1/jobs/{job_id}/"), tok, None).await;
+    assert_eq!(job["data"]["status"], "queued", "{job}");
+    assert!(wp_posts_with_slug(&items[0].1).await.is_empty());
+    // At the minute: it fires once, the schedule is deleted, and the post is published in WordPress.
+    assert_eq!(fired_of(xtask::scheduler::fire_due(&state, at).await.unwrap(), &[&name]), [name.clone()]);
+    assert!(igny8::automation::schedule::get_named(&state, &name).await.unwrap().is_none(), "deleted after firing");
+    assert!(fired_of(xtask::scheduler::fire_due(&state, at + 60).await.unwrap(), &[&name]).is_empty(), "never fires twice");
+    let job = work_publish_job(&t.access, &job_id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let post_id = job["result"]["post_id"].as_u64().unwrap();
+    let post = wp_post(post_id).await;
+    assert_eq!((post["status"].as_str(), post["slug"].as_str()), (Some("publish"), Some(items[0].1.as_str())), "{post}");
+    // A double firing (Scheduler delivers at least once): the same message again publishes nothing more.
+    e.state().await.sqs.send_message().queue_url(&e.resources.publish_queue_url).message_body(sched.input.clone()).send().await.unwrap();
+    xtask::worker::poll_once(&state, igny8_publish_worker::registry(), &e.resources.publish_queue_url, std::time::Duration::from_secs(1)).await.unwrap();
+    assert_eq!(wp_posts_with_slug(&items[0].1).await.len(), 1, "one post");
+    let listed = scheduled_of(&t.access, &id).await;
+    assert_eq!((listed[0]["status"].as_str(), listed[0]["wp_post_id"].as_u64()), (Some("published"), Some(post_id)), "{listed:?}");
+    // The publish raised content_published on the automation events queue (for event rules).
+    let mut event = None;
+    for _ in 0..10 {
+        let out = state.sqs.receive_message().queue_url(&e.resources.automation_events_queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        event = out.messages().iter().filter_map(|m| serde_json::from_str::<Value>(m.body()?).ok()).find(|v| v["type"] == "content_published" && v["produced"][0] == items[0].0.as_str());
+        if event.is_some() {
+            break;
+        }
+    }
+    let event = event.expect("a content_published event");
+    assert_eq!((event["account_id"].as_str(), event["site_id"].as_str(), event["job_id"].as_str()), (Some(t.account_id.as_str()), Some(site.as_str()), Some(job_id.as_str())), "{event}");
+
+    // A batch of 3, every 2 hours from 09:00 local (the site's zone) three days ahead.
+    let day = (Timestamp::now() + 72.hours()).to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Kolkata").unwrap()).date();
+    let start = format!("{day}T09:00");
+    let batch_url = format!("/api/v1/integration/integrations/{id}/publish-batch/");
+    let ids: Vec<&str> = items[1..].iter().map(|(c, _)| c.as_str()).collect();
+    for (body, field) in [
+        (json!({"content_ids": ids, "start": start}), "every_minutes"),
+        (json!({"content_ids": ids, "start": start, "interval": "P1M"}), "interval"),
+        (json!({"content_ids": ids, "start": start, "every_minutes": 120, "timezone": "Nowhere/City"}), "timezone"),
+        (json!({"content_ids": ids, "start": "2020-01-01T09:00", "every_minutes": 120}), "start"),
+        (json!({"content_ids": [ids[0], ids[0]], "start": start, "every_minutes": 120}), "content_ids[1]"),
+        (json!({"content_ids": [], "start": start, "every_minutes": 120}), "content_ids"),
+    ] {
+        let (status, resp) = api("POST", &batch_url, tok, Some(body.clone())).await;
+        assert_eq!((status, resp["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "sent {body}: {resp}");
+        assert!(resp["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "sent {body}, wanted {field}: {resp}");
+    }
+    assert_eq!(scheduled_of(&t.access, &id).await.len(), 1, "nothing scheduled by refused batches");
+    let (status, body) = api("POST", &batch_url, tok, Some(json!({"content_ids": ids, "start": start, "interval": "PT2H"}))).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["timezone"], "Asia/Kolkata", "{body}");
+    let batch = body["data"]["scheduled"].as_array().unwrap().clone();
+    // 09:00, 11:00, 13:00 in Kolkata are 03:30, 05:30, 07:30 UTC.
+    let got: Vec<&str> = batch.iter().map(|s| s["publish_at"].as_str().unwrap()).collect();
+    assert_eq!(got, [format!("{day}T03:30:00Z"), format!("{day}T05:30:00Z"), format!("{day}T07:30:00Z")], "{body}");
+    assert_eq!(batch[0]["local_time"].as_str().unwrap(), format!("{day}T09:00:00+05:30"));
+    let names: Vec<String> = batch.iter().map(|s| s["schedule_name"].as_str().unwrap().to_string()).collect();
+    for (s, n) in batch.iter().zip(&names) {
+        let sched = igny8::automation::schedule::get_named(&state, n).await.unwrap().expect("schedule exists");
+        assert_eq!((sched.expression.as_str(), sched.timezone.as_str()), (s["expression"].as_str().unwrap(), "UTC"));
+    }
+
+    // Cancel the middle one: its schedule is gone, its job cancelled; viewers may not cancel.
+    let middle = batch[1]["id"].as_str().unwrap();
+    let cancel_url = format!("/api/v1/integration/integrations/{id}/scheduled/{middle}/");
+    assert_eq!(api("DELETE", &cancel_url, Some(&viewer), None).await.0, 403);
+    let (status, body) = api("DELETE", &cancel_url, tok, None).await;
+    assert_eq!((status, body["data"]["status"].as_str()), (200, Some("cancelled")), "{body}");
+    assert!(body["data"]["cancelled_by"].is_string(), "{body}");
+    assert!(igny8::automation::schedule::get_named(&state, &names[1]).await.unwrap().is_none());
+    let (_, job) = api("GET", &format!("/api/v1/jobs/{}/", batch[1]["job_id"].as_str().unwrap()), tok, None).await;
+    assert_eq!(job["data"]["status"], "cancelled", "{job}");
+    let (status, body) = api("DELETE", &cancel_url, tok, None).await;
+    assert_eq!((status, body["error_code"].as_str()), (409, Some("CONFLICT")), "{body}");
+    // Firing at the last minute: the first and the last publish; the cancelled one does nothing.
+    let last = batch[2]["publish_at"].as_str().unwrap().parse::<Timestamp>().unwrap().as_second();
+    let mut fired = fired_of(xtask::scheduler::fire_due(&state, last).await.unwrap(), &names.iter().map(String::as_str).collect::<Vec<_>>());
+    fired.sort();
+    let mut want = vec![names[0].clone(), names[2].clone()];
+    want.sort();
+    assert_eq!(fired, want);
+    for k in [0, 2] {
+        let job = work_publish_job(&t.access, batch[k]["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        assert_eq!(wp_posts_with_slug(&items[k + 1].1).await.len(), 1);
+    }
+    assert!(wp_posts_with_slug(&items[2].1).await.is_empty(), "the cancelled item was not published");
+    let statuses: Vec<(String, String)> =
+        scheduled_of(&t.access, &id).await.iter().map(|s| (s["content_id"].as_str().unwrap().to_string(), s["status"].as_str().unwrap().to_string())).collect();
+    for (k, want) in [(1, "published"), (2, "cancelled"), (3, "published")] {
+        assert!(statuses.contains(&(items[k].0.clone(), want.to_string())), "{k} {want}: {statuses:?}");
+    }
+}
+
+/// Sends an authenticated request to the test WordPress: its JSON answer.
+async fn wp_call(method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let wp = wordpress::shared();
+    let mut req = igny8_e2e::http().request(method, wp.url(path)).basic_auth(&wp.username, Some(&wp.application_password));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap().json().await.unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn term_ids_are_cached_per_integration_and_a_stale_one_is_looked_up_again() {
+    let wp = wordpress::shared();
+    let state = igny8_e2e::env().state().await;
+    let (t, site, _) = igny8_e2e::workspace("wp-terms").await;
+    let tok = Some(t.access.as_str());
+    let (_, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let unique = igny8::ids::new_id().to_lowercase();
+    let (category, tag) = (format!("Cached {unique}"), format!("cached-tag-{unique}"));
+    let (_, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": "Cached terms", "slug": format!("cached-{unique}"), "body_html": "<p>x</p>"}))).await;
+    let content_id = body["data"]["id"].as_str().unwrap().to_string();
+    let publish = json!({"content_id": content_id, "status": "draft", "categories": [category], "tags": [tag]});
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(publish.clone())).await;
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let post_id = job["result"]["post_id"].as_u64().unwrap();
+    let first = wp_post(post_id).await["categories"][0].as_u64().unwrap();
+    // The ids are cached per integration and name.
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    let cached = |tax: &'static str, name: String| {
+        let state = state.clone();
+        let (tenant, site, id) = (tenant.clone(), site.clone(), id.clone());
+        async move { state.store.get::<igny8::integration::publish::WpTerm>(&igny8::store::keys::wp_term(&tenant, &site, &id, tax, &name)).await.unwrap().map(|t| t.term_id) }
+    };
+    assert_eq!(cached("categories", category.clone()).await, Some(first));
+    assert_eq!(cached("tags", tag.to_uppercase()).await, wp_post(post_id).await["tags"][0].as_u64(), "names are case-insensitive");
+    // The category is deleted in WordPress: the cached id is stale.
+    let deleted = wp_call(reqwest::Method::DELETE, &format!("/wp-json/wp/v2/categories/{first}?force=true"), None).await;
+    assert_eq!(deleted["deleted"], true, "{deleted}");
+    // Republish: WordPress drops the unknown id; the name is looked up again (created anew), the post saved again.
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(publish)).await;
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let post = wp_post(post_id).await;
+    let second = post["categories"][0].as_u64().unwrap();
+    assert_ne!(second, first, "{post}");
+    let term = wp_call(reqwest::Method::GET, &format!("/wp-json/wp/v2/categories/{second}"), None).await;
+    assert_eq!(term["name"].as_str(), Some(category.as_str()), "{term}");
+    assert_eq!(cached("categories", category.clone()).await, Some(second), "the cache holds the new id");
+}
+
+#[tokio::test]
+async fn sync_records_deleted_and_trashed_posts_imports_terms_and_runs_daily() {
+    let wp = wordpress::shared();
+    let state = igny8_e2e::env().state().await;
+    let (t, site, _) = igny8_e2e::workspace("wp-fullsync").await;
+    let tok = Some(t.access.as_str());
+    let (_, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    // The daily sync schedule was created with the integration: the runner, once a day at 03:mm UTC.
+    let name = igny8::integration::webhook::daily_sync_schedule_name(&t.account_id, &id);
+    let sched = igny8::automation::schedule::get_named(&state, &name).await.unwrap().expect("a daily sync schedule");
+    assert_eq!(sched.expression, igny8::integration::webhook::daily_sync_expression(&id));
+    let input: Value = serde_json::from_str(&sched.input).unwrap();
+    assert_eq!((input["account_id"].as_str(), input["integration_id"].as_str()), (Some(t.account_id.as_str()), Some(id.as_str())), "{input}");
+    // Two published posts.
+    let mut posts = Vec::new();
+    for n in 0..2 {
+        let (_, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": format!("Doomed {n}"), "slug": format!("doomed-{n}-{}", igny8::ids::new_id().to_lowercase()), "body_html": "<p>x</p>"}))).await;
+        let content_id = body["data"]["id"].as_str().unwrap().to_string();
+        let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/publish/"), tok, Some(json!({"content_id": content_id, "status": "publish"}))).await;
+        let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+        posts.push((content_id, job["result"]["post_id"].as_u64().unwrap()));
+    }
+    // In WordPress: the first deleted for good, the second trashed, a new category.
+    assert_eq!(wp_call(reqwest::Method::DELETE, &format!("/wp-json/wp/v2/posts/{}?force=true", posts[0].1), None).await["deleted"], true);
+    assert_eq!(wp_call(reqwest::Method::DELETE, &format!("/wp-json/wp/v2/posts/{}", posts[1].1), None).await["status"], "trash");
+    let category = format!("Imported {}", igny8::ids::new_id().to_lowercase());
+    wp_call(reqwest::Method::POST, "/wp-json/wp/v2/categories", Some(json!({"name": category}))).await;
+
+    // The local scheduler fires the daily schedule at its minute: one sync job, once per minute.
+    let minute: i64 = sched.expression.trim_start_matches("cron(").split(' ').next().unwrap().parse().unwrap();
+    let now = igny8::ids::now_epoch();
+    let due = now - now.rem_euclid(86_400) + 86_400 + 3 * 3600 + minute * 60;
+    assert!(xtask::scheduler::fire_due_among(&state, due - 60, Some(&[name.as_str()])).await.unwrap().is_empty(), "not due a minute early");
+    assert_eq!(xtask::scheduler::fire_due_among(&state, due, Some(&[name.as_str()])).await.unwrap().len(), 1);
+    assert_eq!(xtask::scheduler::fire_due_among(&state, due + 10, Some(&[name.as_str()])).await.unwrap().len(), 1, "the schedule stays (daily)");
+    let (_, body) = api("GET", "/api/v1/jobs/", tok, None).await;
+    let syncs: Vec<Value> = body["data"]["results"].as_array().unwrap().iter().filter(|j| j["kind"] == "wordpress_sync").cloned().collect();
+    assert_eq!(syncs.len(), 1, "the same minute fired twice queues one sync: {body}");
+    let job = work_publish_job(&t.access, syncs[0]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let outcomes = &job["result"]["outcomes"];
+    assert_eq!((outcomes[posts[0].1.to_string()].as_str(), outcomes[posts[1].1.to_string()].as_str()), (Some("deleted"), Some("trashed")), "{job}");
+    // Our content is kept and marked.
+    for ((content_id, _), want) in posts.iter().zip(["deleted", "trash"]) {
+        let (status, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+        assert_eq!((status, body["data"]["publication"]["wp_status"].as_str()), (200, Some(want)), "{body}");
+    }
+    let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/logs/"), tok, None).await;
+    let logged = body["data"]["results"].as_array().unwrap().iter().filter(|l| l["detail"].as_str().is_some_and(|d| d.contains("in WordPress; the content is kept"))).count();
+    assert_eq!(logged, 2, "{body}");
+    // Categories and tags imported, listed per integration.
+    let (status, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/terms/?taxonomy=categories&limit=100"), tok, None).await;
+    assert_eq!(status, 200, "{body}");
+    let mut names: Vec<String> = body["data"]["results"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
+    let mut cursor = body["data"]["next_cursor"].as_str().map(str::to_string);
+    while let Some(c) = cursor {
+        let (_, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/terms/?taxonomy=categories&limit=100&cursor={c}"), tok, None).await;
+        names.extend(body["data"]["results"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()));
+        cursor = body["data"]["next_cursor"].as_str().map(str::to_string);
+    }
+    assert!(names.contains(&category) && names.contains(&"Uncategorized".to_string()), "{names:?}");
+    let (status, body) = api("GET", &format!("/api/v1/integration/integrations/{id}/terms/?taxonomy=pages"), tok, None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("taxonomy")), "{body}");
+    // A second sync finds nothing new to mark.
+    let (_, body) = api("POST", &format!("/api/v1/integration/integrations/{id}/sync/"), tok, None).await;
+    let job = work_publish_job(&t.access, body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["result"]["deleted"], 0, "{job}");
+    // Deleting the integration removes its daily schedule.
+    let (status, _) = api("DELETE", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert_eq!(status, 200);
+    assert!(igny8::automation::schedule::get_named(&state, &name).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_pipelines_publish_stage_spreads_approved_content_through_scheduled_publishes() {
+    let wp = wordpress::shared();
+    let e = igny8_e2e::env();
+    let state = e.state().await;
+    let (t, site, _) = igny8_e2e::workspace("wp-pipeline").await;
+    let tok = Some(t.access.as_str());
+    let mut items = Vec::new();
+    for n in 0..2 {
+        let slug = format!("pipeline-{n}-{}", igny8::ids::new_id().to_lowercase());
+        let (status, body) = api("POST", "/api/v1/writer/content/", tok, Some(json!({"site_id": site, "title": format!("Pipeline {n}"), "slug": slug, "body_html": "<p>Approved.</p>", "status": "approved"}))).await;
+        assert_eq!(status, 201, "{body}");
+        items.push((body["data"]["id"].as_str().unwrap().to_string(), slug));
+    }
+    let off = json!({"enabled": false});
+    let (status, body) = api(
+        "POST",
+        "/api/v1/automation/pipelines/",
+        tok,
+        Some(json!({"site_id": site, "enabled": true, "stages": {"cluster": off, "ideas": off, "tasks": off, "content": off, "image_prompts": off, "images": off,
+                    "review": {"mode": "manual"}, "publish": {"enabled": true, "spread_minutes": 90}}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let stage = |run: &Value| run["data"]["results"].as_array().unwrap().iter().find(|s| s["stage"] == "publish").unwrap()["status"].as_str().unwrap().to_string();
+    // No integration yet: the stage says so.
+    let (_, run) = api("POST", "/api/v1/automation/pipelines/run/", tok, Some(json!({"site_id": site}))).await;
+    assert_eq!(stage(&run), "no_integration", "{run}");
+    let (_, body) = api("POST", "/api/v1/integration/integrations/", tok, Some(connect_body(&site, &wp.base_url, &wp.application_password))).await;
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    // Connected: the approved items become scheduled publishes 90 minutes apart, from the next minute.
+    let before = igny8::ids::now_epoch();
+    let (_, run) = api("POST", "/api/v1/automation/pipelines/run/", tok, Some(json!({"site_id": site}))).await;
+    assert_eq!(stage(&run), "enqueued", "{run}");
+    let mut listed = scheduled_of(&t.access, &id).await;
+    listed.sort_by_key(|s| s["publish_at"].as_str().unwrap().to_string());
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let at: Vec<i64> = listed.iter().map(|s| s["publish_at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second()).collect();
+    assert_eq!(at[1] - at[0], 90 * 60, "{listed:?}");
+    assert!(at[0] > before && at[0] <= before + 120, "the first at the next minute: {listed:?}");
+    // While they wait, the stage is in progress.
+    let (_, run) = api("POST", "/api/v1/automation/pipelines/run/", tok, Some(json!({"site_id": site}))).await;
+    assert_eq!(stage(&run), "in_progress", "{run}");
+    // Their minutes come: both publish.
+    let names: Vec<String> = listed.iter().map(|s| s["schedule_name"].as_str().unwrap().to_string()).collect();
+    let fired = xtask::scheduler::fire_due_among(&state, at[1], Some(names.iter().map(String::as_str).collect::<Vec<_>>().as_slice())).await.unwrap();
+    assert_eq!(fired.len(), 2);
+    for s in &listed {
+        let job = work_publish_job(&t.access, s["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "completed", "{job}");
+    }
+    for (content_id, slug) in &items {
+        let posts = wp_posts_with_slug(slug).await;
+        assert_eq!((posts.len(), posts[0]["status"].as_str()), (1, Some("publish")), "{posts:?}");
+        let (_, body) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+        assert_eq!(body["data"]["status"], "published", "{body}");
+    }
+    let (_, run) = api("POST", "/api/v1/automation/pipelines/run/", tok, Some(json!({"site_id": site}))).await;
+    assert_eq!(stage(&run), "nothing_to_do", "{run}");
 }

@@ -225,8 +225,11 @@ test("a content team goes from keywords to an illustrated, edited article, and p
 
   // The other team (registered above), with a site of its own, opens the demo team's article by its URL.
   await siteAndSector(request, await token(request, other.email, other.password), "Other Blog", "Other sector");
+  // The viewer signs out (a page load alone keeps the cookie session), then
+  // the other team signs in at the article's URL and comes back to it.
+  await page.getByRole("button", { name: /Vic Viewer/ }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
   await page.goto(articleUrl);
-  // A page load ends the in-memory session: sign in, and come back to the URL.
   await signIn(page, other.email, other.password);
   await expect(page.locator("#site-switch")).toContainText("Other Blog");
   await expect(page).toHaveURL(new RegExp(`${articleUrl}$`));

@@ -52,6 +52,7 @@ pub async fn seed(state: &AppState) -> Result<Demo> {
             url: Some("https://travel.example.com".into()),
             description: Some("A demo site for the local runtime".into()),
             industry: Some("Travel".into()),
+            timezone: None,
             is_active: None,
             version: None,
         },

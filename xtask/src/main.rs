@@ -307,7 +307,7 @@ fn dev(args: &[String]) -> Result<()> {
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);
         println!("  worker     polling ai-jobs and its dead-letter queue ({} job kinds registered)", igny8_ai_worker::registry().kinds().len());
         println!("  sweeper    every 60 s: fails jobs stuck past their lease (credits back), re-sends stale queued ones");
-        println!("  scheduler  every minute: fires the automation schedules due in {} (the emulator never fires them); runs event rules from the events queue", res.schedule_group);
+        println!("  scheduler  every minute: fires the schedules due in {} (automation rules, pipelines, daily WordPress syncs, scheduled publishes; the emulator never fires them); runs event rules from the events queue", res.schedule_group);
         println!(
             "  demo       {} / {}  (account {}{}{})",
             xtask::demo::DEMO_EMAIL,

@@ -24,6 +24,8 @@ pub struct Resources {
     pub publish_dlq_url: String,
     /// The publish dead-letter queue's ARN (the publish worker's `PUBLISH_DLQ_ARN`).
     pub publish_dlq_arn: String,
+    /// The publish queue's ARN (the target of scheduled publishes' one-time schedules).
+    pub publish_queue_arn: String,
     /// The KMS key integration credentials are encrypted under.
     pub secrets_key_id: String,
     /// The EventBridge Scheduler group of the rules' schedules.
@@ -46,6 +48,7 @@ pub fn config_for(endpoint: &str, res: &Resources, jwt_secret: &str) -> igny8::C
     c.secrets_key_id = Some(res.secrets_key_id.clone());
     c.publish_queue_url = Some(res.publish_queue_url.clone());
     c.publish_dlq_arn = Some(res.publish_dlq_arn.clone());
+    c.publish_queue_arn = Some(res.publish_queue_arn.clone());
     // The local WordPress (tests, `cargo xtask dev --wordpress`) is on 127.0.0.1.
     c.outbound_allow_private = true;
     c.schedule_group_name = Some(res.schedule_group.clone());
@@ -97,6 +100,8 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
     let ai_jobs_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &ai_jobs_dlq_url).await?;
     let publish_dlq_url = get("PublishDeadLetterQueue")?;
     let publish_dlq_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &publish_dlq_url).await?;
+    let publish_queue_url = get("PublishQueue")?;
+    let publish_queue_arn = queue_arn(&aws_sdk_sqs::Client::new(&sdk), &publish_queue_url).await?;
     let schedule_group = match physical.get("ScheduleGroup") {
         Some(g) => g.rsplit('/').next().unwrap_or(g).to_string(),
         None => ensure_schedule_group(&sdk, &format!("igny8-automation-{stack_name}")).await?,
@@ -108,7 +113,8 @@ pub async fn deploy(endpoint: &str, stack_name: &str) -> Result<Resources> {
         ai_jobs_queue_url: get("AiJobsQueue")?,
         ai_jobs_dlq_url,
         ai_jobs_dlq_arn,
-        publish_queue_url: get("PublishQueue")?,
+        publish_queue_url,
+        publish_queue_arn,
         secrets_key_id: get("SecretsKey")?,
         publish_dlq_url,
         publish_dlq_arn,

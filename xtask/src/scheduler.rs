@@ -4,7 +4,11 @@
 //! invokes the automation runner — the same handler, with the same input,
 //! the schedule's context attribute `<aws.scheduler.scheduled-time>` filled
 //! in — for every enabled schedule whose `cron(…)` is due at that minute in
-//! its time zone. Tests call [`fire_due`] with an explicit clock.
+//! its time zone. One-time schedules (`at(…)`, scheduled publishes) fire
+//! once their minute has come: their input is sent to their target queue (as
+//! Scheduler's SQS target does) and the schedule is deleted (what
+//! `ActionAfterCompletion: DELETE` does in AWS), so it never fires twice.
+//! Tests call [`fire_due`] with an explicit clock.
 
 use igny8::AppState;
 use igny8::automation::cron;
@@ -16,8 +20,11 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Fired {
     pub schedule_name: String,
-    /// The runner's execution; `None` when the minute had already fired.
+    /// The runner's execution; `None` when the minute had already fired
+    /// (and for one-time schedules, which target a queue).
     pub execution: Option<igny8::automation::Execution>,
+    /// The message id a one-time schedule's input was sent as.
+    pub sent_message_id: Option<String>,
 }
 
 /// The minute holding `epoch`, as Scheduler writes `scheduled-time`.
@@ -31,10 +38,25 @@ pub fn minute_rfc3339(epoch: i64) -> String {
 
 /// Fires every schedule of the group due at the minute holding `now` (epoch seconds).
 pub async fn fire_due(state: &Arc<AppState>, now: i64) -> anyhow::Result<Vec<Fired>> {
+    fire_due_among(state, now, None).await
+}
+
+/// [`fire_due`] limited to the schedules named (a test that must not fire
+/// other tests' schedules sharing its group and minute).
+pub async fn fire_due_among(state: &Arc<AppState>, now: i64, only: Option<&[&str]>) -> anyhow::Result<Vec<Fired>> {
     let mut fired = Vec::new();
     let minute = minute_rfc3339(now);
     for s in schedule::list_schedules(state).await.map_err(|e| anyhow::anyhow!("listing schedules: {e:?}"))? {
-        if !s.enabled {
+        if !s.enabled || only.is_some_and(|names| !names.contains(&s.name.as_str())) {
+            continue;
+        }
+        if let Some(at) = schedule::parse_at(&s.expression, &s.timezone) {
+            if at.as_second() <= now {
+                match fire_once(state, &s, &minute).await {
+                    Ok(id) => fired.push(Fired { schedule_name: s.name, execution: None, sent_message_id: Some(id) }),
+                    Err(e) => tracing::warn!(schedule = %s.name, error = %e, "a one-time schedule could not fire (Scheduler would retry)"),
+                }
+            }
             continue;
         }
         let Ok(c) = cron::parse_aws(&s.expression) else {
@@ -53,11 +75,27 @@ pub async fn fire_due(state: &Arc<AppState>, now: i64) -> anyhow::Result<Vec<Fir
             }
         };
         match igny8_automation_runner::handle(state.clone(), invocation).await {
-            Ok(execution) => fired.push(Fired { schedule_name: s.name, execution }),
+            Ok(execution) => fired.push(Fired { schedule_name: s.name, execution, sent_message_id: None }),
             Err(e) => tracing::warn!(schedule = %s.name, error = %e, "the runner failed (Scheduler would retry)"),
         }
     }
     Ok(fired)
+}
+
+/// Sends a one-time schedule's input to its target queue, then deletes the schedule.
+async fn fire_once(state: &Arc<AppState>, s: &schedule::ScheduleInfo, minute: &str) -> anyhow::Result<String> {
+    let url = igny8::jobs::queue_url_of(state, &s.target_arn).ok_or_else(|| anyhow::anyhow!("target {} is not a queue", s.target_arn))?;
+    let body = s.input.replace("<aws.scheduler.scheduled-time>", minute);
+    let out = state
+        .sqs
+        .send_message()
+        .queue_url(url)
+        .message_body(body)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("SendMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    schedule::delete_named(state, &s.name).await.map_err(|e| anyhow::anyhow!("deleting the fired schedule: {e:?}"))?;
+    Ok(out.message_id().unwrap_or_default().to_string())
 }
 
 /// Fires due schedules at the start of every minute, forever.

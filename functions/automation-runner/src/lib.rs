@@ -27,6 +27,9 @@ pub struct ScheduledInvocation {
     pub rule_id: String,
     #[serde(default)]
     pub pipeline_site_id: Option<String>,
+    /// An integration's daily WordPress sync names `integration_id` instead.
+    #[serde(default)]
+    pub integration_id: Option<String>,
     #[serde(default)]
     pub scheduled_time: Option<String>,
     #[serde(default)]
@@ -35,6 +38,15 @@ pub struct ScheduledInvocation {
 
 /// Runs one fire; `None` when the minute had already fired.
 pub async fn handle(state: Arc<AppState>, input: ScheduledInvocation) -> Result<Option<Execution>, igny8::lambda::BootError> {
+    if let Some(integration) = &input.integration_id {
+        if !igny8::ids::is_valid(&input.account_id) || !igny8::ids::is_valid(integration) {
+            return Err(format!("invalid schedule input: account_id and integration_id must be ids, got {input:?}").into());
+        }
+        let scheduled_time = input.scheduled_time.as_deref().filter(|t| !t.starts_with('<'));
+        let job = igny8::integration::webhook::fire_daily_sync(&state, &input.account_id, integration, scheduled_time).await.map_err(|e| format!("{e:?}"))?;
+        tracing::info!(integration_id = %integration, job_id = ?job.as_ref().map(|j| &j.id), "daily sync fired");
+        return Ok(None);
+    }
     if let Some(site) = &input.pipeline_site_id {
         if !igny8::ids::is_valid(&input.account_id) || !igny8::ids::is_valid(site) {
             return Err(format!("invalid schedule input: account_id and pipeline_site_id must be ids, got {input:?}").into());

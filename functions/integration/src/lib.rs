@@ -7,6 +7,7 @@ use igny8::auth::guard::{Access, require};
 use igny8::envelope::{Reply, Removed};
 use igny8::http::{Router, dispatch};
 use igny8::integration::publish::{self, PublishInput};
+use igny8::integration::scheduled::{self, BatchScheduled, PublishBatchInput, ScheduledPublish};
 use igny8::integration::synclog::SyncLog;
 use igny8::jobs::Job;
 use igny8::integration::wordpress::{self, TestReport};
@@ -77,11 +78,41 @@ pub fn router() -> &'static Router {
             .access(Access::EditorOrAbove)
             .doc(
                 Doc::new("Publish a content item to the integration's WordPress (a job)")
-                    .describe("Creates or updates the post (title, body, excerpt, slug, status, categories and tags by name, SEO meta for Yoast or Rank Math, the igny8_content_id meta); a republish updates the same post. Follow the job at /api/v1/jobs/{id}/. An integration that needs attention refuses (409) until a connection test passes.")
+                    .describe("Creates or updates the post (title, body, excerpt, slug, status, categories and tags by name, SEO meta for Yoast or Rank Math, the igny8_content_id meta); a republish updates the same post. Follow the job at /api/v1/jobs/{id}/. An integration that needs attention refuses (409) until a connection test passes. `status: future` with `date` (local to the site's time zone, or with an offset) schedules the publish: a one-time EventBridge Scheduler schedule sends the job's message at that minute (not WP-cron); the job stays queued until then and the schedule is listed at …/scheduled/. A past date is a 400 on `date`.")
                     .body::<PublishInput>()
                     .body_example(json!({"content_id": "01J0000000000000000000000B", "status": "draft", "categories": ["Guides"], "tags": ["running", "shoes"]}))
                     .data::<Job>()
                     .status(202),
+            )
+            .post("/api/v1/integration/integrations/{id}/publish-batch", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                let input: PublishBatchInput = ctx.json()?;
+                Ok(Reply::created(scheduled::submit_batch(&ctx.state, &p, ctx.param("id")?, input).await?))
+            })
+            .access(Access::EditorOrAbove)
+            .doc(
+                Doc::new("Schedule several content items, one every interval from a start time")
+                    .describe("`start` is a local date-time read in `timezone` (default: the site's time zone, else UTC) or an instant with an offset; `every_minutes` or `interval` (ISO-8601: PT2H, P1D) spaces the items. Whole-day intervals keep the local time across daylight-saving changes. Each item gets a one-time EventBridge Scheduler schedule that publishes it at its minute; all or nothing.")
+                    .body::<PublishBatchInput>()
+                    .body_example(json!({"content_ids": ["01J0000000000000000000000B", "01J0000000000000000000000C"], "start": "2026-12-03T09:00", "every_minutes": 120, "timezone": "Europe/Berlin"}))
+                    .data::<BatchScheduled>()
+                    .status(201),
+            )
+            .get("/api/v1/integration/integrations/{id}/scheduled", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                Ok(Reply::ok(scheduled::list(&ctx.state, &p, ctx.param("id")?, limit, cursor).await?))
+            })
+            .doc(Doc::new("The integration's scheduled publishes, newest first (scheduled, cancelled, published, failed)").list_of::<ScheduledPublish>())
+            .delete("/api/v1/integration/integrations/{id}/scheduled/{schedule_id}", |ctx| async move {
+                let p = require(&ctx, Access::EditorOrAbove).await?;
+                Ok(Reply::ok(scheduled::cancel(&ctx.state, &p, ctx.param("id")?, ctx.param("schedule_id")?).await?).message("scheduled publish cancelled"))
+            })
+            .access(Access::EditorOrAbove)
+            .doc(
+                Doc::new("Cancel a scheduled publish")
+                    .describe("Cancels its queued job, deletes its EventBridge Scheduler schedule and records who cancelled it. A publish already under way (its minute came) is a 409.")
+                    .data::<ScheduledPublish>(),
             )
             .post("/api/v1/integration/integrations/{id}/sync", |ctx| async move {
                 let p = require(&ctx, Access::EditorOrAbove).await?;
@@ -90,9 +121,19 @@ pub fn router() -> &'static Router {
             .access(Access::EditorOrAbove)
             .doc(
                 Doc::new("Pull the posts modified in WordPress since the last sync (a job)")
-                    .describe("Every page of posts modified since the last sync (any status); each IGNY8 post edited in WordPress becomes a new version (source wordpress), or a conflict version when the item has an unpublished local edit.")
+                    .describe("Every page of posts modified since the last sync (any status); each IGNY8 post edited in WordPress becomes a new version (source wordpress), or a conflict version when the item has an unpublished local edit. Posts we published that WordPress no longer has (or has in the trash) mark their content's publication wp_status deleted (or trash), logged; our content is never deleted. Every category and tag is imported (…/terms/). Runs daily on its own schedule too.")
                     .data::<Job>()
                     .status(202),
+            )
+            .get("/api/v1/integration/integrations/{id}/terms", |ctx| async move {
+                let p = require(&ctx, Access::ViewerOrAbove).await?;
+                let (limit, cursor) = ctx.page_params()?;
+                Ok(Reply::ok(igny8::integration::webhook::list_terms(&ctx.state, &p, ctx.param("id")?, ctx.query("taxonomy"), limit, cursor).await?))
+            })
+            .doc(
+                Doc::new("The WordPress site's categories and tags (imported by each sync, cached by publishing), by taxonomy and name")
+                    .query("taxonomy", q::one_of(&["categories", "tags"]), "Only this taxonomy.")
+                    .list_of::<igny8::integration::publish::WpTerm>(),
             )
             .post("/api/v1/integration/integrations/{id}/rotate-webhook-secret", |ctx| async move {
                 let p = require(&ctx, Access::AdminOrAbove).await?;

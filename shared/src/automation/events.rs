@@ -60,7 +60,9 @@ pub fn produced_by(kind: &str, result: &serde_json::Value) -> Vec<String> {
         result[key].as_array().map(|a| a.iter().filter_map(|v| v["id"].as_str().map(str::to_string)).collect()).unwrap_or_default()
     };
     match kind {
-        "generate_content" | "generate_image_prompts" | "generate_images" => result["content_id"].as_str().map(|c| vec![c.to_string()]).unwrap_or_default(),
+        "generate_content" | "generate_image_prompts" | "generate_images" | crate::integration::publish::PUBLISH_JOB => {
+            result["content_id"].as_str().map(|c| vec![c.to_string()]).unwrap_or_default()
+        }
         "generate_ideas" => ids("ideas"),
         "auto_cluster" => ids("clusters"),
         _ => Vec::new(),
@@ -83,6 +85,7 @@ pub fn event_of(kind: &str, ok: bool) -> Option<&'static str> {
         "generate_content" => "content_generated",
         "generate_images" => "images_generated",
         "import_keywords" => "keywords_imported",
+        crate::integration::publish::PUBLISH_JOB => "content_published",
         _ => return None,
     })
 }
@@ -106,6 +109,10 @@ pub async fn emit(state: &AppState, ev: &DomainEvent) -> AppResult<()> {
 /// send is logged, never fails the job.
 pub async fn job_finished(state: &AppState, job: &Job, result: Option<&serde_json::Value>) {
     let ok = result.is_some();
+    // A post pushed to WordPress as a draft is not published (yet).
+    if job.kind == crate::integration::publish::PUBLISH_JOB && result.is_some_and(|r| r["status"] != "publish") {
+        return;
+    }
     let Some(kind) = event_of(&job.kind, ok) else { return };
     let ev = DomainEvent {
         account_id: job.account_id.clone(),

@@ -10,8 +10,12 @@
 //! - content: `queued` tasks (`batch_size`, `word_count`);
 //! - image_prompts: draft content without prompts; images: content with
 //!   prompts and no image;
-//! - review: `manual` stops here (editors review); publish reports "no
-//!   integration" until the WordPress issue lands.
+//! - review: `manual` stops here (editors review);
+//! - publish: approved content, on the site's WordPress integration ("no
+//!   integration" without one): at once, or with `spread_minutes` one item
+//!   every that many minutes from the next minute, as scheduled publishes
+//!   (one-time Scheduler schedules, `publish-batch`); the stage is in
+//!   progress until the last of them published.
 //!
 //! A pipeline run walks the stages in order and stops at the first stage
 //! whose jobs are still open (that is the *current* stage) or that enqueued
@@ -451,6 +455,15 @@ async fn stage_action(state: &AppState, pl: &Pipeline, stage: &str) -> AppResult
             let kind = if stage == "image_prompts" { "generate_image_prompts" } else { "generate_images" };
             (!want.is_empty()).then(|| Action { kind: kind.into(), params: json!({"content_ids": want, "batch_size": 50}) })
         }
+        "publish" => {
+            // Approved content not yet published: at once, or one every
+            // `spread_minutes` through the integration's publish-batch.
+            let approved = ids_where(state, pl, Entity::Content, vec![cond("content.status", "approved")]).await?;
+            (!approved.is_empty()).then(|| Action {
+                kind: "publish".into(),
+                params: json!({"content_ids": ids(&approved), "status": "publish", "spread_minutes": s.publish.spread_minutes, "batch_size": 100}),
+            })
+        }
         _ => None,
     })
 }
@@ -548,7 +561,7 @@ pub async fn run_once(state: &AppState, account_id: &str, site_id: &str) -> AppR
             out.push(StageRun { stage: stage.into(), status: status.into(), execution_id: None });
             continue;
         }
-        if stage == "publish" {
+        if stage == "publish" && crate::integration::wordpress_for_site(state, &t, &pl.site_id).await?.is_none() {
             out.push(StageRun { stage: stage.into(), status: "no_integration".into(), execution_id: None });
             continue;
         }

@@ -44,7 +44,7 @@ pub fn action_spec(kind: &str) -> Option<(Entity, &'static [(&'static str, &'sta
         "generate_content" => (Entity::Task, &[("task_ids", "ids:task"), ("target_word_count", "int:300-5000"), ("tone", "text"), ("instructions", "text")]),
         "generate_image_prompts" => (Entity::Content, &[("content_ids", "ids:content")]),
         "generate_images" => (Entity::Content, &[("content_ids", "ids:content")]),
-        "publish" => (Entity::Content, &[("content_ids", "ids:content"), ("status", "text")]),
+        "publish" => (Entity::Content, &[("content_ids", "ids:content"), ("status", "text"), ("spread_minutes", "int:0-10080")]),
         _ => return None,
     })
 }

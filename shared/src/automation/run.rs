@@ -514,8 +514,37 @@ mod action {
 /// integration needing attention refuses). Publishing costs no credits.
 async fn publish(state: &AppState, p: &Principal, integration_id: &str, action: &Action, ar: &mut ActionRun, ex: &mut Execution) {
     let status = action.params.get("status").and_then(Value::as_str).map(str::to_string);
+    // Spread (the pipeline's publish stage): one scheduled publish every `spread_minutes`, from the next minute.
+    let spread = action.params.get("spread_minutes").and_then(Value::as_u64).filter(|m| *m > 0);
+    if let Some(every) = spread
+        && !ar.items.is_empty()
+    {
+        let now = crate::ids::now_epoch();
+        let start = jiff::Timestamp::from_second(now - now.rem_euclid(60) + 60).map(|t| t.to_string()).unwrap_or_default();
+        let input = crate::integration::scheduled::PublishBatchInput {
+            content_ids: ar.items.clone(),
+            start,
+            every_minutes: Some(every as u32),
+            timezone: Some("UTC".into()),
+            ..Default::default()
+        };
+        match crate::integration::scheduled::submit_batch(state, p, integration_id, input).await {
+            Ok(batch) => {
+                for s in batch.scheduled {
+                    ar.job_ids.push(s.job_id.clone());
+                    ex.job_ids.push(s.job_id);
+                }
+                ar.status = "enqueued".into();
+            }
+            Err(e) => {
+                ar.errors.push(e.public_message());
+                ar.status = "failed".into();
+            }
+        }
+        return;
+    }
     for id in ar.items.clone() {
-        let input = crate::integration::publish::PublishInput { content_id: id.clone(), status: status.clone(), categories: None, tags: None };
+        let input = crate::integration::publish::PublishInput { content_id: id.clone(), status: status.clone(), date: None, categories: None, tags: None };
         match crate::integration::publish::submit(state, p, integration_id, input).await {
             Ok(job) => {
                 ar.job_ids.push(job.id.clone());

@@ -5,6 +5,10 @@
 //! schedule_name}` (`scheduled_time` is Scheduler's context attribute
 //! `<aws.scheduler.scheduled-time>`).
 //!
+//! One-time schedules (`at(…)`, [`put_once`]) publish a content item at its
+//! minute: their target is the publish queue, they delete themselves after
+//! firing, and they are named `w-<account>-<scheduled publish>`.
+//!
 //! The store is the source of truth: [`reconcile_rule`] (run on every save)
 //! makes the schedule match the rule — create, update or delete — and records
 //! the outcome on the rule (`schedule_state`: `in_sync`, `none`, `pending`).
@@ -69,14 +73,51 @@ pub fn pipeline_schedule_name(account_id: &str, site_id: &str) -> String {
     format!("p-{account_id}-{site_id}")
 }
 
-/// Creates or updates one schedule (a rule's or a pipeline's).
+/// Creates or updates one schedule (a rule's or a pipeline's): its target is the automation runner.
 pub async fn put_named(state: &AppState, name: &str, s: &super::rules::RuleSchedule, input: String, description: String) -> AppResult<()> {
+    let arn = state.config.automation_runner_arn.clone().unwrap_or_default();
+    put_schedule_with(state, name, &s.expression, &s.timezone, &arn, input, description, ActionAfterCompletion::None).await
+}
+
+/// Creates (or replaces) a one-time schedule `at(yyyy-mm-ddThh:mm:ss)` (UTC)
+/// whose target is `target_arn` (a queue: Scheduler sends `input` as the
+/// message body). Scheduler deletes it once it fired
+/// (`ActionAfterCompletion: DELETE`), so it never fires twice.
+pub async fn put_once(state: &AppState, name: &str, at_utc: jiff::Timestamp, target_arn: &str, input: String, description: String) -> AppResult<String> {
+    let expression = at_expression(at_utc);
+    put_schedule_with(state, name, &expression, "UTC", target_arn, input, description, ActionAfterCompletion::Delete).await?;
+    Ok(expression)
+}
+
+/// `at(yyyy-mm-ddThh:mm:ss)` for a UTC instant (whole seconds).
+pub fn at_expression(t: jiff::Timestamp) -> String {
+    format!("at({})", t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// The instant of an `at(…)` expression in time zone `tz`; `None` for any other expression.
+pub fn parse_at(expression: &str, tz: &str) -> Option<jiff::Timestamp> {
+    let inner = expression.strip_prefix("at(")?.strip_suffix(')')?;
+    let dt: jiff::civil::DateTime = inner.parse().ok()?;
+    let zone = jiff::tz::TimeZone::get(tz).ok()?;
+    dt.to_zoned_datetime(zone).ok().map(|z| z.timestamp())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn put_schedule_with(
+    state: &AppState,
+    name: &str,
+    expression: &str,
+    timezone: &str,
+    target_arn: &str,
+    input: String,
+    description: String,
+    after: ActionAfterCompletion,
+) -> AppResult<()> {
     let Some(group) = group(state) else { return Err(AppError::internal("no schedule group configured")) };
     let name = name.to_string();
     let role = state.config.scheduler_role_arn.clone().unwrap_or_default();
-    let arn = state.config.automation_runner_arn.clone().unwrap_or_default();
     let target = Target::builder()
-        .arn(arn)
+        .arn(target_arn)
         .role_arn(role)
         .input(input)
         .build()
@@ -92,11 +133,12 @@ pub async fn put_named(state: &AppState, name: &str, s: &super::rules::RuleSched
         c.update_schedule()
             .group_name(group)
             .name(&name)
-            .schedule_expression(&s.expression)
-            .schedule_expression_timezone(&s.timezone)
+            .schedule_expression(expression)
+            .schedule_expression_timezone(timezone)
             .flexible_time_window(window)
             .target(target)
             .state(ScheduleState::Enabled)
+            .action_after_completion(after)
             .description(description)
             .send()
             .await
@@ -105,18 +147,39 @@ pub async fn put_named(state: &AppState, name: &str, s: &super::rules::RuleSched
         c.create_schedule()
             .group_name(group)
             .name(&name)
-            .schedule_expression(&s.expression)
-            .schedule_expression_timezone(&s.timezone)
+            .schedule_expression(expression)
+            .schedule_expression_timezone(timezone)
             .flexible_time_window(window)
             .target(target)
             .state(ScheduleState::Enabled)
-            .action_after_completion(ActionAfterCompletion::None)
+            .action_after_completion(after)
             .description(description)
             .send()
             .await
             .map_err(|e| sdk_err("CreateSchedule", e))?;
     }
     Ok(())
+}
+
+/// One schedule of the group by name (`None` when there is none).
+pub async fn get_named(state: &AppState, name: &str) -> AppResult<Option<ScheduleInfo>> {
+    let Some(group) = group(state) else { return Ok(None) };
+    match client(state).await.get_schedule().group_name(group).name(name).send().await {
+        Ok(s) => Ok(Some(info(name.to_string(), &s))),
+        Err(e) if not_found(&e) => Ok(None),
+        Err(e) => Err(sdk_err("GetSchedule", e)),
+    }
+}
+
+fn info(name: String, s: &aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput) -> ScheduleInfo {
+    ScheduleInfo {
+        name,
+        expression: s.schedule_expression().unwrap_or_default().to_string(),
+        timezone: s.schedule_expression_timezone().unwrap_or("UTC").to_string(),
+        enabled: s.state() != Some(&ScheduleState::Disabled),
+        input: s.target().and_then(|t| t.input()).unwrap_or_default().to_string(),
+        target_arn: s.target().map(|t| t.arn().to_string()).unwrap_or_default(),
+    }
 }
 
 /// Deletes the rule's schedule; a missing one is fine.
@@ -175,6 +238,8 @@ pub struct ScheduleInfo {
     pub timezone: String,
     pub enabled: bool,
     pub input: String,
+    /// The target: the automation runner, or a queue (one-time publishes).
+    pub target_arn: String,
 }
 
 /// Every schedule of the group, with its expression, time zone and input.
@@ -194,13 +259,7 @@ pub async fn list_schedules(state: &AppState) -> AppResult<Vec<ScheduleInfo>> {
     let mut out = Vec::new();
     for name in names {
         match c.get_schedule().group_name(group).name(&name).send().await {
-            Ok(s) => out.push(ScheduleInfo {
-                name,
-                expression: s.schedule_expression().unwrap_or_default().to_string(),
-                timezone: s.schedule_expression_timezone().unwrap_or("UTC").to_string(),
-                enabled: s.state() != Some(&ScheduleState::Disabled),
-                input: s.target().and_then(|t| t.input()).unwrap_or_default().to_string(),
-            }),
+            Ok(s) => out.push(info(name, &s)),
             Err(e) if not_found(&e) => {}
             Err(e) => return Err(sdk_err("GetSchedule", e)),
         }

@@ -14,6 +14,7 @@
 
 pub mod outbound;
 pub mod publish;
+pub mod scheduled;
 pub mod secret;
 pub mod synclog;
 pub mod webhook;
@@ -229,7 +230,7 @@ fn check_category(errors: &mut Vec<FieldError>, c: Option<&str>) -> Option<Strin
     Some(c.to_string())
 }
 
-async fn audit(state: &AppState, p: &Principal, action: &str, id: &str, detail: serde_json::Value) -> AppResult<()> {
+pub(crate) async fn audit(state: &AppState, p: &Principal, action: &str, id: &str, detail: serde_json::Value) -> AppResult<()> {
     crate::audit::record(state, &p.tenant(), &crate::audit::Actor::principal(p, None), action, "integration", id, detail).await
 }
 
@@ -359,6 +360,10 @@ pub async fn create(state: &AppState, p: &Principal, input: IntegrationInput) ->
     match store.transact(ops).await {
         Ok(()) => {
             audit(state, p, "integration.create", &id, serde_json::json!({"site_id": site_id, "base_url": item.base_url})).await?;
+            // The daily sync; a Scheduler failure does not undo the connection (a later save or test repairs it).
+            if let Err(e) = webhook::put_daily_sync(state, &item).await {
+                tracing::warn!(error = ?e, integration = %id, "could not create the daily sync schedule");
+            }
             let mut view = IntegrationView::from(&item);
             view.webhook_secret = Some(webhook_plain);
             Ok(view)
@@ -432,6 +437,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> AppResult<()> 
         TxError::ConditionFailed(_) => AppError::Conflict("the integration changed while deleting it; retry".into()),
         TxError::Other(e) => e,
     })?;
+    webhook::delete_daily_sync(state, &item.account_id, &item.id).await?;
     audit(state, p, "integration.delete", id, serde_json::json!({"site_id": item.site_id})).await?;
     Ok(())
 }
@@ -450,6 +456,7 @@ pub async fn remove_for_site(state: &AppState, tenant: &Tenant, site_id: &str) -
             store.tx_delete(&keys::unique_global("WEBHOOK", &i.id))?,
         ];
         store.transact(ops).await?;
+        webhook::delete_daily_sync(state, tenant.account_id(), &i.id).await?;
     }
     Ok(page.results.len())
 }

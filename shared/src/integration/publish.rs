@@ -45,9 +45,16 @@ const REQUEST_ATTEMPTS: u32 = 3;
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
     pub content_id: String,
-    /// `publish` or `draft` (default: the integration's default status).
+    /// `publish`, `draft` (default: the integration's default status) or
+    /// `future` (with `date`: published at that minute by a one-time
+    /// EventBridge Scheduler schedule, not by WP-cron).
     #[serde(default)]
     pub status: Option<String>,
+    /// With `future`: a local date-time read in the site's time zone
+    /// (`2026-12-03T09:00`) or an instant with an offset (`…Z`). A past
+    /// minute is a 400 (`VALIDATION_ERROR` on `date`).
+    #[serde(default)]
+    pub date: Option<String>,
     /// Category names (created when missing); default: the integration's default category.
     #[serde(default)]
     pub categories: Option<Vec<String>>,
@@ -65,9 +72,14 @@ pub struct PublishJob {
     pub status: String,
     pub categories: Vec<String>,
     pub tags: Vec<String>,
+    /// The scheduled publish this job runs (its minute come).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<String>,
 }
 
-fn names(errors: &mut Vec<FieldError>, field: &str, v: Option<Vec<String>>) -> Vec<String> {
+pub(crate) fn names(errors: &mut Vec<FieldError>, field: &str, v: Option<Vec<String>>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for n in v.unwrap_or_default() {
         let n = n.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -83,24 +95,8 @@ fn names(errors: &mut Vec<FieldError>, field: &str, v: Option<Vec<String>>) -> V
     out
 }
 
-/// Validates a publish request and queues the job (202).
-pub async fn submit(state: &AppState, p: &Principal, integration_id: &str, input: PublishInput) -> AppResult<Job> {
-    let mut errors = Vec::new();
-    let status = input.status.clone();
-    if let Some(s) = status.as_deref()
-        && !matches!(s, "publish" | "draft")
-    {
-        let msg = if s == "future" { "scheduled publishing (future) is not available yet: publish or draft" } else { "must be publish or draft" };
-        errors.push(FieldError::new("status", msg));
-    }
-    if !crate::ids::is_valid(&input.content_id) {
-        errors.push(FieldError::new("content_id", "must be an id"));
-    }
-    let categories = names(&mut errors, "categories", input.categories.clone());
-    let tags = names(&mut errors, "tags", input.tags.clone());
-    if !errors.is_empty() {
-        return Err(AppError::fields(errors));
-    }
+/// The integration, if it may publish: WordPress, not needing attention.
+pub(crate) async fn ready(state: &AppState, p: &Principal, integration_id: &str) -> AppResult<Integration> {
     let integration = super::get(state, p, integration_id).await?;
     if integration.platform != PLATFORM_WORDPRESS {
         return Err(AppError::validation("only WordPress integrations publish"));
@@ -111,12 +107,42 @@ pub async fn submit(state: &AppState, p: &Principal, integration_id: &str, input
             integration.status_reason.as_deref().unwrap_or("credentials refused")
         )));
     }
+    Ok(integration)
+}
+
+/// Validates a publish request and queues the job (202); `future` schedules it instead.
+pub async fn submit(state: &AppState, p: &Principal, integration_id: &str, input: PublishInput) -> AppResult<Job> {
+    let mut errors = Vec::new();
+    let status = input.status.clone();
+    if let Some(s) = status.as_deref()
+        && !matches!(s, "publish" | "draft" | "future")
+    {
+        errors.push(FieldError::new("status", "must be publish, draft or future"));
+    }
+    let future = status.as_deref() == Some("future");
+    if future && input.date.is_none() {
+        errors.push(FieldError::new("date", "is required with status future"));
+    } else if !future && input.date.is_some() {
+        errors.push(FieldError::new("date", "is only for status future"));
+    }
+    if !crate::ids::is_valid(&input.content_id) {
+        errors.push(FieldError::new("content_id", "must be an id"));
+    }
+    let categories = names(&mut errors, "categories", input.categories.clone());
+    let tags = names(&mut errors, "tags", input.tags.clone());
+    if !errors.is_empty() {
+        return Err(AppError::fields(errors));
+    }
+    let integration = ready(state, p, integration_id).await?;
+    let categories = if categories.is_empty() { integration.default_category.iter().cloned().collect() } else { categories };
+    if future {
+        return super::scheduled::schedule_future(state, p, &integration, &input.content_id, input.date.as_deref(), categories, tags).await;
+    }
     let tenant = p.tenant();
     let content = crate::writer::content::get_content(state, &tenant, &integration.site_id, &input.content_id).await?;
     if content.body_html.trim().is_empty() {
         return Err(AppError::field("content_id", "the content has no body yet"));
     }
-    let categories = if categories.is_empty() { integration.default_category.iter().cloned().collect() } else { categories };
     let job_input = PublishJob {
         integration_id: integration.id.clone(),
         site_id: integration.site_id.clone(),
@@ -124,6 +150,8 @@ pub async fn submit(state: &AppState, p: &Principal, integration_id: &str, input
         status: status.unwrap_or_else(|| integration.default_status.clone()),
         categories,
         tags,
+        scheduled_id: None,
+        publish_at: None,
     };
     let mut job = Job::new(&tenant, PUBLISH_JOB, serde_json::to_value(&job_input).map_err(AppError::internal)?);
     job.created_by = Some(p.user_id.clone());
@@ -187,8 +215,103 @@ async fn call(state: &AppState, integration: &Integration, client: &Client, what
     Err(last.unwrap_or_else(|| JobError::Retryable(format!("{what}: no answer"))))
 }
 
-/// The term id of a category or tag by name, created when missing.
+/// A category's or tag's WordPress id, cached per integration and name (so a
+/// publish does not search WordPress for every name every time); a sync
+/// imports every category and tag of the site into the same items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WpTerm {
+    pub account_id: String,
+    pub site_id: String,
+    pub integration_id: String,
+    /// `categories` or `tags`.
+    pub taxonomy: String,
+    pub name: String,
+    pub term_id: u64,
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Posts using it (as the last sync saw it).
+    #[serde(default)]
+    pub count: Option<u64>,
+    pub updated_at: String,
+}
+
+/// The content item a WordPress post stands for (written when the post is
+/// recorded; a sync compares these with WordPress's posts to find deletions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WpPostLink {
+    pub account_id: String,
+    pub integration_id: String,
+    pub site_id: String,
+    pub post_id: u64,
+    pub content_id: String,
+    pub created_at: String,
+}
+
+impl Item for WpPostLink {
+    const ENTITY: &'static str = "WpPostLink";
+    fn key(&self) -> keys::Key {
+        keys::wp_post_link(&Tenant::from_verified(&self.account_id), &self.integration_id, self.post_id)
+    }
+}
+
+impl Item for WpTerm {
+    const ENTITY: &'static str = "WpTerm";
+    fn key(&self) -> keys::Key {
+        keys::wp_term(&Tenant::from_verified(&self.account_id), &self.site_id, &self.integration_id, &self.taxonomy, &self.name)
+    }
+}
+
+/// The term id of a category or tag by name: the cached one, else looked up
+/// (created when missing) and cached.
 async fn term_id(state: &AppState, integration: &Integration, client: &Client, taxonomy: &str, name: &str) -> Result<u64, JobError> {
+    let tenant = Tenant::from_verified(&integration.account_id);
+    let key = keys::wp_term(&tenant, &integration.site_id, &integration.id, taxonomy, name);
+    if let Some(t) = state.store.get::<WpTerm>(&key).await? {
+        return Ok(t.term_id);
+    }
+    let id = lookup_term(state, integration, client, taxonomy, name).await?;
+    let item = WpTerm {
+        account_id: integration.account_id.clone(),
+        site_id: integration.site_id.clone(),
+        integration_id: integration.id.clone(),
+        taxonomy: taxonomy.to_string(),
+        name: name.to_string(),
+        term_id: id,
+        slug: None,
+        count: None,
+        updated_at: crate::ids::now_rfc3339(),
+    };
+    state.store.put(&item).await?;
+    Ok(id)
+}
+
+/// Forgets a cached term id (WordPress no longer has it).
+async fn forget_term(state: &AppState, integration: &Integration, taxonomy: &str, name: &str) -> Result<(), JobError> {
+    let tenant = Tenant::from_verified(&integration.account_id);
+    state.store.delete(&keys::wp_term(&tenant, &integration.site_id, &integration.id, taxonomy, name)).await?;
+    Ok(())
+}
+
+/// Whether WordPress refused the post for an invalid category or tag id.
+fn refuses_terms(r: &Response) -> bool {
+    let Some(j) = r.json() else { return false };
+    let code = j["code"].as_str().unwrap_or_default();
+    let params = j.pointer("/data/params").and_then(Value::as_object);
+    code.contains("term") || (code == "rest_invalid_param" && params.is_some_and(|p| p.contains_key("categories") || p.contains_key("tags")))
+}
+
+/// Forgets the cached ids of these names and looks them up again.
+async fn refresh_terms(state: &AppState, integration: &Integration, client: &Client, taxonomy: &str, names: &[String]) -> Result<Vec<u64>, JobError> {
+    let mut ids = Vec::new();
+    for name in names {
+        forget_term(state, integration, taxonomy, name).await?;
+        ids.push(term_id(state, integration, client, taxonomy, name).await?);
+    }
+    Ok(ids)
+}
+
+/// Looks a term up by name in WordPress, creating it when missing.
+async fn lookup_term(state: &AppState, integration: &Integration, client: &Client, taxonomy: &str, name: &str) -> Result<u64, JobError> {
     let route = format!("/wp/v2/{taxonomy}");
     let q = format!("search={}&per_page=100&context=edit", urlencode(name));
     let r = call(state, integration, client, "look up a term", || client.request(http::Method::GET, &route, &q)).await?;
@@ -283,9 +406,16 @@ pub async fn run(state: Arc<AppState>, job: Job) -> Result<Value, JobError> {
         Entry { action, ok, duration_ms: started.elapsed().as_millis() as u64, wp_post_id: post_id, content_id: Some(content.id.clone()), error: err, ..Default::default() },
     )
     .await;
+    if let Some(sid) = input.scheduled_id.as_deref() {
+        match &outcome {
+            Ok((id, _, _)) => super::scheduled::record_outcome(&state, &tenant, &integration.id, sid, Ok(*id)).await,
+            Err(JobError::Permanent(m)) => super::scheduled::record_outcome(&state, &tenant, &integration.id, sid, Err(m.clone())).await,
+            Err(_) => {}
+        }
+    }
     let (post_id, url, wp_status) = outcome?;
     record(&state, &tenant, &input, &integration, post_id, &url, &wp_status).await?;
-    Ok(json!({"post_id": post_id, "url": url, "status": wp_status, "integration_id": integration.id}))
+    Ok(json!({"post_id": post_id, "url": url, "status": wp_status, "integration_id": integration.id, "content_id": content.id, "site_id": input.site_id}))
 }
 
 /// An image uploaded to WordPress (remembered, so each image is uploaded once).
@@ -451,22 +581,59 @@ async fn publish(state: &AppState, integration: &Integration, client: &Client, c
         post["author"] = json!(author);
     }
     let existing = existing_post(state, integration, client, content).await?;
-    let (route, what) = match existing {
+    let (mut route, what) = match existing {
         Some(id) => (format!("/wp/v2/posts/{id}"), "update the post"),
         None => ("/wp/v2/posts".to_string(), "create the post"),
     };
     let r = call(state, integration, client, what, || client.request(http::Method::POST, &route, "").json(&post)).await?;
     // A recorded post deleted in WordPress: create it again.
     let r = if r.status == 404 && existing.is_some() && content.publication.is_some() {
-        call(state, integration, client, "create the post", || client.request(http::Method::POST, "/wp/v2/posts", "").json(&post)).await?
+        route = "/wp/v2/posts".to_string();
+        call(state, integration, client, "create the post", || client.request(http::Method::POST, &route, "").json(&post)).await?
+    } else {
+        r
+    };
+    // A WordPress that refuses an unknown term id (400 naming categories or
+    // tags, e.g. behind a plugin): the cached names are looked up afresh, once.
+    let r = if r.status == 400 && refuses_terms(&r) && !(categories.is_empty() && tags.is_empty()) {
+        categories = refresh_terms(state, integration, client, "categories", &input.categories).await?;
+        tags = refresh_terms(state, integration, client, "tags", &input.tags).await?;
+        post["categories"] = json!(categories);
+        post["tags"] = json!(tags);
+        call(state, integration, client, what, || client.request(http::Method::POST, &route, "").json(&post)).await?
     } else {
         r
     };
     if !matches!(r.status, 200 | 201) {
         return Err(classify(what, &r));
     }
-    let body = r.json().unwrap_or_default();
+    let mut body = r.json().unwrap_or_default();
     let id = body["id"].as_u64().ok_or_else(|| JobError::Permanent("WordPress answered without a post id".into()))?;
+    // WordPress silently drops term ids it does not know: a cached id whose
+    // term was deleted in WordPress is missing from the saved post. Those
+    // names are looked up afresh (once) and the post is saved again.
+    let mut stale = false;
+    for (taxonomy, names, ids) in [("categories", &input.categories, &mut categories), ("tags", &input.tags, &mut tags)] {
+        // Only a post that names its terms can tell (WordPress always does).
+        let Some(kept) = body[taxonomy].as_array().map(|a| a.iter().filter_map(Value::as_u64).collect::<Vec<u64>>()) else { continue };
+        for (name, tid) in names.iter().zip(ids.iter_mut()) {
+            if !kept.contains(tid) {
+                tracing::info!(taxonomy, name = %name, stale_id = *tid, "a cached term id is gone in WordPress; looking it up again");
+                forget_term(state, integration, taxonomy, name).await?;
+                *tid = term_id(state, integration, client, taxonomy, name).await?;
+                stale = true;
+            }
+        }
+    }
+    if stale {
+        let fix = json!({"categories": categories, "tags": tags});
+        let route = format!("/wp/v2/posts/{id}");
+        let r = call(state, integration, client, "update the post's terms", || client.request(http::Method::POST, &route, "").json(&fix)).await?;
+        if !matches!(r.status, 200 | 201) {
+            return Err(classify("update the post's terms", &r));
+        }
+        body = r.json().unwrap_or_default();
+    }
     Ok((id, body["link"].as_str().unwrap_or_default().to_string(), body["status"].as_str().unwrap_or_default().to_string()))
 }
 
@@ -494,6 +661,15 @@ async fn record(state: &AppState, tenant: &Tenant, input: &PublishJob, integrati
         c.updated_at = now.clone();
         match state.store.update_versioned(&mut c).await {
             Ok(()) => {
+                let link = WpPostLink {
+                    account_id: tenant.account_id().to_string(),
+                    integration_id: integration.id.clone(),
+                    site_id: input.site_id.clone(),
+                    post_id,
+                    content_id: input.content_id.clone(),
+                    created_at: now.clone(),
+                };
+                state.store.put(&link).await?;
                 if wp_status == "publish"
                     && let Some(task_id) = c.task_id.as_deref()
                 {

@@ -276,14 +276,62 @@ pub async fn run_sync(state: Arc<AppState>, job: Job) -> Result<Value, JobError>
     let started = Instant::now();
     let client = Client::for_integration(&state, &integration).await?;
     let since = integration.last_synced_at.clone().map(|s| s.trim_end_matches('Z').split('.').next().unwrap_or_default().to_string());
-    let mut ids = Vec::new();
+    let mut q = "status=any&context=edit&_fields=id,meta".to_string();
+    if let Some(s) = &since {
+        q.push_str(&format!("&modified_after={s}"));
+    }
+    let ids: Vec<u64> = pages(&client, "/wp/v2/posts", &q)
+        .await?
+        .iter()
+        .filter(|p| p.pointer("/meta/igny8_content_id").and_then(Value::as_str).is_some_and(|s| !s.is_empty()))
+        .filter_map(|p| p["id"].as_u64())
+        .collect();
+    let mut outcomes = serde_json::Map::new();
+    for id in &ids {
+        let v = pull(&state, &tenant, &integration, &client, *id).await?;
+        outcomes.insert(id.to_string(), v["outcome"].clone());
+    }
+    // Deletions: every post WordPress still has (trash included), against the posts we published.
+    let statuses: std::collections::HashMap<u64, String> = pages(&client, "/wp/v2/posts", "status=publish,future,draft,pending,private,trash&context=edit&_fields=id,status")
+        .await?
+        .iter()
+        .filter_map(|p| Some((p["id"].as_u64()?, p["status"].as_str().unwrap_or_default().to_string())))
+        .collect();
+    let gone = record_deletions(&state, &tenant, &integration, &statuses).await?;
+    for (post, what) in &gone {
+        outcomes.insert(post.to_string(), json!(what));
+    }
+    let (categories, tags) = import_terms(&state, &integration, &client).await?;
+    let at = started_at.clone();
+    super::record_state(&state, integration.clone(), move |i| i.last_synced_at = Some(at.clone())).await?;
+    synclog::write(
+        &state,
+        &tenant,
+        &integration.id,
+        Entry {
+            action: "pull",
+            ok: true,
+            duration_ms: started.elapsed().as_millis() as u64,
+            detail: Some(format!(
+                "sync: {} IGNY8 posts modified since {}, {} deleted or trashed in WordPress, {categories} categories and {tags} tags imported",
+                ids.len(),
+                since.as_deref().unwrap_or("the start"),
+                gone.len()
+            )),
+            ..Default::default()
+        },
+    )
+    .await;
+    Ok(json!({"posts": ids.len(), "outcomes": outcomes, "deleted": gone.len(), "terms": {"categories": categories, "tags": tags}, "synced_at": started_at}))
+}
+
+/// Every item of a paginated WordPress collection (100 per page, at most 100 pages).
+async fn pages(client: &Client, route: &str, query: &str) -> Result<Vec<Value>, JobError> {
+    let mut out = Vec::new();
     for page in 1..=100u32 {
-        let mut q = format!("status=any&context=edit&per_page=100&page={page}&_fields=id,meta");
-        if let Some(s) = &since {
-            q.push_str(&format!("&modified_after={s}"));
-        }
+        let q = format!("{query}&per_page=100&page={page}");
         let r = client
-            .send(client.request(http::Method::GET, "/wp/v2/posts", &q))
+            .send(client.request(http::Method::GET, route, &q))
             .await
             .map_err(|e| if e.is_transient() { JobError::Retryable(e.to_string()) } else { JobError::Permanent(e.to_string()) })?;
         match r.status {
@@ -291,30 +339,200 @@ pub async fn run_sync(state: Arc<AppState>, job: Job) -> Result<Value, JobError>
             400 if page > 1 => break, // past the last page
             401 | 403 => return Err(JobError::Permanent(format!("WordPress refused the credentials (HTTP {})", r.status))),
             429 | 500..=599 => return Err(JobError::Retryable(format!("WordPress answered HTTP {}", r.status))),
-            s => return Err(JobError::Permanent(format!("WordPress answered HTTP {s}"))),
+            s => return Err(JobError::Permanent(format!("WordPress answered HTTP {s} for {route}"))),
         }
-        let posts = r.json().and_then(|j| j.as_array().cloned()).unwrap_or_default();
-        ids.extend(posts.iter().filter(|p| p.pointer("/meta/igny8_content_id").and_then(Value::as_str).is_some_and(|s| !s.is_empty())).filter_map(|p| p["id"].as_u64()));
-        let pages = r.header("x-wp-totalpages").and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
-        if page >= pages || posts.is_empty() {
+        let items = r.json().and_then(|j| j.as_array().cloned()).unwrap_or_default();
+        let empty = items.is_empty();
+        out.extend(items);
+        let total = r.header("x-wp-totalpages").and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
+        if page >= total || empty {
             break;
         }
     }
-    let mut outcomes = serde_json::Map::new();
-    for id in &ids {
-        let v = pull(&state, &tenant, &integration, &client, *id).await?;
-        outcomes.insert(id.to_string(), v["outcome"].clone());
+    Ok(out)
+}
+
+/// Marks the content of every post we published that WordPress no longer
+/// has (`deleted`) or has in the trash (`trash`) on its publication
+/// (`wp_status`), and logs it. Our content is never deleted.
+async fn record_deletions(
+    state: &AppState,
+    tenant: &Tenant,
+    integration: &Integration,
+    statuses: &std::collections::HashMap<u64, String>,
+) -> Result<Vec<(u64, &'static str)>, JobError> {
+    use super::publish::WpPostLink;
+    let mut gone = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = crate::store::Query::new(tenant, crate::store::keys::Index::Table, keys::sync_log_pk(tenant, &integration.id))
+            .sk(crate::store::SkCondition::BeginsWith(keys::WP_POST_LINK_PREFIX.into()))
+            .limit(100)
+            .cursor(cursor);
+        let page: crate::store::Page<WpPostLink> = state.store.query(&q).await?;
+        for link in page.results {
+            let what = match statuses.get(&link.post_id).map(String::as_str) {
+                None => "deleted",
+                Some("trash") => "trash",
+                Some(_) => continue,
+            };
+            if mark_external(state, tenant, integration, &link, what).await? {
+                synclog::write(
+                    state,
+                    tenant,
+                    &integration.id,
+                    Entry {
+                        action: "pull",
+                        ok: true,
+                        wp_post_id: Some(link.post_id),
+                        content_id: Some(link.content_id.clone()),
+                        detail: Some(format!("post {} is {what} in WordPress; the content is kept and marked", link.post_id)),
+                        ..Default::default()
+                    },
+                )
+                .await;
+                gone.push((link.post_id, if what == "trash" { "trashed" } else { "deleted" }));
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
     }
-    let at = started_at.clone();
-    super::record_state(&state, integration.clone(), move |i| i.last_synced_at = Some(at.clone())).await?;
-    synclog::write(
-        &state,
-        &tenant,
-        &integration.id,
-        Entry { action: "pull", ok: true, duration_ms: started.elapsed().as_millis() as u64, detail: Some(format!("sync: {} IGNY8 posts modified since {}", ids.len(), since.as_deref().unwrap_or("the start"))), ..Default::default() },
-    )
-    .await;
-    Ok(json!({"posts": ids.len(), "outcomes": outcomes, "synced_at": started_at}))
+    Ok(gone)
+}
+
+/// Sets the publication's `wp_status` of a linked content item; whether it changed.
+async fn mark_external(state: &AppState, tenant: &Tenant, integration: &Integration, link: &super::publish::WpPostLink, what: &str) -> Result<bool, JobError> {
+    for _ in 0..5 {
+        let mut c = match crate::writer::content::get_content(state, tenant, &link.site_id, &link.content_id).await {
+            Ok(c) => c,
+            Err(AppError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(p) = c.publication.as_mut().filter(|p| p.integration_id == integration.id && p.external_id == link.post_id) else { return Ok(false) };
+        if p.wp_status == what {
+            return Ok(false);
+        }
+        p.wp_status = what.to_string();
+        match state.store.update_versioned(&mut c).await {
+            Ok(()) => return Ok(true),
+            Err(AppError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(JobError::Retryable("the content kept changing while recording a deletion".into()))
+}
+
+/// Imports every category and tag of the site into the integration's term
+/// cache (listed at `GET …/{id}/terms/`): how many of each.
+async fn import_terms(state: &AppState, integration: &Integration, client: &Client) -> Result<(usize, usize), JobError> {
+    let mut counts = [0usize; 2];
+    for (k, taxonomy) in ["categories", "tags"].into_iter().enumerate() {
+        let now = crate::ids::now_rfc3339();
+        let terms: Vec<super::publish::WpTerm> = pages(client, &format!("/wp/v2/{taxonomy}"), "context=edit&_fields=id,name,slug,count")
+            .await?
+            .iter()
+            .filter_map(|t| {
+                Some(super::publish::WpTerm {
+                    account_id: integration.account_id.clone(),
+                    site_id: integration.site_id.clone(),
+                    integration_id: integration.id.clone(),
+                    taxonomy: taxonomy.to_string(),
+                    name: t["name"].as_str()?.replace("&amp;", "&"),
+                    term_id: t["id"].as_u64()?,
+                    slug: t["slug"].as_str().map(str::to_string),
+                    count: t["count"].as_u64(),
+                    updated_at: now.clone(),
+                })
+            })
+            .collect();
+        state.store.batch_put(&terms).await?;
+        counts[k] = terms.len();
+    }
+    Ok((counts[0], counts[1]))
+}
+
+/// An integration's categories and tags as the last sync imported them (and
+/// as publishing cached them), by taxonomy and name.
+pub async fn list_terms(state: &AppState, p: &crate::auth::guard::Principal, integration_id: &str, taxonomy: Option<&str>, limit: i32, cursor: Option<String>) -> AppResult<crate::store::Page<super::publish::WpTerm>> {
+    if let Some(t) = taxonomy
+        && !matches!(t, "categories" | "tags")
+    {
+        return Err(AppError::field("taxonomy", "must be categories or tags"));
+    }
+    let i = super::get(state, p, integration_id).await?;
+    let tenant = p.tenant();
+    let q = crate::store::Query::new(&tenant, crate::store::keys::Index::Table, tenant.site_pk(&i.site_id))
+        .sk(crate::store::SkCondition::BeginsWith(keys::wp_term_prefix(&i.id, taxonomy)))
+        .limit(limit)
+        .cursor(cursor);
+    state.store.query(&q).await
+}
+
+// ------------------------------------------------------------ the daily sync
+
+/// The daily sync schedule of an integration: `s-<account>-<integration>`.
+pub fn daily_sync_schedule_name(account_id: &str, integration_id: &str) -> String {
+    format!("s-{account_id}-{integration_id}")
+}
+
+/// Daily at 03:mm UTC, the minute spread over the hour by the integration id
+/// (so the sites' syncs do not all start at once).
+pub fn daily_sync_expression(integration_id: &str) -> String {
+    let minute = fnv1a(integration_id) % 60;
+    format!("cron({minute} 3 * * ? *)")
+}
+
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Creates (or repairs) the integration's daily sync schedule: its target is
+/// the automation runner with `{account_id, integration_id}`.
+pub async fn put_daily_sync(state: &AppState, i: &Integration) -> AppResult<()> {
+    if state.config.schedule_group_name.is_none() {
+        return Ok(());
+    }
+    let name = daily_sync_schedule_name(&i.account_id, &i.id);
+    let expression = daily_sync_expression(&i.id);
+    let schedule = crate::automation::rules::RuleSchedule { cron: expression.clone(), timezone: "UTC".into(), expression };
+    let input = json!({"account_id": i.account_id, "integration_id": i.id, "scheduled_time": "<aws.scheduler.scheduled-time>", "schedule_name": name}).to_string();
+    crate::automation::schedule::put_named(state, &name, &schedule, input, format!("IGNY8 daily WordPress sync of integration {}", i.id)).await
+}
+
+/// Deletes the integration's daily sync schedule (a missing one is fine).
+pub async fn delete_daily_sync(state: &AppState, account_id: &str, integration_id: &str) -> AppResult<()> {
+    crate::automation::schedule::delete_named(state, &daily_sync_schedule_name(account_id, integration_id)).await
+}
+
+/// The daily sync fired (the runner's handler for `{account_id,
+/// integration_id}`): queues one sync job. The job id is derived from the
+/// integration and the scheduled minute, so a second firing of the same
+/// minute queues nothing. A schedule whose integration is gone deletes itself.
+pub async fn fire_daily_sync(state: &AppState, account_id: &str, integration_id: &str, scheduled_time: Option<&str>) -> AppResult<Option<Job>> {
+    let tenant = Tenant::from_verified(account_id);
+    let Some(integration) = state.store.get::<Integration>(&keys::integration(&tenant, integration_id)).await? else {
+        delete_daily_sync(state, account_id, integration_id).await?;
+        return Ok(None);
+    };
+    if integration.status == "needs_attention" {
+        tracing::info!(integration = integration_id, "daily sync skipped: the integration needs attention");
+        return Ok(None);
+    }
+    let mut job = Job::new(&tenant, SYNC_JOB, json!({"integration_id": integration.id, "trigger": "daily"}));
+    if let Some(minute) = scheduled_time.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+        let ms = u64::try_from(minute.as_millisecond()).unwrap_or_default();
+        let random = (u128::from(fnv1a(integration_id)) << 64) | u128::from(fnv1a(&format!("{integration_id}@{minute}")));
+        job.id = ulid::Ulid::from_parts(ms, random).to_string();
+    }
+    match state.store.create(&job).await {
+        Ok(()) => {}
+        Err(AppError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    crate::jobs::send(state, &job).await?;
+    Ok(Some(job))
 }
 
 /// Whether WordPress's body is the text we sent (it may re-serialise
@@ -327,6 +545,21 @@ fn same_text(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn daily_sync_schedules_fit_the_scheduler_and_spread_over_the_hour() {
+        let (a, i) = (crate::ids::new_id(), crate::ids::new_id());
+        assert!(daily_sync_schedule_name(&a, &i).len() <= 64);
+        let e = daily_sync_expression(&i);
+        assert_eq!(e, daily_sync_expression(&i), "stable");
+        let c = crate::automation::cron::parse_aws(&e).unwrap();
+        let day = jiff::Timestamp::from_second(1_796_000_000 - 1_796_000_000 % 86_400).unwrap().as_second();
+        let due: Vec<i64> = (0..1440).map(|m| day + m * 60).filter(|t| c.due_at(*t, "UTC")).collect();
+        assert_eq!(due.len(), 1, "once a day: {e}");
+        assert_eq!((due[0] - day) / 3600, 3, "at 03:mm UTC: {e}");
+        let minutes: std::collections::HashSet<String> = (0..50).map(|_| daily_sync_expression(&crate::ids::new_id())).collect();
+        assert!(minutes.len() > 10, "spread: {minutes:?}");
+    }
 
     #[test]
     fn signatures_verify_over_timestamp_and_body() {

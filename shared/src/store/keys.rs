@@ -79,7 +79,10 @@
 //! | integrations of an account (filter: site) | table | `ACCT#<a>` | begins_with `INTEG#` |
 //! | the one active integration of a platform per site (guard; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `UNIQ#INTEG#<platform>` |
 //! | WordPress media id of an image (uploaded once per integration; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `WPMEDIA#<integration>#<image>` |
+//! | WordPress term id of a category/tag name (cache per integration; swept with the site) | table | `ACCT#<a>#SITE#<s>` | `WPTERM#<integration>#<taxonomy>#<lowercased name>` |
 //! | sync log of an integration, newest first | table | `ACCT#<a>#INTEG#<id>` | begins_with `LOG#` (`LOG#<ulid>`) |
+//! | posts an integration published (WordPress post id → content item; a sync finds deletions) | table | `ACCT#<a>#INTEG#<id>` | begins_with `WPPOST#` (`WPPOST#<post id>`) |
+//! | scheduled publishes of an integration (one-time Scheduler schedules), newest first | table | `ACCT#<a>#INTEG#<id>` | begins_with `SPUB#` (`SPUB#<ulid>`) |
 //!
 //! Later modules add their rows here, next to their builders.
 
@@ -341,6 +344,31 @@ pub fn sync_log(t: &Tenant, integration_id: &str, id: &str) -> Key {
     Key::new(sync_log_pk(t, integration_id), format!("{SYNC_LOG_PREFIX}{id}"))
 }
 pub const SYNC_LOG_PREFIX: &str = "LOG#";
+
+/// One scheduled publish of an integration (in the sync log's partition).
+pub fn scheduled_publish(t: &Tenant, integration_id: &str, id: &str) -> Key {
+    Key::new(sync_log_pk(t, integration_id), format!("{SCHEDULED_PUBLISH_PREFIX}{id}"))
+}
+pub const SCHEDULED_PUBLISH_PREFIX: &str = "SPUB#";
+
+/// The content item a WordPress post of an integration stands for.
+pub fn wp_post_link(t: &Tenant, integration_id: &str, post_id: u64) -> Key {
+    Key::new(sync_log_pk(t, integration_id), format!("{WP_POST_LINK_PREFIX}{post_id}"))
+}
+pub const WP_POST_LINK_PREFIX: &str = "WPPOST#";
+
+/// The sort-key prefix of an integration's cached terms (of one taxonomy when given).
+pub fn wp_term_prefix(integration_id: &str, taxonomy: Option<&str>) -> String {
+    match taxonomy {
+        Some(t) => format!("WPTERM#{integration_id}#{t}#"),
+        None => format!("WPTERM#{integration_id}#"),
+    }
+}
+
+/// The cached WordPress term id of a category or tag name on an integration's site.
+pub fn wp_term(t: &Tenant, site_id: &str, integration_id: &str, taxonomy: &str, name: &str) -> Key {
+    Key::new(t.site_pk(site_id), format!("WPTERM#{integration_id}#{taxonomy}#{}", name.to_lowercase()))
+}
 
 /// The WordPress media item an image became on an integration's site.
 pub fn wp_media(t: &Tenant, site_id: &str, integration_id: &str, image_id: &str) -> Key {

@@ -753,11 +753,33 @@ export interface paths {
         put?: never;
         /**
          * Publish a content item to the integration's WordPress (a job)
-         * @description Creates or updates the post (title, body, excerpt, slug, status, categories and tags by name, SEO meta for Yoast or Rank Math, the igny8_content_id meta); a republish updates the same post. Follow the job at /api/v1/jobs/{id}/. An integration that needs attention refuses (409) until a connection test passes.
+         * @description Creates or updates the post (title, body, excerpt, slug, status, categories and tags by name, SEO meta for Yoast or Rank Math, the igny8_content_id meta); a republish updates the same post. Follow the job at /api/v1/jobs/{id}/. An integration that needs attention refuses (409) until a connection test passes. `status: future` with `date` (local to the site's time zone, or with an offset) schedules the publish: a one-time EventBridge Scheduler schedule sends the job's message at that minute (not WP-cron); the job stays queued until then and the schedule is listed at …/scheduled/. A past date is a 400 on `date`.
          *
          *     **Requires:** a signed-in editor (or above).
          */
         post: operations["post_integration_integrations_id_publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/integrations/{id}/publish-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule several content items, one every interval from a start time
+         * @description `start` is a local date-time read in `timezone` (default: the site's time zone, else UTC) or an instant with an offset; `every_minutes` or `interval` (ISO-8601: PT2H, P1D) spaces the items. Whole-day intervals keep the local time across daylight-saving changes. Each item gets a one-time EventBridge Scheduler schedule that publishes it at its minute; all or nothing.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        post: operations["post_integration_integrations_id_publish_batch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -784,6 +806,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration/integrations/{id}/scheduled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The integration's scheduled publishes, newest first (scheduled, cancelled, published, failed)
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_integration_integrations_id_scheduled"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/integrations/{id}/scheduled/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a scheduled publish
+         * @description Cancels its queued job, deletes its EventBridge Scheduler schedule and records who cancelled it. A publish already under way (its minute came) is a 409.
+         *
+         *     **Requires:** a signed-in editor (or above).
+         */
+        delete: operations["delete_integration_integrations_id_scheduled_schedule_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integration/integrations/{id}/sync": {
         parameters: {
             query?: never;
@@ -795,11 +859,31 @@ export interface paths {
         put?: never;
         /**
          * Pull the posts modified in WordPress since the last sync (a job)
-         * @description Every page of posts modified since the last sync (any status); each IGNY8 post edited in WordPress becomes a new version (source wordpress), or a conflict version when the item has an unpublished local edit.
+         * @description Every page of posts modified since the last sync (any status); each IGNY8 post edited in WordPress becomes a new version (source wordpress), or a conflict version when the item has an unpublished local edit. Posts we published that WordPress no longer has (or has in the trash) mark their content's publication wp_status deleted (or trash), logged; our content is never deleted. Every category and tag is imported (…/terms/). Runs daily on its own schedule too.
          *
          *     **Requires:** a signed-in editor (or above).
          */
         post: operations["post_integration_integrations_id_sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/integrations/{id}/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The WordPress site's categories and tags (imported by each sync, cached by publishing), by taxonomy and name
+         * @description **Requires:** a signed-in viewer (or above).
+         */
+        get: operations["get_integration_integrations_id_terms"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2078,6 +2162,12 @@ export interface components {
             /** Format: double */
             total: number;
         };
+        /** @description What `publish-batch` scheduled. */
+        BatchScheduled: {
+            batch_id: string;
+            scheduled: components["schemas"]["ScheduledPublish"][];
+            timezone: string;
+        };
         BulkResult: {
             not_found: string[];
             updated: number;
@@ -2993,12 +3083,38 @@ export interface components {
             /** @description WordPress's status of the post (`publish`, `draft`, `future`). */
             wp_status: string;
         };
+        /** @description `POST …/{id}/publish-batch/`. */
+        PublishBatchInput: {
+            categories?: string[] | null;
+            /** @description The items, published in this order (1-100, no repeats). */
+            content_ids: string[];
+            /**
+             * Format: uint32
+             * @description Minutes between items (1 to 10080). Give this or `interval`.
+             */
+            every_minutes?: number | null;
+            /** @description The same as an ISO-8601 duration: `PT2H`, `PT90M`, `P1D`. */
+            interval?: string | null;
+            /** @description The first item's time: a local date-time (`2026-12-03T09:00`) read in
+             *     `timezone`, or an instant with an offset (`2026-12-03T09:00:00Z`). */
+            start: string;
+            tags?: string[] | null;
+            /** @description IANA time zone of `start` (default: the site's, else UTC). Whole-day
+             *     intervals keep the local time across daylight-saving changes. */
+            timezone?: string | null;
+        };
         /** @description `POST …/{id}/publish/`. */
         PublishInput: {
             /** @description Category names (created when missing); default: the integration's default category. */
             categories?: string[] | null;
             content_id: string;
-            /** @description `publish` or `draft` (default: the integration's default status). */
+            /** @description With `future`: a local date-time read in the site's time zone
+             *     (`2026-12-03T09:00`) or an instant with an offset (`…Z`). A past
+             *     minute is a 400 (`VALIDATION_ERROR` on `date`). */
+            date?: string | null;
+            /** @description `publish`, `draft` (default: the integration's default status) or
+             *     `future` (with `date`: published at that minute by a one-time
+             *     EventBridge Scheduler schedule, not by WP-cron). */
             status?: string | null;
             /** @description Tag names (created when missing). */
             tags?: string[] | null;
@@ -3127,6 +3243,39 @@ export interface components {
             /** @description IANA time zone (default UTC). */
             timezone: string;
         };
+        /** @description A publish waiting for its minute (or what became of it). */
+        ScheduledPublish: {
+            account_id: string;
+            /** @description Set when the item was scheduled by a `publish-batch`. */
+            batch_id?: string | null;
+            cancelled_at?: string | null;
+            cancelled_by?: string | null;
+            content_id: string;
+            created_at: string;
+            created_by?: string | null;
+            error?: string | null;
+            expression: string;
+            id: string;
+            integration_id: string;
+            /** @description The publish job it runs (queued until the minute). */
+            job_id: string;
+            /** @description `publish_at` in that time zone. */
+            local_time: string;
+            /** @description When it publishes (UTC, RFC 3339, whole minutes). */
+            publish_at: string;
+            /** @description The EventBridge Scheduler schedule (`w-<account>-<id>`) and its expression. */
+            schedule_name: string;
+            site_id: string;
+            /** @description `scheduled`, `cancelled`, `published` or `failed`. */
+            status: string;
+            /** @description The time zone the request's local times were read in. */
+            timezone: string;
+            updated_at: string;
+            /** Format: uint64 */
+            version: number;
+            /** Format: uint64 */
+            wp_post_id?: number | null;
+        };
         Sector: {
             account_id: string;
             created_at: string;
@@ -3173,6 +3322,9 @@ export interface components {
             industry?: string | null;
             is_active: boolean;
             name: string;
+            /** @description The site's IANA time zone (e.g. `Europe/Berlin`): local times of
+             *     scheduled publishes are read in it. `UTC` when unset. */
+            timezone?: string | null;
             updated_at: string;
             url?: string | null;
             /** Format: uint64 */
@@ -3183,6 +3335,8 @@ export interface components {
             industry?: string | null;
             is_active?: boolean | null;
             name?: string | null;
+            /** @description IANA time zone (e.g. `America/New_York`); empty clears it (UTC). */
+            timezone?: string | null;
             url?: string | null;
             /**
              * Format: uint64
@@ -3502,6 +3656,26 @@ export interface components {
         };
         /** @enum {string} */
         WorkKind: "idea" | "task" | "content";
+        /** @description A category's or tag's WordPress id, cached per integration and name (so a
+         *     publish does not search WordPress for every name every time); a sync
+         *     imports every category and tag of the site into the same items. */
+        WpTerm: {
+            account_id: string;
+            /**
+             * Format: uint64
+             * @description Posts using it (as the last sync saw it).
+             */
+            count?: number | null;
+            integration_id: string;
+            name: string;
+            site_id: string;
+            slug?: string | null;
+            /** @description `categories` or `tags`. */
+            taxonomy: string;
+            /** Format: uint64 */
+            term_id: number;
+            updated_at: string;
+        };
     };
     responses: {
         /** @description VALIDATION_ERROR: the request is malformed or a field is invalid (`errors` names the fields) */
@@ -5400,6 +5574,57 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    post_integration_integrations_id_publish_batch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "content_ids": [
+                 *         "01J0000000000000000000000B",
+                 *         "01J0000000000000000000000C"
+                 *       ],
+                 *       "every_minutes": 120,
+                 *       "start": "2026-12-03T09:00",
+                 *       "timezone": "Europe/Berlin"
+                 *     } */
+                "application/json": components["schemas"]["PublishBatchInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["BatchScheduled"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
     post_integration_integrations_id_rotate_webhook_secret: {
         parameters: {
             query?: never;
@@ -5438,6 +5663,92 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    get_integration_integrations_id_scheduled: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["ScheduledPublish"][];
+                        };
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    delete_integration_integrations_id_scheduled_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ScheduledPublish"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
     post_integration_integrations_id_sync: {
         parameters: {
             query?: never;
@@ -5458,6 +5769,55 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["Job"];
+                        message: string | null;
+                        request_id: string;
+                        /** @constant */
+                        success: true;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_integration_integrations_id_terms: {
+        parameters: {
+            query?: {
+                /** @description Only this taxonomy. */
+                taxonomy?: "categories" | "tags";
+                /** @description Page size (default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Opaque, signed; pass as `cursor` for the next page. `null`: no more. */
+                            next_cursor: string | null;
+                            results: components["schemas"]["WpTerm"][];
+                        };
                         message: string | null;
                         request_id: string;
                         /** @constant */

@@ -251,6 +251,29 @@ async fn deleting_a_sector_or_a_site_removes_its_rules_and_their_schedules() {
 }
 
 #[tokio::test]
+async fn a_schedule_without_a_time_zone_runs_in_the_sites() {
+    let (t, site, _sector) = workspace("auto-site-tz").await;
+    let (status, body) = api("PATCH", &format!("/api/v1/sites/{site}/"), Some(&t.access), Some(json!({"timezone": "Asia/Tokyo"}))).await;
+    assert_eq!(status, 200, "{body}");
+    // Sent: the seed's rule, its schedule a bare cron. Back: the site's zone, also in the Scheduler.
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(seed_rule(&site))).await;
+    assert_eq!((status, body["data"]["schedule"]["timezone"].as_str()), (201, Some("Asia/Tokyo")), "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let state = env().state().await;
+    let name = schedule::schedule_name(&t.account_id, &id);
+    let s = schedule::list_schedules(&state).await.unwrap().into_iter().find(|s| s.name == name).expect("the rule's schedule");
+    assert_eq!(s.timezone, "Asia/Tokyo");
+    // A zone of its own wins; so does an explicit UTC.
+    let mut own = seed_rule(&site);
+    own["schedule"] = json!({"cron": "0 0 * * *", "timezone": "UTC"});
+    let (status, body) = api("POST", "/api/v1/automation/rules/", Some(&t.access), Some(own)).await;
+    assert_eq!((status, body["data"]["schedule"]["timezone"].as_str()), (201, Some("UTC")), "{body}");
+    // A pipeline without `timezone`: the site's too.
+    let (status, saved) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "@daily", "stages": {}}))).await;
+    assert_eq!((status, saved["data"]["schedule"]["timezone"].as_str()), (200, Some("Asia/Tokyo")), "{saved}");
+}
+
+#[tokio::test]
 async fn the_daily_sweep_puts_back_a_pipelines_lost_schedule() {
     let (t, site, _sector) = workspace("auto-pipe-reconcile").await;
     let (status, saved) = api("POST", "/api/v1/automation/pipelines/", Some(&t.access), Some(json!({"site_id": site, "schedule": "30 6 * * *", "timezone": "Asia/Tokyo", "stages": {}}))).await;

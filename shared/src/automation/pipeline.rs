@@ -166,7 +166,7 @@ pub struct PipelineInput {
     /// started and after each of its jobs.
     #[serde(default)]
     pub schedule: Option<String>,
-    /// IANA time zone of the schedule (default UTC).
+    /// IANA time zone of the schedule (default: the site's, else UTC).
     #[serde(default)]
     pub timezone: Option<String>,
     pub stages: Stages,
@@ -276,8 +276,12 @@ fn check(input: &PipelineInput) -> AppResult<Option<super::rules::RuleSchedule>>
 /// Creates or replaces the site's pipeline configuration.
 pub async fn save(state: &AppState, p: &Principal, body: Value) -> AppResult<Pipeline> {
     let input: PipelineInput = serde_json::from_value(body).map_err(|e| AppError::field("stages", format!("does not fit: {e}")))?;
-    let schedule = check(&input)?;
+    let mut schedule = check(&input)?;
     let scope = crate::sites::scope(state, p, &input.site_id, None).await?;
+    // Without a time zone of its own, the schedule runs in the site's.
+    if let (Some(s), None) = (schedule.as_mut(), input.timezone.as_ref()) {
+        s.timezone = scope.site.time_zone().to_string();
+    }
     let now = crate::ids::now_rfc3339();
     let mut pl = match state.store.get::<Pipeline>(&pipeline_key(&scope.tenant, &input.site_id)).await? {
         Some(mut existing) => {

@@ -198,7 +198,7 @@ pub struct RuleInput {
     pub sector_id: Option<String>,
     /// schedule, event or manual.
     pub trigger: String,
-    /// `"0 0 * * *"` (UTC) or `{cron, timezone}`; required for `trigger: schedule`.
+    /// `"0 0 * * *"` (in the site's time zone, UTC when it has none) or `{cron, timezone}`; required for `trigger: schedule`.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub schedule: Option<Value>,
@@ -323,7 +323,13 @@ fn check_params(kind: &str, params: &Value, at: &str, errors: &mut Vec<FieldErro
     named
 }
 
-fn schedule_of(v: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<RuleSchedule> {
+/// The schedule as sent, and whether its time zone was left out (then the
+/// site's applies: see [`check`]).
+fn schedule_of(v: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<(RuleSchedule, bool)> {
+    let defaulted = match v {
+        Some(Value::Object(o)) => o.get("timezone").is_none_or(Value::is_null),
+        _ => true,
+    };
     let (cron_expr, tz) = match v {
         None | Some(Value::Null) => {
             errors.push(FieldError::new("schedule", "is required for trigger schedule: a cron expression or {cron, timezone}"));
@@ -365,7 +371,7 @@ fn schedule_of(v: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<RuleSc
         errors.push(FieldError::new("schedule.timezone", format!("{tz:?} is not an IANA time zone name (e.g. UTC, Europe/Berlin)")));
         return None;
     }
-    Some(RuleSchedule { cron: cron_expr.trim().to_string(), timezone: tz, expression: expression? })
+    Some((RuleSchedule { cron: cron_expr.trim().to_string(), timezone: tz, expression: expression? }, defaulted))
 }
 
 /// Validates a whole body; every problem is one field error. Ids are checked
@@ -406,13 +412,13 @@ async fn check(state: &AppState, p: &Principal, body: &Value) -> AppResult<Check
     {
         errors.push(FieldError::new("trigger", "must be one of schedule, event, manual"));
     }
-    let schedule = match trigger.as_deref() {
-        Some("schedule") => schedule_of(obj.get("schedule"), &mut errors),
+    let (mut schedule, tz_defaulted) = match trigger.as_deref() {
+        Some("schedule") => schedule_of(obj.get("schedule"), &mut errors).map_or((None, false), |(s, d)| (Some(s), d)),
         _ => {
             if obj.get("schedule").is_some_and(|v| !v.is_null()) {
                 errors.push(FieldError::new("schedule", "only a rule with trigger schedule has a schedule"));
             }
-            None
+            (None, false)
         }
     };
     let event = match (trigger.as_deref(), obj.get("event")) {
@@ -505,6 +511,10 @@ async fn check(state: &AppState, p: &Principal, body: &Value) -> AppResult<Check
     if let Some(site) = &site_id {
         match crate::sites::scope(state, p, site, sector_id.as_deref()).await {
             Ok(scope) => {
+                // A schedule sent without a time zone runs in the site's.
+                if let (Some(s), true) = (schedule.as_mut(), tz_defaulted) {
+                    s.timezone = scope.site.time_zone().to_string();
+                }
                 let tenant = p.tenant();
                 for (at, entity, ids) in &named_ids {
                     let keys: Vec<Key> = ids.iter().map(|id| Key::new(tenant.site_pk(&scope.site.id), format!("{}{id}", entity.sk_prefix()))).collect();

@@ -655,7 +655,11 @@ pub async fn dead_letter(state: &AppState, msg: &JobMessage) -> Delivery {
     };
     let reason = format!("the job failed on every delivery ({} attempts) and was moved to the dead-letter queue", job.attempts);
     match fail_open_job(state, &job, &reason).await {
-        Ok(true) => Delivery::Failed(reason),
+        Ok(true) => {
+            // Failed here rather than by its worker: the same `job_failed` event.
+            crate::automation::events::job_finished(state, &job, None).await;
+            Delivery::Failed(reason)
+        }
         Ok(false) => Delivery::Retry("the job changed meanwhile; looking again".into()),
         Err(e) => Delivery::Retry(format!("could not record failure: {e:?}")),
     }
@@ -722,7 +726,12 @@ async fn sweep_one(state: &AppState, job: &Job, now: i64) -> AppResult<Swept> {
     match job.status {
         JobStatus::Running if job.lease_until.is_some_and(|l| l < now) => {
             let reason = format!("the worker stopped before finishing (lease expired after {} attempt(s)); credits released", job.attempts);
-            Ok(if fail_open_job(state, job, &reason).await? { Swept::Failed } else { Swept::Nothing })
+            if !fail_open_job(state, job, &reason).await? {
+                return Ok(Swept::Nothing);
+            }
+            // Failed here rather than by its worker: the same `job_failed` event.
+            crate::automation::events::job_finished(state, job, None).await;
+            Ok(Swept::Failed)
         }
         JobStatus::Queued => {
             // Push the next look forward first, so two sweeps do not both send.

@@ -584,6 +584,36 @@ async fn an_event_rule_reacts_to_content_generated() {
 }
 
 #[tokio::test]
+async fn a_job_failed_by_the_dead_letter_queue_raises_job_failed_for_event_rules() {
+    let (t, site, sector) = workspace("auto-job-failed").await;
+    let task_id = task(&t, &site, &sector, "Lisbon tram guide").await;
+    let (status, created) = api(
+        "POST",
+        "/api/v1/automation/rules/",
+        Some(&t.access),
+        Some(json!({"name": "retry failed articles", "site_id": site, "trigger": "event", "event": {"type": "job_failed"},
+                    "conditions": [{"field": "task.status", "operator": "equals", "value": "queued"}],
+                    "actions": [{"type": "generate_content"}], "enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["data"]["id"].as_str().unwrap().to_string();
+    // An article job whose message ends in the dead-letter queue (its worker
+    // never recorded an outcome): failed there, not by a worker.
+    let (status, body) = api("POST", &format!("/api/v1/planner/tasks/{task_id}/generate/"), Some(&t.access), Some(json!({"site_id": site}))).await;
+    assert_eq!(status, 202, "{body}");
+    let job_id = body["data"]["id"].as_str().unwrap().to_string();
+    let state = env().state().await;
+    let msg = igny8::jobs::JobMessage { job_id: job_id.clone(), account_id: t.account_id.clone(), kind: "generate_content".into(), deferrals: 0 };
+    assert!(matches!(igny8::jobs::dead_letter(&state, &msg).await, igny8::jobs::Delivery::Failed(_)));
+    // Back: the job is failed, and the job_failed event ran the rule once.
+    let (_, job) = api("GET", &format!("/api/v1/jobs/{job_id}/"), Some(&t.access), None).await;
+    assert_eq!(job["data"]["status"], "failed", "{job}");
+    let ex = until(|| async { executions(&t.access, &rule_id).await.into_iter().next() }).await;
+    assert_eq!((ex["trigger"].as_str(), ex["event"].as_str(), ex["depth"].as_u64()), (Some("event"), Some("job_failed"), Some(1)), "{ex}");
+}
+
+#[tokio::test]
 async fn a_loop_of_event_rules_stops_at_depth_three() {
     let (t, site, sector) = workspace("auto-loop").await;
     let (status, cluster) = api("POST", "/api/v1/planner/clusters/", Some(&t.access), Some(json!({"site_id": site, "sector_id": sector, "name": "Lisbon trams"}))).await;

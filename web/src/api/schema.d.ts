@@ -3014,7 +3014,7 @@ export interface components {
             schedule?: string | null;
             site_id: string;
             stages: components["schemas"]["Stages"];
-            /** @description IANA time zone of the schedule (default UTC). */
+            /** @description IANA time zone of the schedule (default: the site's, else UTC). */
             timezone?: string | null;
         };
         /** @description The pipeline as `GET` shows it: configuration, state, current stage,
@@ -3222,7 +3222,7 @@ export interface components {
             /** Format: double */
             max_credits_per_run?: number | null;
             name: string;
-            /** @description `"0 0 * * *"` (UTC) or `{cron, timezone}`; required for `trigger: schedule`. */
+            /** @description `"0 0 * * *"` (in the site's time zone, UTC when it has none) or `{cron, timezone}`; required for `trigger: schedule`. */
             schedule?: Record<string, never> | null;
             sector_id?: string | null;
             site_id: string;

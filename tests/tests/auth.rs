@@ -540,6 +540,13 @@ async fn cookie_refresh_needs_the_csrf_token_rotates_and_detects_reuse() {
     let (status, body, set) = cookie_call("/api/v1/auth/refresh/", &jar, None, None).await;
     assert_eq!((status, body["error_code"].as_str()), (403, Some("CSRF_FAILED")), "sent no X-CSRF-Token: {body}");
     assert!(set.is_empty());
+    // A body is not needed in cookie mode, but one sent must still be the
+    // documented shape: `[null, null]` is a 400 on refresh and logout, and nothing changes.
+    for path in ["/api/v1/auth/refresh/", "/api/v1/auth/logout/"] {
+        let (status, body, set) = cookie_call(path, &jar, Some(&csrf), Some(json!([null, null]))).await;
+        assert_eq!((status, body["error_code"].as_str()), (400, Some("VALIDATION_ERROR")), "{path} with body [null, null]: {body}");
+        assert!(set.is_empty(), "{path}: no cookie set or cleared");
+    }
     let (status, body, _) = cookie_call("/api/v1/auth/refresh/", &jar, Some("forged"), None).await;
     assert_eq!((status, body["error_code"].as_str()), (403, Some("CSRF_FAILED")), "sent a forged X-CSRF-Token: {body}");
     let (_, other_body, other_set) = cookie_call("/api/v1/auth/login/", "", None, Some(json!({"email": t.email, "password": PASSWORD}))).await;

@@ -87,7 +87,10 @@ pub fn router() -> &'static Router {
                 let mode = session::mode(&ctx.headers)?;
                 let input = match mode {
                     Mode::Json => ctx.json::<RefreshInput>()?,
-                    Mode::Cookie => RefreshInput { refresh: session::refresh_from_cookie(ctx.state.tokens()?, &ctx.headers)? },
+                    Mode::Cookie => {
+                        cookie_mode_body(&ctx)?;
+                        RefreshInput { refresh: session::refresh_from_cookie(ctx.state.tokens()?, &ctx.headers)? }
+                    }
                 };
                 let mut pair = accounts::refresh(&ctx.state, input).await?;
                 let cookies = session::deliver(ctx.state.tokens()?, mode, &mut pair)?;
@@ -105,6 +108,7 @@ pub fn router() -> &'static Router {
                 match session::mode(&ctx.headers)? {
                     Mode::Json => accounts::logout(&ctx.state, ctx.json::<RefreshInput>()?).await?,
                     Mode::Cookie => {
+                        cookie_mode_body(&ctx)?;
                         // No session cookie, or one no longer valid: nothing to
                         // revoke, the cookies are cleared all the same. A CSRF
                         // failure is still a 403 (and clears nothing).
@@ -157,4 +161,14 @@ pub fn router() -> &'static Router {
 
 pub async fn handle(state: Arc<AppState>, req: Request) -> Response<Body> {
     dispatch(FUNCTION, state, router(), req).await
+}
+
+/// Cookie mode takes no body (the cookie is the token); one sent anyway must
+/// still be the documented `RefreshInput`, so a malformed body is a 400 in
+/// both modes rather than silently ignored.
+fn cookie_mode_body(ctx: &igny8::http::RequestCtx) -> igny8::AppResult<()> {
+    if !ctx.body.iter().all(u8::is_ascii_whitespace) {
+        ctx.json::<RefreshInput>()?;
+    }
+    Ok(())
 }

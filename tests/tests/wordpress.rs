@@ -837,6 +837,26 @@ async fn future_publishes_and_batches_fire_from_one_time_schedules_once_and_canc
     for (k, want) in [(1, "published"), (2, "cancelled"), (3, "published")] {
         assert!(statuses.contains(&(items[k].0.clone(), want.to_string())), "{k} {want}: {statuses:?}");
     }
+
+    // Disconnecting the integration cancels what is still scheduled on it:
+    // sent a future publish of the cancelled item, then DELETE the
+    // integration; came back: its job cancelled, its schedule gone, the
+    // record cancelled, and nothing fires at its minute.
+    let (status, body) = api("POST", &publish_url, tok, Some(json!({"content_id": items[2].0, "status": "future", "date": at_iso}))).await;
+    assert_eq!(status, 202, "{body}");
+    let pending_job = body["data"]["id"].as_str().unwrap().to_string();
+    let pending = scheduled_of(&t.access, &id).await.into_iter().find(|s| s["job_id"] == pending_job.as_str()).expect("listed");
+    let pending_name = pending["schedule_name"].as_str().unwrap().to_string();
+    let (status, body) = api("DELETE", &format!("/api/v1/integration/integrations/{id}/"), tok, None).await;
+    assert!((200..300).contains(&status), "{status} {body}");
+    assert!(igny8::automation::schedule::get_named(&state, &pending_name).await.unwrap().is_none(), "the schedule is deleted with the integration");
+    let (_, job) = api("GET", &format!("/api/v1/jobs/{pending_job}/"), tok, None).await;
+    assert_eq!(job["data"]["status"], "cancelled", "{job}");
+    let tenant = igny8::store::keys::Tenant::from_verified(&t.account_id);
+    let record: igny8::integration::scheduled::ScheduledPublish =
+        state.store.get(&igny8::store::keys::scheduled_publish(&tenant, &id, pending["id"].as_str().unwrap())).await.unwrap().expect("the record stays, cancelled");
+    assert_eq!((record.status.as_str(), record.cancelled_by.as_deref()), ("cancelled", Some(t.user_id.as_str())), "{record:?}");
+    assert!(fired_of(xtask::scheduler::fire_due(&state, at).await.unwrap(), &[&pending_name]).is_empty());
 }
 
 /// Sends an authenticated request to the test WordPress: its JSON answer.

@@ -438,7 +438,8 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> AppResult<()> 
         TxError::Other(e) => e,
     })?;
     webhook::delete_daily_sync(state, &item.account_id, &item.id).await?;
-    audit(state, p, "integration.delete", id, serde_json::json!({"site_id": item.site_id})).await?;
+    let cancelled = scheduled::cancel_all(state, &tenant, &item.id, &p.user_id).await?;
+    audit(state, p, "integration.delete", id, serde_json::json!({"site_id": item.site_id, "scheduled_publishes_cancelled": cancelled})).await?;
     Ok(())
 }
 
@@ -457,6 +458,7 @@ pub async fn remove_for_site(state: &AppState, tenant: &Tenant, site_id: &str) -
         ];
         store.transact(ops).await?;
         webhook::delete_daily_sync(state, tenant.account_id(), &i.id).await?;
+        scheduled::cancel_all(state, tenant, &i.id, "site deleted").await?;
     }
     Ok(page.results.len())
 }

@@ -419,11 +419,48 @@ pub async fn cancel(state: &AppState, p: &Principal, integration_id: &str, id: &
     if !crate::ids::is_valid(id) {
         return Err(AppError::not_found("scheduled publish"));
     }
-    let mut record: ScheduledPublish = state.store.get(&keys::scheduled_publish(&tenant, &i.id, id)).await?.ok_or_else(|| AppError::not_found("scheduled publish"))?;
+    let record: ScheduledPublish = state.store.get(&keys::scheduled_publish(&tenant, &i.id, id)).await?.ok_or_else(|| AppError::not_found("scheduled publish"))?;
+    let record = cancel_record(state, &tenant, record, &p.user_id).await?;
+    super::audit(state, p, "integration.cancel_scheduled_publish", &i.id, serde_json::json!({"scheduled_id": id, "content_id": record.content_id, "publish_at": record.publish_at}))
+        .await?;
+    Ok(record)
+}
+
+/// Cancels every publish still scheduled on an integration that is being
+/// deleted (by `by`: a user id, or why): none fires later against an
+/// integration that is gone. A publish already under way at its minute is
+/// left to finish (it fails visibly if the integration is gone). Returns how
+/// many were cancelled.
+pub async fn cancel_all(state: &AppState, tenant: &Tenant, integration_id: &str, by: &str) -> AppResult<usize> {
+    let mut cancelled = 0;
+    let mut cursor = None;
+    loop {
+        let q = Query::new(tenant, Index::Table, keys::sync_log_pk(tenant, integration_id))
+            .sk(SkCondition::BeginsWith(keys::SCHEDULED_PUBLISH_PREFIX.into()))
+            .limit(100)
+            .cursor(cursor);
+        let page: Page<ScheduledPublish> = state.store.query(&q).await?;
+        for record in page.results.into_iter().filter(|r| r.status == "scheduled") {
+            match cancel_record(state, tenant, record, by).await {
+                Ok(_) => cancelled += 1,
+                Err(AppError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(cancelled),
+        }
+    }
+}
+
+/// The cancel itself: the job, the schedule, the record (retried on a
+/// concurrent change), the sync log line.
+async fn cancel_record(state: &AppState, tenant: &Tenant, mut record: ScheduledPublish, by: &str) -> AppResult<ScheduledPublish> {
     if record.status != "scheduled" {
         return Err(AppError::Conflict(format!("this scheduled publish is {}; only a scheduled one can be cancelled", record.status)));
     }
-    crate::jobs::cancel(state, &tenant, &record.job_id)
+    crate::jobs::cancel(state, tenant, &record.job_id)
         .await
         .map_err(|e| match e {
             AppError::Conflict(_) => AppError::Conflict("the publish already started at its minute; it can no longer be cancelled".into()),
@@ -431,22 +468,21 @@ pub async fn cancel(state: &AppState, p: &Principal, integration_id: &str, id: &
         })?;
     crate::automation::schedule::delete_named(state, &record.schedule_name).await?;
     let now = crate::ids::now_rfc3339();
+    let key = keys::scheduled_publish(tenant, &record.integration_id, &record.id);
     for _ in 0..3 {
         record.status = "cancelled".into();
         record.cancelled_at = Some(now.clone());
-        record.cancelled_by = Some(p.user_id.clone());
+        record.cancelled_by = Some(by.to_string());
         record.updated_at = now.clone();
         match state.store.update_versioned(&mut record).await {
             Ok(()) => break,
             Err(AppError::Conflict(_)) => {
-                record = state.store.get(&keys::scheduled_publish(&tenant, &i.id, id)).await?.ok_or_else(|| AppError::not_found("scheduled publish"))?;
+                record = state.store.get(&key).await?.ok_or_else(|| AppError::not_found("scheduled publish"))?;
             }
             Err(e) => return Err(e),
         }
     }
-    super::audit(state, p, "integration.cancel_scheduled_publish", &i.id, serde_json::json!({"scheduled_id": id, "content_id": record.content_id, "publish_at": record.publish_at}))
-        .await?;
-    synclog::write(state, &tenant, &i.id, Entry { action: "cancel", ok: true, content_id: Some(record.content_id.clone()), detail: Some(record.expression.clone()), ..Default::default() }).await;
+    synclog::write(state, tenant, &record.integration_id, Entry { action: "cancel", ok: true, content_id: Some(record.content_id.clone()), detail: Some(record.expression.clone()), ..Default::default() }).await;
     Ok(record)
 }
 

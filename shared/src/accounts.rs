@@ -230,7 +230,7 @@ impl Item for EmailVerification {
 pub struct TokenPair {
     pub access: String,
     /// Absent in cookie mode (`X-Session-Mode: cookie`): the refresh token is
-    /// then in the `HttpOnly` cookie `igny8_refresh` ([`crate::auth::session`]).
+    /// then in the `HttpOnly` cookie `igny8_refresh`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh: Option<String>,
     pub token_type: &'static str,

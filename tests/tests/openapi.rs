@@ -89,6 +89,8 @@ fn operations_carry_their_types_roles_lists_and_examples() {
     assert_eq!(op("post", "/api/v1/sites")["x-required-role"], "admin");
     assert_eq!(op("post", "/api/v1/planner/keywords")["x-required-role"], "editor");
     assert_eq!(op("get", "/api/v1/planner/keywords")["x-required-role"], "viewer");
+    // The audit log is for admins (an editor gets 403 from the route's gate; the docs say so).
+    assert_eq!(op("get", "/api/v1/audit-log")["x-required-role"], "admin");
     assert_eq!(op("post", "/api/v1/credits/accounts/{account_id}/adjust")["x-required-role"], "staff");
     assert_eq!(op("get", "/api/v1/sites")["security"], serde_json::json!([{"bearerAuth": []}]));
     // AI operations: 200 (dry run) and 202 (queued).

@@ -73,6 +73,7 @@ pub fn router() -> &'static Router {
                 Ok(Reply::ok(igny8::audit::list(&ctx.state, &p, limit, cursor).await?))
             })
             .doc(Doc::new("The account's audit log, newest first").list_of::<igny8::audit::AuditEntry>())
+            .access(Access::AdminOrAbove)
     })
 }
 

@@ -147,6 +147,10 @@ def _plain(value):
 
 _moto_query = Table.query
 
+# Bumped by every write (under `_lock`); `_sorted` = [generation, {partition: (keyed, keys)}].
+_generation = [0]
+_sorted = [0, {}]
+
 
 def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
            projection_expressions, index_name=None, consistent_read=False, filter_expression=None,
@@ -168,21 +172,34 @@ def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_
                                filter_expression, hash_key_conditions=hash_key_conditions,
                                range_key_conditions=range_key_conditions, **filter_kwargs)
         pk_attr, sk_attr = hashes[0], (ranges[0] if ranges else None)
-        wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
-        candidates = [
-            item for part in self.items.values() for item in part.values()
-            if (v := item.attrs.get(pk_attr)) is not None and v == wanted and (sk_attr is None or sk_attr in item.attrs)
-        ]
         order = (sk_attr, table_pk, table_sk) if sk_attr else (table_pk, table_sk)
     else:
         pk_attr, sk_attr = table_pk, table_sk
-        wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
-        candidates = list(self.items.get(wanted, {}).values())
         order = (table_sk,)
-    if range_comparison and sk_attr:
-        candidates = [i for i in candidates if i.attrs[sk_attr].compare(range_comparison, range_objs)]
-    keyed = sorted(((tuple(_plain(i.attrs[a]) for a in order), i) for i in candidates), key=lambda p: p[0])
-    keys = [k for k, _ in keyed]
+    wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
+    # The partition's items in key order, computed once per table state: the
+    # pages of one walk (no write in between) reuse it instead of scanning
+    # the table and sorting the partition again for every page.
+    cache_key = (id(self), index_name, _plain(wanted), range_comparison,
+                 tuple(_plain(o) for o in (range_objs or ())) if range_comparison and sk_attr else ())
+    if _sorted[0] != _generation[0]:
+        _sorted[1].clear()
+        _sorted[0] = _generation[0]
+    cached = _sorted[1].get(cache_key)
+    if cached is None:
+        if index_name:
+            candidates = [
+                item for part in self.items.values() for item in part.values()
+                if (v := item.attrs.get(pk_attr)) is not None and v == wanted and (sk_attr is None or sk_attr in item.attrs)
+            ]
+        else:
+            candidates = list(self.items.get(wanted, {}).values())
+        if range_comparison and sk_attr:
+            candidates = [i for i in candidates if i.attrs[sk_attr].compare(range_comparison, range_objs)]
+        keyed = sorted(((tuple(_plain(i.attrs[a]) for a in order), i) for i in candidates), key=lambda p: p[0])
+        cached = (keyed, [k for k, _ in keyed])
+        _sorted[1][cache_key] = cached
+    keyed, keys = cached
     if exclusive_start_key:
         start = tuple(_plain(exclusive_start_key[a]) for a in order)
         keyed = keyed[bisect.bisect_right(keys, start):] if scan_index_forward else keyed[:bisect.bisect_left(keys, start)]
@@ -209,22 +226,29 @@ def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_
 
 Table.query = _query
 
+# Writes move the table state on: the sorted partitions `_query` cached are
+# then recomputed (items change in place, so no cached order survives a write).
+_WRITES = {"put_item", "update_item", "delete_item", "transact_write_items", "create_table", "delete_table", "update_table"}
+
 for _name in (
     "put_item", "get_item", "query", "scan", "update_item", "delete_item",
     "transact_write_items", "transact_get_items", "batch_get_item",
+    "create_table", "delete_table", "update_table",
 ):
     _method = getattr(DynamoDBBackend, _name, None)
     if _method is None:
         continue
 
-    def _locked(method):
+    def _locked(method, writes):
         @functools.wraps(method)
         def wrapper(*args, **kwargs):
             with _lock:
+                if writes:
+                    _generation[0] += 1
                 return method(*args, **kwargs)
         return wrapper
 
-    setattr(DynamoDBBackend, _name, _locked(_method))
+    setattr(DynamoDBBackend, _name, _locked(_method, _name in _WRITES))
 
 if __name__ == "__main__":
     main()

@@ -8,8 +8,11 @@
 //! generated file's known counts), auto-cluster of 10,000 and of 100,000
 //! keywords (submitted → completed, every keyword in exactly one cluster or
 //! listed as unclustered), the keyword list's first page at 100,000 keywords
-//! against 1,000, and a transaction at the table's final size. `--quick`
-//! divides every size by ten.
+//! against 1,000, a transaction at the table's final size, the site's delete
+//! as a job, and the whole keyless pipeline on 1,000 keywords (import →
+//! waiting for review, with DynamoDB units per generated article). `--quick`
+//! divides every size by ten; `IGNY8_SCALE_ONLY=pipeline` runs only the
+//! pipeline.
 
 use crate::scale::keyword_file;
 use anyhow::{Context, Result, bail};
@@ -87,6 +90,8 @@ pub async fn run(endpoint: &str, quick: bool) -> Result<()> {
     let gateway = crate::gateway::Gateway::from_template(state.clone())?;
     let (addr, server) = gateway.serve(([127, 0, 0, 1], 0).into()).await?;
     let worker = tokio::spawn(crate::worker::run(state.clone(), igny8_ai_worker::registry(), res.ai_jobs_queue_url.clone()));
+    // Domain events drive the pipeline from stage to stage, as in `cargo xtask dev`.
+    let events = tokio::spawn(crate::scheduler::run_events(state.clone(), res.automation_events_queue_url.clone()));
     let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build()?;
     let base = format!("http://{addr}");
     let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
@@ -115,6 +120,14 @@ pub async fn run(endpoint: &str, quick: bool) -> Result<()> {
     for name in ["JSON 1.2k", "CSV 10k", "CSV 100k"] {
         let (_, s) = api.call(reqwest::Method::POST, &format!("/api/v1/sites/{site}/sectors/"), Some(json!({"name": name}))).await?;
         sectors.push(s["data"]["id"].as_str().context("sector")?.to_string());
+    }
+    if std::env::var("IGNY8_SCALE_ONLY").is_ok_and(|v| v == "pipeline") {
+        // Only step 8 (the bulk steps take half an hour at full size).
+        pipeline(&api, &state, &tenant, 1_000 / div).await?;
+        server.abort();
+        worker.abort();
+        events.abort();
+        return Ok(());
     }
     println!("scale bench through the local gateway on the emulator{}", if quick { " (--quick: sizes / 10)" } else { "" });
     println!("{:<58} {:>10} {:>14} {:>14}", "operation", "time", "WRU / row", "RRU / row");
@@ -233,7 +246,102 @@ pub async fn run(endpoint: &str, quick: bool) -> Result<()> {
         left.len(),
         if after == 0 && left.is_empty() && result["keywords_released"].as_u64() == Some(before as u64) { "(exact)" } else { "MISMATCH" }
     );
+
+    // 8. the whole keyless pipeline (offline provider) on 1,000 imported
+    // keywords: cluster → ideas → tasks → articles → image prompts → images,
+    // advancing by its own events until it waits for review.
+    pipeline(&api, &state, &tenant, 1_000 / div).await?;
     server.abort();
     worker.abort();
+    events.abort();
+    Ok(())
+}
+
+/// Step 8: the staged pipeline end to end on a new site with `keywords` imported keywords.
+async fn pipeline(api: &Api, state: &Arc<igny8::AppState>, tenant: &igny8::store::keys::Tenant, keywords: usize) -> Result<()> {
+    let (_, site) = api.call(reqwest::Method::POST, "/api/v1/sites/", Some(json!({"name": "Bench pipeline site"}))).await?;
+    let site = site["data"]["id"].as_str().context("site")?.to_string();
+    let (_, s) = api.call(reqwest::Method::POST, &format!("/api/v1/sites/{site}/sectors/"), Some(json!({"name": "Pipeline"}))).await?;
+    let sector = s["data"]["id"].as_str().context("sector")?.to_string();
+    // Enough credits for every article (the bench's own top-up, as staff would grant).
+    let topup = igny8::credits::Movement {
+        kind: igny8::credits::TxnType::Adjust,
+        change: igny8::credits::Change::Adjust { plan: 0.0, bonus: 1_000_000.0 },
+        idempotency_key: format!("bench-topup-{site}"),
+        job_id: None,
+        function: None,
+        charged: None,
+        reason: Some("scale bench".into()),
+    };
+    igny8::credits::apply(state, tenant, &topup).await?;
+    let f = keyword_file(keywords, 0);
+    let rows = f.expected.created;
+    let (status, body) = api.csv(&site, &sector, f.file).await?;
+    api.import_report(status, body).await?;
+    let config = json!({"site_id": site, "enabled": true, "stages": {"cluster": {"enabled": true, "min_keywords": 5}, "ideas": {"per_cluster": 3},
+        "tasks": {}, "content": {"batch_size": 50, "word_count": 800}, "image_prompts": {"enabled": true}, "images": {"enabled": true},
+        "review": {"mode": "manual"}, "publish": {"enabled": false}}});
+    let (status, body) = api.call(reqwest::Method::POST, "/api/v1/automation/pipelines/", Some(config)).await?;
+    anyhow::ensure!(status == 200, "pipeline configuration answered {status}: {body}");
+    let (m0, t0) = (metrics::snapshot(), Instant::now());
+    let (status, body) = api.call(reqwest::Method::POST, "/api/v1/automation/pipelines/run/", Some(json!({"site_id": site}))).await?;
+    anyhow::ensure!(status == 200, "pipeline run answered {status}: {body}");
+    let deadline = Instant::now() + Duration::from_secs(1_800);
+    loop {
+        let (_, view) = api.call(reqwest::Method::GET, &format!("/api/v1/automation/pipelines/?site_id={site}"), None).await?;
+        let v = &view["data"];
+        anyhow::ensure!(v["pipeline"]["state"] == "active", "the pipeline stopped: {}", v["pipeline"]);
+        // Done when no stage before review has anything waiting, no job is
+        // open, and articles exist (the review gate holds the drafts).
+        let waiting: u64 = v["stages"]
+            .as_array()
+            .map(|s| s.iter().filter(|s| !matches!(s["stage"].as_str(), Some("review") | Some("publish"))).map(|s| s["waiting"].as_u64().unwrap_or(1)).sum())
+            .unwrap_or(1);
+        let mut open = 0;
+        for status in ["queued", "running"] {
+            let (_, jobs) = api.call(reqwest::Method::GET, &format!("/api/v1/jobs/?status={status}&limit=5"), None).await?;
+            open += jobs["data"]["results"].as_array().map_or(1, Vec::len);
+        }
+        if waiting == 0 && open == 0 {
+            let (_, drafts) = api.call(reqwest::Method::GET, &format!("/api/v1/writer/content/?site_id={site}&status=draft&limit=1"), None).await?;
+            if drafts["data"]["results"].as_array().is_some_and(|r| !r.is_empty()) {
+                break;
+            }
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the pipeline did not finish its stages in 30 min: {v}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let took = t0.elapsed();
+    let spent = metrics::snapshot().since(&m0);
+    let count = |path: String| async move {
+        let mut n = 0usize;
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}&limit=100&cursor={c}"),
+                None => format!("{path}&limit=100"),
+            };
+            let (_, page) = api.call(reqwest::Method::GET, &url, None).await?;
+            n += page["data"]["results"].as_array().map_or(0, Vec::len);
+            match page["data"]["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return anyhow::Ok(n),
+            }
+        }
+    };
+    let clusters = count(format!("/api/v1/planner/clusters/?site_id={site}&sector_id={sector}")).await?;
+    let articles = count(format!("/api/v1/writer/content/?site_id={site}&status=draft")).await?;
+    let images = count(format!("/api/v1/writer/images/?site_id={site}")).await?;
+    let (w, r) = units(&spent);
+    println!(
+        "keyless pipeline on {rows} keywords, run → every stage done, drafts waiting for review: {:.1}s; {clusters} clusters, {articles} draft articles, {images} images",
+        took.as_secs_f64()
+    );
+    println!(
+        "  DynamoDB for the whole pipeline: {w:.0} WRU, {r:.0} RRU; per generated article (everything upstream included): {:.1} WRU, {:.1} RRU",
+        w / articles.max(1) as f64,
+        r / articles.max(1) as f64
+    );
+    anyhow::ensure!(articles > 0 && images > 0, "the pipeline produced no article or image");
     Ok(())
 }

@@ -84,7 +84,12 @@ fn functions() -> Vec<Function> {
         http("igny8-planner", "planner", "GET", "/api/v1/planner/keywords/", "ANY /api/v1/planner/{proxy+}"),
         http("igny8-writer", "writer", "GET", "/api/v1/writer/content/", "ANY /api/v1/writer/{proxy+}"),
         http("igny8-automation", "automation", "GET", "/api/v1/automation/rules/", "ANY /api/v1/automation/{proxy+}"),
+        http("igny8-integration", "integration", "GET", "/api/v1/integration/integrations/", "ANY /api/v1/integration/{proxy+}"),
+        // The OpenAPI document: rendered from every router at first request, no AWS call.
+        Function { needs_secret: false, ..http("igny8-docs", "docs", "GET", "/api/schema/", "ANY /api/schema") },
         Function { package: "igny8-ai-worker", binary: "ai-worker", event: fixture("sqs-ai-job.json"), needs_secret: false },
+        // A message for a job that does not exist: acknowledged after one read.
+        Function { package: "igny8-publish-worker", binary: "publish-worker", event: fixture("sqs-ai-job.json"), needs_secret: false },
         Function { package: "igny8-automation-runner", binary: "automation-runner", event: fixture("scheduler-automation.json"), needs_secret: false },
         Function { package: "igny8-billing", binary: "billing", event: json!({"period": "2000-01"}), needs_secret: false },
         Function { package: "igny8-job-sweeper", binary: "job-sweeper", event: json!({}), needs_secret: false },
@@ -320,6 +325,12 @@ pub async fn run(endpoint: &str) -> Result<()> {
                 .env("BUCKET_NAME", &res.bucket)
                 .env("AI_JOBS_QUEUE_URL", &res.ai_jobs_queue_url)
                 .env("AI_JOBS_DLQ_ARN", &res.ai_jobs_dlq_arn)
+                .env("PUBLISH_QUEUE_URL", &res.publish_queue_url)
+                .env("PUBLISH_QUEUE_ARN", &res.publish_queue_arn)
+                .env("PUBLISH_DLQ_ARN", &res.publish_dlq_arn)
+                .env("AUTOMATION_EVENTS_QUEUE_URL", &res.automation_events_queue_url)
+                .env("SCHEDULE_GROUP_NAME", &res.schedule_group)
+                .env("SECRETS_KEY_ID", &res.secrets_key_id)
                 .env("JWT_SECRET_ARN", &secret_arn)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

@@ -74,7 +74,7 @@ describe("adding and editing tasks", () => {
     { id: "u3", name: "Gone", email: "g@example.com", role: "viewer", is_active: false },
   ];
   function live(extra: (c: Call) => Response | null = () => null) {
-    let tasks = [{ ...task("t1", "Paris in 48 hours", "queued", 5), keywords: ["paris weekend"], tone: "friendly", language: "en", brief: "" }];
+    let tasks: Record<string, unknown>[] = [{ ...task("t1", "Paris in 48 hours", "queued", 5), keywords: ["paris weekend"], tone: "friendly", language: "en", brief: "" }];
     return stubFetch((c) => {
       const r = extra(c);
       if (r) return r;

@@ -173,4 +173,24 @@ describe("adding and editing tasks", () => {
     fireEvent.click(within(moves).getByRole("button", { name: "→ In progress" }));
     await waitFor(() => expect(calls.find((c) => c.url.includes("/transition"))?.body).toEqual({ status: "in_progress", version: 6, site_id: "s1" }));
   });
+
+  it("shows a keyword's error (keywords[1]) beside Keywords and lists an error naming no field of the form", async () => {
+    signInAs("editor");
+    live((c) =>
+      c.method === "POST" && c.url === "/api/v1/planner/tasks"
+        ? failure(400, "keywords[1]: must be at most 200 characters; idea_id: is not accepted here", "VALIDATION_ERROR", [
+            { field: "keywords[1]", message: "must be at most 200 characters" },
+            { field: "idea_id", message: "is not accepted here" },
+          ])
+        : null,
+    );
+    renderAt("/planner/tasks");
+    fireEvent.click(await screen.findByRole("button", { name: "New task" }));
+    const form = screen.getByRole("form", { name: "Add a task" });
+    fireEvent.change(within(form).getByLabelText("Task title"), { target: { value: "Long keywords" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Add task" }));
+    await waitFor(() => expect(within(form).getByLabelText("Keywords")).toHaveAttribute("aria-invalid", "true"));
+    expect(within(form).getByText("keywords[1]: must be at most 200 characters")).toBeInTheDocument();
+    expect(within(within(form).getByRole("list", { name: "Other errors" })).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["idea_id: is not accepted here"]);
+  });
 });

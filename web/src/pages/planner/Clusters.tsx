@@ -253,7 +253,7 @@ export default function Clusters() {
             <tbody>
               <tr>
                 <td colSpan={6} className="px-3 py-6 text-center text-slate-500">
-                  No clusters yet: add one, or run auto-cluster from the Keywords page.
+                  {canEdit ? "No clusters yet: add one, or run auto-cluster from the Keywords page." : "No clusters yet."}
                 </td>
               </tr>
             </tbody>

@@ -145,7 +145,7 @@ export default function Tasks() {
           {note}
         </p>
       ) : null}
-      {!loading && tasks.length === 0 ? <p className="text-sm text-slate-600">No tasks in this sector yet: turn ideas into tasks on the Ideas page, or add one.</p> : null}
+      {!loading && tasks.length === 0 ? <p className="text-sm text-slate-600">No tasks in this sector yet{canEdit ? ": turn ideas into tasks on the Ideas page, or add one." : "."}</p> : null}
       <div className="grid grid-cols-2 gap-3 lg:grid-cols-6">
         {COLUMNS.map((col) => {
           const cards = tasks.filter((t) => t.status === col);

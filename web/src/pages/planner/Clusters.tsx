@@ -90,7 +90,7 @@ function ClusterActions({ scope, cluster, onNote }: { scope: Scope; cluster: Sch
       {confirming ? (
         <div role="group" aria-label={`Confirm deleting ${cluster.name}`} className="flex flex-wrap items-center gap-2 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
           <span>
-            Delete “{cluster.name}”? Its {n} keyword{n === 1 ? "" : "s"} stay in this sector, unclustered (status new); ideas and tasks made from it stay, no longer
+            Delete “{cluster.name}”? Its {n} keyword{n === 1 ? " stays" : "s stay"} in this sector, unclustered (status new); ideas and tasks made from it stay, no longer
             linked to a cluster.
           </span>
           <button type="button" disabled={busy} className={DANGER} onClick={del}>

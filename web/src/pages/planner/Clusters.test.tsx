@@ -107,8 +107,9 @@ describe("editing clusters", () => {
     fireEvent.change(name, { target: { value: "Hiking boots" } });
     fireEvent.change(within(form).getByLabelText("Description (optional)"), { target: { value: "Boots for long trails" } });
     fireEvent.click(within(form).getByRole("button", { name: "Add cluster" }));
-    expect(await screen.findByRole("button", { name: "Hiking boots" })).toBeInTheDocument();
-    expect(screen.getByRole("status")).toHaveTextContent("Cluster “Hiking boots” added.");
+    // The note comes once the list has been read again, with the new cluster in it.
+    expect(await screen.findByRole("status")).toHaveTextContent("Cluster “Hiking boots” added.");
+    expect(screen.getByRole("button", { name: "Hiking boots" })).toBeInTheDocument();
     const posts = calls.filter((c) => c.method === "POST" && c.url === "/api/v1/planner/clusters");
     expect(posts.map((c) => c.body)).toEqual([
       { site_id: "s1", sector_id: "c1", name: "" },
@@ -133,7 +134,7 @@ describe("editing clusters", () => {
     fireEvent.change(name, { target: { value: "Trail running shoes" } });
     fireEvent.click(within(form).getByRole("button", { name: "Save cluster" }));
     expect(await screen.findByRole("button", { name: "Trail running shoes" })).toBeInTheDocument();
-    expect(screen.queryByRole("form", { name: /Edit/ })).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole("form", { name: /Edit/ })).not.toBeInTheDocument());
     const patches = calls.filter((c) => c.method === "PATCH");
     expect(patches.map((c) => [c.url, c.body])).toEqual([
       ["/api/v1/planner/clusters/cl1?site_id=s1", { version: 3, name: "  " }],

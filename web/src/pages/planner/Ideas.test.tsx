@@ -186,7 +186,7 @@ describe("editing and deleting ideas", () => {
     fireEvent.click(within(form).getByRole("button", { name: "Save idea" }));
     expect(await screen.findByRole("status")).toHaveTextContent("Idea “From road to trail” saved.");
     expect(screen.getByRole("listitem", { name: "From road to trail" })).toHaveTextContent("Status: archived");
-    expect(screen.queryByRole("form", { name: /Edit/ })).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole("form", { name: /Edit/ })).not.toBeInTheDocument());
     const patches = calls.filter((c) => c.method === "PATCH");
     expect(patches.map((c) => [c.url, c.body])).toEqual([
       [

@@ -1,5 +1,7 @@
 // Planner clusters: the sector's clusters (server-side status and search,
-// cursor "load more"), one cluster's members, and membership changes.
+// cursor "load more"), one cluster's members, membership changes, and the
+// cluster itself: add, edit (name, description), delete (its keywords become
+// unclustered), and re-cluster its keywords (an AI job).
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
@@ -19,6 +21,27 @@ export interface ClustersState {
   open(scope: Scope, id: string | null): Promise<void>;
   /** Removes keywords from the open cluster, or moves them to `target`. */
   change(scope: Scope, keywordIds: string[], target?: string): Promise<Schemas["MembershipResult"] | null>;
+  /** Adds a cluster to the scope's sector; throws the API's error (field errors for the form). */
+  add(scope: Scope, input: ClusterEdit): Promise<Schemas["Cluster"]>;
+  /** Changes what differs from `cluster`, sent with the version seen; throws the API's error. */
+  edit(scope: Scope, cluster: Schemas["Cluster"], input: ClusterEdit): Promise<Schemas["Cluster"]>;
+  /** Deletes the cluster (its keywords stay, unclustered); throws the API's error. */
+  remove(scope: Scope, cluster: Schemas["Cluster"]): Promise<Schemas["ClusterDeleted"]>;
+  /** Re-clusters one cluster's keywords: the estimate (dry run) or the queued job. */
+  autoCluster(scope: Scope, clusterId: string, dryRun: boolean): Promise<Schemas["Submission"]>;
+}
+
+export interface ClusterEdit {
+  name: string;
+  description: string;
+}
+
+/** The PATCH body: only what changed, and the version the page read. */
+export function clusterPatch(c: Schemas["Cluster"], input: ClusterEdit): Schemas["ClusterInput"] {
+  const body: Schemas["ClusterInput"] = { version: c.version };
+  if (input.name !== c.name) body.name = input.name;
+  if (input.description !== (c.description ?? "")) body.description = input.description;
+  return body;
 }
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
@@ -80,6 +103,35 @@ export const useClustersStore = create<ClustersState>()((set, get) => ({
       set({ error: asApiError(e) });
       return null;
     }
+  },
+  async add(scope, input) {
+    const { data } = await api.post("/api/v1/planner/clusters", {
+      body: { site_id: scope.siteId, sector_id: scope.sectorId ?? undefined, name: input.name, description: input.description || undefined },
+    });
+    await get().load(scope);
+    return data;
+  },
+  async edit(scope, cluster, input) {
+    const { data } = await api.patch("/api/v1/planner/clusters/{id}", {
+      path: { id: cluster.id },
+      query: { site_id: scope.siteId },
+      body: clusterPatch(cluster, input),
+    });
+    set({ clusters: get().clusters.map((c) => (c.id === data.id ? data : c)) });
+    return data;
+  },
+  async remove(scope, cluster) {
+    const { data } = await api.delete("/api/v1/planner/clusters/{id}", { path: { id: cluster.id }, query: { site_id: scope.siteId } });
+    const open = get().openId === cluster.id;
+    set({ clusters: get().clusters.filter((c) => c.id !== cluster.id), ...(open ? { openId: null, members: [] } : {}) });
+    return data;
+  },
+  async autoCluster(scope, clusterId, dryRun) {
+    const { data } = await api.post("/api/v1/planner/clusters/{id}/auto-cluster", {
+      path: { id: clusterId },
+      body: { site_id: scope.siteId, dry_run: dryRun },
+    });
+    return data;
   },
 }));
 

@@ -145,7 +145,100 @@ describe("the ideas page", () => {
     renderAt("/planner/ideas");
     await screen.findByText("Trail running shoes guide");
     expect(screen.queryByRole("checkbox")).not.toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: /Create task|Generate ideas|Create tasks for/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Create task|Generate ideas|Create tasks for|Edit|Delete/ })).not.toBeInTheDocument();
     expect(screen.getAllByRole("button", { name: /Outline/ })).toHaveLength(3);
+  });
+});
+
+describe("editing and deleting ideas", () => {
+  it("sends only the changed fields with the version seen, shows the API's field errors beside their fields, then the saved idea", async () => {
+    signInAs("editor");
+    const { calls } = backend((c) => {
+      if (c.method !== "PATCH") return null;
+      const b = c.body as Record<string, unknown>;
+      if (b.target_word_count === 0)
+        return failure(400, "target_word_count: must be from 300 to 10000; outline[0].heading: must not be empty", "VALIDATION_ERROR", [
+          { field: "target_word_count", message: "must be from 300 to 10000" },
+          { field: "outline[0].heading", message: "must not be empty" },
+        ]);
+      return envelope(idea("i2", b.title as string, { ...b, version: 2 }));
+    });
+    renderAt("/planner/ideas");
+    const card = await screen.findByRole("listitem", { name: "Road to trail: a how-to" });
+    fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const form = within(card).getByRole("form", { name: "Edit Road to trail: a how-to" });
+    expect(within(form).getByLabelText("Title")).toHaveValue("Road to trail: a how-to");
+    expect(within(form).getByLabelText("Secondary keywords")).toHaveValue("trail shoes");
+    expect(within(form).getByLabelText("Section 1 heading")).toHaveValue("Why grip matters");
+    fireEvent.change(within(form).getByLabelText("Target words"), { target: { value: "" } });
+    fireEvent.change(within(form).getByLabelText("Section 1 heading"), { target: { value: "" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save idea" }));
+    expect(await within(form).findByText("must be from 300 to 10000")).toBeInTheDocument();
+    expect(within(form).getByLabelText("Section 1 heading")).toHaveAttribute("aria-invalid", "true");
+    expect(within(form).getByText("must not be empty")).toBeInTheDocument();
+
+    fireEvent.change(within(form).getByLabelText("Title"), { target: { value: "From road to trail" } });
+    fireEvent.change(within(form).getByLabelText("Target words"), { target: { value: "2000" } });
+    fireEvent.change(within(form).getByLabelText("Section 1 heading"), { target: { value: "Grip" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Remove section 2" }));
+    fireEvent.change(within(form).getByLabelText("Secondary keywords"), { target: { value: "trail shoes, road shoes" } });
+    fireEvent.change(within(form).getByLabelText("Status"), { target: { value: "archived" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save idea" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Idea “From road to trail” saved.");
+    expect(screen.getByRole("listitem", { name: "From road to trail" })).toHaveTextContent("Status: archived");
+    await waitFor(() => expect(screen.queryByRole("form", { name: /Edit/ })).not.toBeInTheDocument());
+    const patches = calls.filter((c) => c.method === "PATCH");
+    expect(patches.map((c) => [c.url, c.body])).toEqual([
+      [
+        "/api/v1/planner/ideas/i2?site_id=s1",
+        { version: 1, target_word_count: 0, outline: [{ heading: "", covers: "lugs and rubber" }, { heading: "How to choose", covers: "" }] },
+      ],
+      [
+        "/api/v1/planner/ideas/i2?site_id=s1",
+        {
+          version: 1,
+          title: "From road to trail",
+          secondary_keywords: ["trail shoes", "road shoes"],
+          target_word_count: 2000,
+          status: "archived",
+          outline: [{ heading: "Grip", covers: "lugs and rubber" }],
+        },
+      ],
+    ]);
+  });
+
+  it("an idea with a task keeps its status (it follows the task) and offers no delete", async () => {
+    signInAs("editor");
+    backend();
+    renderAt("/planner/ideas");
+    const card = await screen.findByRole("listitem", { name: "Already a task" });
+    expect(within(card).queryByRole("button", { name: "Delete…" })).not.toBeInTheDocument();
+    fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    expect(within(card).getByLabelText("Status")).toBeDisabled();
+    expect(within(card).getByLabelText("Status")).toHaveValue("queued");
+  });
+
+  it("deletes an idea only after a confirm, and a refusal shows the API's reason", async () => {
+    signInAs("editor");
+    let refuse = true;
+    const { calls } = backend((c) => {
+      if (c.method !== "DELETE") return null;
+      if (refuse) return failure(409, "the idea has task t7; delete the task first", "CONFLICT");
+      return envelope({ id: "i2" });
+    });
+    renderAt("/planner/ideas");
+    const card = await screen.findByRole("listitem", { name: "Road to trail: a how-to" });
+    fireEvent.click(within(card).getByRole("button", { name: "Delete…" }));
+    const confirm = within(card).getByRole("group", { name: "Confirm deleting Road to trail: a how-to" });
+    expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+    fireEvent.click(within(confirm).getByRole("button", { name: "Delete idea" }));
+    expect(await within(confirm).findByRole("alert")).toHaveTextContent("delete the task first");
+    expect(screen.getByRole("listitem", { name: "Road to trail: a how-to" })).toBeInTheDocument();
+
+    refuse = false;
+    fireEvent.click(within(confirm).getByRole("button", { name: "Delete idea" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Idea “Road to trail: a how-to” deleted.");
+    expect(screen.queryByRole("listitem", { name: "Road to trail: a how-to" })).not.toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url)).toEqual(["/api/v1/planner/ideas/i2?site_id=s1", "/api/v1/planner/ideas/i2?site_id=s1"]);
   });
 });

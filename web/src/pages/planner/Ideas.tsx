@@ -1,16 +1,20 @@
 // Planner ideas: generate ideas from a cluster (cost first, then the job's
 // ProgressModal), filter the sector's ideas, read each one's outline and
-// structure, see cannibalization flags, and turn ideas into writing tasks one
-// at a time or in bulk (editors and above).
-import { useEffect, useState } from "react";
+// structure, see cannibalization flags, turn ideas into writing tasks one
+// at a time or in bulk, edit an idea (title, keywords, structure, intent,
+// type, length, outline, status) and delete one after a confirm (editors and
+// above).
+import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import type { Schemas } from "../../api";
 import { AiAction } from "../../components/AiAction";
-import { ErrorBanner } from "../../components/Errors";
+import { ErrorBanner, Field } from "../../components/Errors";
+import { useSubmit } from "../../lib/useForm";
 import { hasRole, useAuthStore } from "../../stores/authStore";
 import { useClustersStore } from "../../stores/clustersStore";
-import { canBecomeTask, emptyIdeaFilters, STRUCTURES, useIdeasStore, type Idea } from "../../stores/ideasStore";
+import { canBecomeTask, CONTENT_TYPES, emptyIdeaFilters, ideaEdit, INTENTS, STRUCTURES, useIdeasStore, type Idea, type IdeaEdit } from "../../stores/ideasStore";
 import { useSiteStore } from "../../stores/siteStore";
+import { BTN, DANGER, errorFor, OtherErrors, PRIMARY, Select, TextArea } from "./fields";
 
 type Scope = { siteId: string; sectorId: string | null };
 const label = (s: string) => s.replace(/_/g, " ");
@@ -55,9 +59,107 @@ function Outline({ idea }: { idea: Idea }) {
   );
 }
 
+const KNOWN = ["title", "primary_keyword", "secondary_keywords", "structure", "intent", "content_type", "target_word_count", "status", "outline"];
+
+/** The idea's fields as the PATCH takes them; the API's field errors beside each
+ * (an outline section's beside its heading or what it covers). */
+function IdeaForm({ scope, idea, onDone }: { scope: Scope; idea: Idea; onDone: () => void }) {
+  const edit = useIdeasStore((s) => s.edit);
+  const [f, setF] = useState<IdeaEdit>(() => ideaEdit(idea));
+  const { error, fields, busy, run } = useSubmit();
+  const p = `idea-${idea.id}`;
+  const set = (patch: Partial<IdeaEdit>) => setF({ ...f, ...patch });
+  const setSection = (i: number, patch: Partial<IdeaEdit["outline"][number]>) => set({ outline: f.outline.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      await edit(scope, idea, f);
+      onDone();
+    });
+  };
+  const statuses: [string, string][] = (idea.status === "queued" ? ["queued", "new", "archived"] : ["new", "archived"]).map((s) => [s, s]);
+  return (
+    <form onSubmit={submit} noValidate aria-label={`Edit ${idea.title}`} className="space-y-3 border-t border-slate-100 pt-3">
+      <ErrorBanner error={error} />
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Title" name={`${p}-title`} value={f.title} onChange={(v) => set({ title: v })} error={fields.title} />
+        <Field label="Primary keyword" name={`${p}-primary`} value={f.primary_keyword} onChange={(v) => set({ primary_keyword: v })} error={fields.primary_keyword} />
+        <Field
+          label="Secondary keywords"
+          name={`${p}-secondary`}
+          value={f.secondary_keywords}
+          onChange={(v) => set({ secondary_keywords: v })}
+          error={errorFor(fields, "secondary_keywords")}
+          hint="Separated by commas."
+        />
+        <Field label="Target words" name={`${p}-words`} type="number" value={f.target_word_count} onChange={(v) => set({ target_word_count: v })} error={fields.target_word_count} />
+        <Select label="Structure" name={`${p}-structure`} value={f.structure} onChange={(v) => set({ structure: v as IdeaEdit["structure"] })} error={fields.structure} options={STRUCTURES.map((s) => [s, label(s)])} />
+        <Select label="Intent" name={`${p}-intent`} value={f.intent} onChange={(v) => set({ intent: v as IdeaEdit["intent"] })} error={fields.intent} options={INTENTS.map((s) => [s, s])} />
+        <Select label="Content type" name={`${p}-type`} value={f.content_type} onChange={(v) => set({ content_type: v as IdeaEdit["content_type"] })} error={fields.content_type} options={CONTENT_TYPES.map((s) => [s, s])} />
+        <Select
+          label="Status"
+          name={`${p}-status`}
+          value={f.status}
+          onChange={(v) => set({ status: v as IdeaEdit["status"] })}
+          error={fields.status}
+          options={statuses}
+          disabled={!!idea.task_id}
+          hint={idea.task_id ? "It follows the idea's task." : "Queued comes from creating a task."}
+        />
+      </div>
+      <fieldset className="space-y-2">
+        <legend className="text-sm font-medium text-slate-700">Outline (H2 sections)</legend>
+        {fields.outline ? <p className="text-xs text-red-700">{fields.outline}</p> : null}
+        {f.outline.map((s, i) => (
+          <div key={i} className="grid gap-2 rounded-md border border-slate-200 p-2 sm:grid-cols-[1fr_1fr_auto]">
+            <Field label={`Section ${i + 1} heading`} name={`${p}-h${i}`} value={s.heading} onChange={(v) => setSection(i, { heading: v })} error={fields[`outline[${i}].heading`]} />
+            <TextArea label={`Section ${i + 1} covers`} name={`${p}-c${i}`} rows={1} value={s.covers} onChange={(v) => setSection(i, { covers: v })} error={fields[`outline[${i}].covers`]} />
+            <button type="button" className={`${BTN} self-end`} onClick={() => set({ outline: f.outline.filter((_, j) => j !== i) })}>
+              Remove section {i + 1}
+            </button>
+          </div>
+        ))}
+        <button type="button" className={BTN} onClick={() => set({ outline: [...f.outline, { heading: "", covers: "" }] })}>
+          Add section
+        </button>
+      </fieldset>
+      <OtherErrors fields={fields} known={KNOWN} />
+      <div className="flex gap-2">
+        <button type="submit" disabled={busy} className={PRIMARY}>
+          Save idea
+        </button>
+        <button type="button" className={BTN} onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The confirm before a delete (the API refuses to delete an idea that has a
+ * task, so the card does not offer it for one). */
+function ConfirmDelete({ scope, idea, onKeep }: { scope: Scope; idea: Idea; onKeep: () => void }) {
+  const remove = useIdeasStore((s) => s.remove);
+  const { error, busy, run } = useSubmit();
+  return (
+    <div role="group" aria-label={`Confirm deleting ${idea.title}`} className="flex flex-wrap items-center gap-2 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
+      <span>Delete this idea and its outline for good? Nothing else changes.</span>
+      <button type="button" disabled={busy} className={DANGER} onClick={() => void run(() => remove(scope, idea))}>
+        Delete idea
+      </button>
+      <button type="button" className={BTN} onClick={onKeep}>
+        Keep
+      </button>
+      <ErrorBanner error={error} />
+    </div>
+  );
+}
+
 function IdeaCard({ scope, idea, canEdit }: { scope: Scope; idea: Idea; canEdit: boolean }) {
   const { selected, toggle, createTask } = useIdeasStore();
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const [busy, setBusy] = useState(false);
   const c = idea.cannibalization;
   return (
@@ -99,14 +201,26 @@ function IdeaCard({ scope, idea, canEdit }: { scope: Scope; idea: Idea; canEdit:
               Create task
             </button>
           ) : null}
+          {canEdit ? (
+            <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)} className={BTN}>
+              Edit
+            </button>
+          ) : null}
+          {canEdit && !idea.task_id ? (
+            <button type="button" disabled={deleting} onClick={() => setDeleting(true)} className={DANGER}>
+              Delete…
+            </button>
+          ) : null}
         </div>
       </div>
+      {deleting ? <ConfirmDelete scope={scope} idea={idea} onKeep={() => setDeleting(false)} /> : null}
       {c ? (
         <p role="note" aria-label="Cannibalization" className="rounded-md border border-amber-300 bg-amber-50 px-2 py-1 text-xs text-amber-900">
           Possible cannibalization ({label(c.reason)}, {Math.round(c.similarity * 100)}% similar) with the {label(c.conflicts_with.kind)} “{c.conflicts_with.title}”: {c.message}
         </p>
       ) : null}
       {open ? <Outline idea={idea} /> : null}
+      {editing ? <IdeaForm scope={scope} idea={idea} onDone={() => setEditing(false)} /> : null}
     </li>
   );
 }

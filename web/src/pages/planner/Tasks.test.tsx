@@ -3,7 +3,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import rules from "../../../../shared/src/planner/tasks.rs?raw";
 import { ALLOWED_NEXT, type TaskStatus } from "../../stores/tasksStore";
 import { renderAt, resetStores, signInAs } from "../../test/app";
-import { envelope, failure, stubFetch } from "../../test/http";
+import { envelope, failure, stubFetch, type Call } from "../../test/http";
 
 const task = (id: string, title: string, status: TaskStatus, version = 1) => ({ id, title, status, version, target_word_count: 1200 });
 
@@ -63,5 +63,134 @@ describe("the tasks board", () => {
     renderAt("/planner/tasks");
     expect(await screen.findByText("Paris in 48 hours")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /→/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /New task|Edit/ })).not.toBeInTheDocument();
+  });
+});
+
+describe("adding and editing tasks", () => {
+  const PEOPLE = [
+    { id: "u1", name: "Ed", email: "ed@example.com", role: "editor", is_active: true },
+    { id: "u2", name: "Wendy Writer", email: "w@example.com", role: "editor", is_active: true },
+    { id: "u3", name: "Gone", email: "g@example.com", role: "viewer", is_active: false },
+  ];
+  function live(extra: (c: Call) => Response | null = () => null) {
+    let tasks: Record<string, unknown>[] = [{ ...task("t1", "Paris in 48 hours", "queued", 5), keywords: ["paris weekend"], tone: "friendly", language: "en", brief: "" }];
+    return stubFetch((c) => {
+      const r = extra(c);
+      if (r) return r;
+      if (c.url.startsWith("/api/v1/sites/s1/sectors")) return envelope({ results: [{ id: "c1", name: "City Breaks" }], next_cursor: null });
+      if (c.url.startsWith("/api/v1/sites")) return envelope({ results: [{ id: "s1", name: "Demo Travel Blog" }], next_cursor: null });
+      if (c.url.startsWith("/api/v1/users")) return envelope({ results: PEOPLE, next_cursor: null });
+      if (c.url.startsWith("/api/v1/planner/clusters")) return envelope({ results: [{ id: "k1", name: "Paris", keyword_count: 4, total_volume: 10, status: "active" }], next_cursor: null });
+      if (c.method === "POST" && c.url === "/api/v1/planner/tasks") {
+        const b = c.body as Record<string, unknown>;
+        if (!String(b.title).trim()) return failure(400, "title: must not be empty", "VALIDATION_ERROR", [{ field: "title", message: "must not be empty" }]);
+        const made = { ...task("t2", String(b.title), "queued"), ...b };
+        tasks = [...tasks, made];
+        return envelope(made, 201);
+      }
+      if (c.method === "PATCH") {
+        const b = c.body as Record<string, unknown>;
+        if (b.language === "english") return failure(400, "language: must be a language tag such as en or pt-BR", "VALIDATION_ERROR", [{ field: "language", message: "must be a language tag such as en or pt-BR" }]);
+        tasks = tasks.map((t) => (t.id === "t1" ? { ...t, ...b, version: 6 } : t));
+        return envelope(tasks[0]);
+      }
+      if (c.url.startsWith("/api/v1/planner/tasks")) return envelope({ results: tasks, next_cursor: null });
+      return envelope({ total: 0, plan_credits: 0, bonus_credits: 0, plan: "free" });
+    });
+  }
+
+  it("adds a task without an idea in the current sector; an empty title gets the API's error beside the field", async () => {
+    signInAs("editor");
+    const { calls } = live();
+    renderAt("/planner/tasks");
+    await screen.findByText("Paris in 48 hours");
+    fireEvent.click(screen.getByRole("button", { name: "New task" }));
+    const form = screen.getByRole("form", { name: "Add a task" });
+    fireEvent.click(within(form).getByRole("button", { name: "Add task" }));
+    await waitFor(() => expect(within(form).getByLabelText("Task title")).toHaveAttribute("aria-invalid", "true"));
+    expect(within(form).getByText("must not be empty")).toBeInTheDocument();
+
+    fireEvent.change(within(form).getByLabelText("Task title"), { target: { value: "Lyon food guide" } });
+    fireEvent.change(within(form).getByLabelText("Keywords"), { target: { value: "lyon food, bouchon lyonnais" } });
+    fireEvent.change(within(form).getByLabelText("Target words"), { target: { value: "900" } });
+    fireEvent.change(within(form).getByLabelText("Due date"), { target: { value: "2026-12-24" } });
+    await within(form).findByRole("option", { name: "Wendy Writer" });
+    expect(within(form).queryByRole("option", { name: "Gone" })).not.toBeInTheDocument();
+    fireEvent.change(within(form).getByLabelText("Assignee"), { target: { value: "u2" } });
+    fireEvent.change(within(form).getByLabelText("Cluster (optional)"), { target: { value: "k1" } });
+    fireEvent.change(within(form).getByLabelText("Brief"), { target: { value: "Where locals eat." } });
+    fireEvent.click(within(form).getByRole("button", { name: "Add task" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Task “Lyon food guide” created.");
+    expect(within(screen.getByRole("region", { name: "Queued" })).getByText("Lyon food guide")).toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Add a task" })).not.toBeInTheDocument();
+    const posts = calls.filter((c) => c.method === "POST" && c.url === "/api/v1/planner/tasks").map((c) => c.body);
+    expect(posts).toEqual([
+      { site_id: "s1", sector_id: "c1", title: "", target_word_count: 1500 },
+      {
+        site_id: "s1",
+        sector_id: "c1",
+        title: "Lyon food guide",
+        target_word_count: 900,
+        brief: "Where locals eat.",
+        keywords: ["lyon food", "bouchon lyonnais"],
+        due_date: "2026-12-24",
+        assignee_id: "u2",
+        cluster_id: "k1",
+      },
+    ]);
+  });
+
+  it("edits a task's fields with the version seen (a cleared tone as null), in place, keeping its moves", async () => {
+    signInAs("editor");
+    const { calls } = live();
+    renderAt("/planner/tasks");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit Paris in 48 hours" }));
+    const form = screen.getByRole("form", { name: "Edit Paris in 48 hours" });
+    expect(within(form).getByLabelText("Keywords")).toHaveValue("paris weekend");
+    expect(within(form).getByLabelText("Tone")).toHaveValue("friendly");
+    expect(within(form).queryByLabelText("Cluster (optional)")).not.toBeInTheDocument();
+    fireEvent.change(within(form).getByLabelText("Language"), { target: { value: "english" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save task" }));
+    expect(await within(form).findByText("must be a language tag such as en or pt-BR")).toBeInTheDocument();
+    expect(within(form).getByLabelText("Language")).toHaveAttribute("aria-invalid", "true");
+
+    fireEvent.change(within(form).getByLabelText("Language"), { target: { value: "en" } });
+    fireEvent.change(within(form).getByLabelText("Task title"), { target: { value: "Paris in 72 hours" } });
+    fireEvent.change(within(form).getByLabelText("Tone"), { target: { value: "" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save task" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Task “Paris in 72 hours” saved.");
+    const queued = screen.getByRole("region", { name: "Queued" });
+    expect(within(queued).getByText("Paris in 72 hours")).toBeInTheDocument();
+    const moves = screen.getByRole("group", { name: "Move Paris in 72 hours" });
+    expect(within(moves).getAllByRole("button").map((b) => b.textContent)).toEqual(["→ In progress", "→ Cancelled"]);
+    const patches = calls.filter((c) => c.method === "PATCH").map((c) => [c.url, c.body]);
+    expect(patches).toEqual([
+      ["/api/v1/planner/tasks/t1?site_id=s1", { version: 5, language: "english" }],
+      ["/api/v1/planner/tasks/t1?site_id=s1", { version: 5, title: "Paris in 72 hours", tone: null }],
+    ]);
+    // The move after the edit carries the new version.
+    fireEvent.click(within(moves).getByRole("button", { name: "→ In progress" }));
+    await waitFor(() => expect(calls.find((c) => c.url.includes("/transition"))?.body).toEqual({ status: "in_progress", version: 6, site_id: "s1" }));
+  });
+
+  it("shows a keyword's error (keywords[1]) beside Keywords and lists an error naming no field of the form", async () => {
+    signInAs("editor");
+    live((c) =>
+      c.method === "POST" && c.url === "/api/v1/planner/tasks"
+        ? failure(400, "keywords[1]: must be at most 200 characters; idea_id: is not accepted here", "VALIDATION_ERROR", [
+            { field: "keywords[1]", message: "must be at most 200 characters" },
+            { field: "idea_id", message: "is not accepted here" },
+          ])
+        : null,
+    );
+    renderAt("/planner/tasks");
+    fireEvent.click(await screen.findByRole("button", { name: "New task" }));
+    const form = screen.getByRole("form", { name: "Add a task" });
+    fireEvent.change(within(form).getByLabelText("Task title"), { target: { value: "Long keywords" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Add task" }));
+    await waitFor(() => expect(within(form).getByLabelText("Keywords")).toHaveAttribute("aria-invalid", "true"));
+    expect(within(form).getByText("keywords[1]: must be at most 200 characters")).toBeInTheDocument();
+    expect(within(within(form).getByRole("list", { name: "Other errors" })).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["idea_id: is not accepted here"]);
   });
 });

@@ -219,7 +219,13 @@ describe("scheduled publishing", () => {
     fireEvent.click(await within(form).findByRole("checkbox", { name: /Beach runs/ }));
     fireEvent.click(within(form).getByRole("checkbox", { name: /Alpine trails/ }));
     fireEvent.change(within(form).getByLabelText("First publish at (Europe/Berlin)"), { target: { value: "2026-12-24T09:00" } });
-    fireEvent.change(within(form).getByLabelText("Every (minutes)"), { target: { value: "120" } });
+    const every = within(form).getByLabelText("Every (minutes)");
+    fireEvent.change(every, { target: { value: "2h" } });
+    expect(within(form).queryByRole("region", { name: "Planned times" })).toBeNull();
+    fireEvent.click(within(form).getByRole("button", { name: "Schedule 2 items" }));
+    await waitFor(() => expect(every).toHaveAccessibleDescription("must be a whole number of minutes"));
+    expect(attempt).toBe(0);
+    fireEvent.change(every, { target: { value: "120" } });
     const planned = within(form).getByRole("region", { name: "Planned times" });
     expect(within(planned).getAllByRole("listitem").map((li) => li.textContent)).toEqual([
       "2026-12-24 09:00 — Beach runs (2026-12-24 08:00Z)",

@@ -4,6 +4,7 @@
 // and the list of scheduled publishes with Cancel (editors and above; the API
 // refuses anyone else). Local times are read in the site's time zone.
 import { useState, type FormEvent } from "react";
+import { ApiError } from "../../api";
 import { ErrorBanner, Field } from "../../components/Errors";
 import { useSubmit } from "../../lib/useForm";
 import { useIntegrationStore } from "../../stores/integrationStore";
@@ -157,7 +158,9 @@ export function Batch({ siteZone }: { siteZone?: string | null }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      await publishBatch(batchBody({ content_ids: ids, ...f }));
+      const built = batchBody({ content_ids: ids, ...f });
+      if ("errors" in built) throw new ApiError("The interval is not a whole number of minutes.", 0, "CLIENT_ERROR", built.errors);
+      await publishBatch(built.body);
       setIds([]);
     });
   };

@@ -15,15 +15,12 @@ describe("scheduled publishing: bodies", () => {
     expect("date" in now).toBe(false);
   });
 
-  it("sends a batch in the order ticked with every_minutes as a number (anything else as typed, for the API to name)", () => {
+  it("sends a batch in the order ticked with every_minutes as a number; anything else is named and not sent", () => {
     expect(batchBody({ content_ids: ["b", "a"], start: "2026-12-24T09:00", every_minutes: " 120 ", categories: "", tags: "" })).toEqual({
-      content_ids: ["b", "a"],
-      start: "2026-12-24T09:00",
-      every_minutes: 120,
-      categories: null,
-      tags: null,
+      body: { content_ids: ["b", "a"], start: "2026-12-24T09:00", every_minutes: 120, categories: null, tags: null },
     });
-    expect(batchBody({ content_ids: ["a"], start: "x", every_minutes: "2h", categories: "", tags: "" }).every_minutes).toBe("2h");
+    for (const bad of ["2h", "", "1.5"])
+      expect(batchBody({ content_ids: ["a"], start: "x", every_minutes: bad, categories: "", tags: "" })).toEqual({ errors: { every_minutes: "must be a whole number of minutes" } });
   });
 
   it("lists the field errors no field shows, without the per-item ones", () => {

@@ -48,15 +48,18 @@ export interface BatchForm {
   tags: string;
 }
 
-/** The body of `POST …/publish-batch/`. A non-number interval is sent as it is typed, so the API names the field. */
-export function batchBody(f: BatchForm): Schemas["PublishBatchInput"] {
+/** The body of `POST …/publish-batch/`, or the field error when the interval is not a whole number of minutes (nothing is sent then). */
+export function batchBody(f: BatchForm): { body: Schemas["PublishBatchInput"] } | { errors: FieldErrors } {
   const m = f.every_minutes.trim();
+  if (!/^\d+$/.test(m)) return { errors: { every_minutes: "must be a whole number of minutes" } };
   return {
-    content_ids: f.content_ids,
-    start: f.start.trim(),
-    every_minutes: /^\d+$/.test(m) ? Number(m) : (m as unknown as number),
-    categories: names(f.categories),
-    tags: names(f.tags),
+    body: {
+      content_ids: f.content_ids,
+      start: f.start.trim(),
+      every_minutes: Number(m),
+      categories: names(f.categories),
+      tags: names(f.tags),
+    },
   };
 }
 

@@ -55,8 +55,8 @@ async function signIn(page: Page, who: { email: string; password: string }) {
 const nav = (page: Page, name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 const tab = (page: Page, name: string) => page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name }).click();
 
-// One walk through many pages: more than the default 90 s on a loaded machine.
-test.describe.configure({ mode: "serial", timeout: 240_000 });
+// One walk through many pages (now with scheduling and the pipeline): well over the default on a loaded machine.
+test.describe.configure({ mode: "serial", timeout: 360_000 });
 
 test("an owner runs the admin pages: users, sites and sectors, audit log, WordPress, automation, plan", async ({ page, request }) => {
   const reg = await request.post("/api/v1/auth/register", { data: OWNER });

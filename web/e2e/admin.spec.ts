@@ -1,9 +1,16 @@
 // The admin pages against the real backend (started by `cargo xtask e2e`):
 // Settings (users and roles, sites and sectors, audit log), Integration
-// (WordPress connect and test), Automation (rule builder with the API's field
-// errors, dry run, executions, pipeline) and Credits & plan, each checked with
-// axe and saved as a 1280×800 screenshot; then the same pages as a viewer (no
-// write buttons) and as an editor (no admin-only actions).
+// (WordPress connect and test; scheduled publishing: a past date refused beside
+// its field, one item and a batch scheduled in the site's time zone, listed,
+// one cancelled), Automation (rule builder with the API's field errors, dry
+// run, executions; the pipeline configured in its form, its stages, pause and
+// resume) and Credits & plan, each checked with axe and saved as a 1280×800
+// screenshot; then the same pages as a viewer (no write buttons) and as an
+// editor (no admin-only actions).
+//
+// The e2e backend has no WordPress (the connection points at a closed port):
+// scheduling needs none until the minute comes, and this backend runs no
+// scheduler, so what is scheduled here never fires.
 //
 // A fresh account is registered for this file, so the demo account that
 // app.spec.ts works in keeps its plan's room for users and sites.
@@ -21,7 +28,7 @@ async function accessible(page: Page, what: string) {
 }
 
 /** Buttons in the page's main area whose name starts with a verb that changes something. */
-const WRITE = /^(add|create|new rule|delete|remove|edit|save|rename|connect|disconnect|test connection|sync|publish|run|dry run|resume|switch|deactivate|reactivate|import|auto-cluster|invite)\b/i;
+const WRITE = /^(add|create|new rule|delete|remove|edit|save|rename|connect|disconnect|test connection|sync|publish|schedule|cancel|run|dry run|pause|resume|configure|switch|deactivate|reactivate|import|auto-cluster|invite)\b/i;
 async function writeButtons(page: Page): Promise<string[]> {
   const names = await page.getByRole("main").getByRole("button").allInnerTexts();
   return names.map((n) => n.trim()).filter((n) => WRITE.test(n));
@@ -33,6 +40,9 @@ const EDITOR = { email: `editor-${stamp}@example.com`, password: "Editor-pass-20
 const VIEWER = { email: `viewer-${stamp}@example.com`, password: "Viewer-pass-2026!" };
 const SITE = "Trail Running Blog";
 const RULE = "Weekday clustering";
+const ZONE = "Europe/Berlin";
+/** The calendar day `n` days from now (`YYYY-MM-DD`): 09:00 on it, in Berlin, is in the future for n ≥ 2. */
+const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
 async function signIn(page: Page, who: { email: string; password: string }) {
   await page.goto("/signin");
@@ -45,8 +55,8 @@ async function signIn(page: Page, who: { email: string; password: string }) {
 const nav = (page: Page, name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 const tab = (page: Page, name: string) => page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name }).click();
 
-// One walk through many pages: more than the default 90 s on a loaded machine.
-test.describe.configure({ mode: "serial", timeout: 240_000 });
+// One walk through many pages (now with scheduling and the pipeline): well over the default on a loaded machine.
+test.describe.configure({ mode: "serial", timeout: 360_000 });
 
 test("an owner runs the admin pages: users, sites and sectors, audit log, WordPress, automation, plan", async ({ page, request }) => {
   const reg = await request.post("/api/v1/auth/register", { data: OWNER });
@@ -115,6 +125,19 @@ test("an owner runs the admin pages: users, sites and sectors, audit log, WordPr
   await shot(page, "settings-audit-log");
   await accessible(page, "settings: audit log");
 
+  // Two articles to publish (the writer pages make them with AI jobs; here through the API) and the site's time zone
+  // (not on the Sites page yet): a reload reads the sites again.
+  const auth = { authorization: `Bearer ${access}` };
+  const site = ((await (await request.get("/api/v1/sites", { headers: auth })).json()).data.results as { id: string; name: string; version: number }[]).find((x) => x.name === SITE)!;
+  const zoned = await request.patch(`/api/v1/sites/${site.id}`, { headers: auth, data: { timezone: ZONE, version: site.version } });
+  expect(zoned.status()).toBe(200);
+  for (const title of ["Alpine trails", "Beach runs"]) {
+    const made = await request.post("/api/v1/writer/content", { headers: auth, data: { site_id: site.id, title, body_html: `<p>${title}: where to run and when.</p>` } });
+    expect(made.ok()).toBe(true);
+  }
+  await page.reload();
+  await expect(page.locator("#site-switch")).toContainText(SITE);
+
   // WordPress: a bad URL is refused beside its field; a WordPress that is not there fails the test with a fix.
   await nav(page, "Integration");
   const connect = page.getByRole("form", { name: "Connect WordPress" });
@@ -135,9 +158,46 @@ test("an owner runs the admin pages: users, sites and sectors, audit log, WordPr
   await expect(checks.getByRole("listitem").first()).toContainText("reachable failed");
   await expect(checks.getByRole("listitem").first()).toContainText("Fix:");
   await expect(page.getByRole("region", { name: "Sync log" })).toContainText("test");
-  await expect(page.getByRole("region", { name: "Scheduled publishing" })).toContainText("not available yet");
   await shot(page, "integration");
   await accessible(page, "integration");
+
+  // Scheduled publishing, in the site's time zone: a past date is refused beside the field; a future one is listed.
+  const publish = page.getByRole("form", { name: "Publish a content item" });
+  const alpine = await publish.getByRole("option", { name: /Alpine trails/ }).getAttribute("value");
+  await publish.getByLabel("Content item").selectOption(alpine!);
+  await publish.getByLabel("Schedule for…").check();
+  await expect(publish).toContainText(`Times are read in ${ZONE}, the site's time zone.`);
+  const date = publish.getByLabel(`Publish at (${ZONE})`);
+  await date.fill("2020-01-01T09:00");
+  await publish.getByRole("button", { name: "Schedule publish" }).click();
+  await expect(date).toHaveAttribute("aria-invalid", "true");
+  await expect(publish).toContainText("is in the past");
+  await date.fill(`${day(2)}T09:00`);
+  await publish.getByRole("button", { name: "Schedule publish" }).click();
+  await expect(publish.getByRole("status")).toHaveText(`Scheduled for ${day(2)} 09:00 ${ZONE}.`);
+  const scheduled = page.getByRole("region", { name: "Scheduled publishes" });
+  await expect(scheduled.getByRole("row").filter({ hasText: `${day(2)} 09:00 ${ZONE}` })).toContainText("Alpine trailsscheduled");
+  // A batch: two items two hours apart, the times shown before and as the API set them.
+  const batch = page.getByRole("form", { name: "Schedule a batch" });
+  await batch.getByRole("checkbox", { name: /Beach runs/ }).check();
+  await batch.getByRole("checkbox", { name: /Alpine trails/ }).check();
+  await batch.getByLabel(`First publish at (${ZONE})`).fill(`${day(3)}T10:00`);
+  await batch.getByLabel("Every (minutes)").fill("120");
+  await expect(batch.getByRole("region", { name: "Planned times" })).toContainText(`${day(3)} 12:00 — Alpine trails`);
+  await batch.getByRole("button", { name: "Schedule 2 items" }).click();
+  const done = batch.getByRole("status", { name: "Batch scheduled" });
+  await expect(done).toContainText(`Scheduled 2 items in ${ZONE}:`);
+  await expect(done).toContainText(`${day(3)} 10:00 ${ZONE} — Beach runs`);
+  await expect(done).toContainText(`${day(3)} 12:00 ${ZONE} — Alpine trails`);
+  await expect(scheduled.getByRole("row")).toHaveCount(4);
+  // Cancel the single one, after the confirmation.
+  await scheduled.getByRole("button", { name: `Cancel Alpine trails at ${day(2)} 09:00 ${ZONE}…` }).click();
+  await scheduled.getByRole("button", { name: "Cancel this publish" }).click();
+  await expect(scheduled.getByRole("row").filter({ hasText: `${day(2)} 09:00 ${ZONE}` })).toContainText("cancelled");
+  await expect(scheduled.getByRole("button", { name: /^Cancel / })).toHaveCount(2);
+  await expect(page.getByRole("region", { name: "Sync log" })).toContainText("cancel");
+  await shot(page, "integration-scheduled");
+  await accessible(page, "integration: scheduled publishing");
 
   // Automation: the builder shows the API's errors beside the fields, the cron in words.
   await nav(page, "Automation");
@@ -168,6 +228,36 @@ test("an owner runs the admin pages: users, sites and sectors, audit log, WordPr
   await shot(page, "automation");
   await accessible(page, "automation");
 
+  // The pipeline: configured in its form (the API's error beside a stage field first), then its stages; pause and resume.
+  const pipeline = page.getByRole("region", { name: "Pipeline" });
+  await expect(pipeline).toContainText("No pipeline is configured for this site.");
+  await pipeline.getByRole("button", { name: "Configure pipeline…" }).click();
+  const plForm = pipeline.getByRole("form", { name: "Configure the pipeline" });
+  await plForm.getByLabel("Ideas per cluster").fill("9");
+  await plForm.getByLabel("Run on a schedule").check();
+  await plForm.getByLabel(/^Pipeline cron/).fill("0 6 * * 1-5");
+  await expect(plForm.getByTestId("cron-preview")).toHaveText(`At 06:00, on Monday through Friday (${ZONE})`);
+  await plForm.getByLabel("Review mode").selectOption("auto_approve");
+  await plForm.getByRole("button", { name: "Save pipeline" }).click();
+  await expect(plForm.getByLabel("Ideas per cluster")).toHaveAttribute("aria-invalid", "true");
+  await expect(plForm).toContainText("must be from 3 to 7");
+  await accessible(page, "automation: pipeline form with an error");
+  await plForm.getByLabel("Ideas per cluster").fill("4");
+  await plForm.getByRole("button", { name: "Save pipeline" }).click();
+  const stageList = pipeline.getByRole("list", { name: "Pipeline stages" });
+  await expect(stageList.getByRole("listitem")).toHaveCount(8);
+  await expect(stageList).toContainText("4 per cluster");
+  await expect(stageList).toContainText("approved automatically");
+  await expect(pipeline.getByTestId("pipeline-state")).toContainText(`active · At 06:00, on Monday through Friday (${ZONE})`);
+  await pipeline.getByRole("button", { name: "Pause pipeline" }).click();
+  await expect(pipeline.getByTestId("pipeline-state")).toContainText("paused: paused by a user");
+  await pipeline.getByRole("button", { name: "Resume pipeline" }).click();
+  await expect(pipeline.getByRole("button", { name: "Pause pipeline" })).toBeVisible();
+  await expect(pipeline.getByTestId("pipeline-state")).toContainText("active");
+  await pipeline.getByRole("list", { name: "Pipeline stages" }).scrollIntoViewIfNeeded();
+  await shot(page, "automation-pipeline");
+  await accessible(page, "automation: pipeline");
+
   await nav(page, "Credits & plan");
   await expect(page.getByRole("button", { name: "Switch to Growth" })).toBeVisible();
   await shot(page, "credits-plan");
@@ -193,12 +283,15 @@ test("a viewer sees Keywords, Settings, Integration and Automation with no write
   await nav(page, "Integration");
   await expect(page.getByLabel("Connection")).toContainText("••••uvwx");
   await expect(page.getByRole("region", { name: "Sync log" })).toContainText("test");
+  await expect(page.getByRole("region", { name: "Scheduled publishes" })).toContainText("cancelled");
+  await expect(page.getByRole("form")).toHaveCount(0);
   expect(await writeButtons(page)).toEqual([]);
   await shot(page, "integration-viewer");
   await accessible(page, "integration as a viewer");
 
   await nav(page, "Automation");
   await expect(page.getByRole("region", { name: "Rules" })).toContainText(RULE);
+  await expect(page.getByRole("list", { name: "Pipeline stages" })).toContainText("4 per cluster");
   expect(await writeButtons(page)).toEqual([]);
   await accessible(page, "automation as a viewer");
 
@@ -212,9 +305,13 @@ test("an editor gets the editor's actions but not the admin-only ones", async ({
   await nav(page, "Integration");
   await expect(page.getByRole("button", { name: "Sync from WordPress" })).toBeVisible();
   await expect(page.getByRole("form", { name: "Publish a content item" })).toBeVisible();
+  await expect(page.getByRole("form", { name: "Schedule a batch" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Scheduled publishes" }).getByRole("button", { name: /^Cancel / })).toHaveCount(2);
   await expect(page.getByRole("button", { name: /Test connection|Edit connection|Disconnect/ })).toHaveCount(0);
   await nav(page, "Automation");
   await expect(page.getByRole("button", { name: `Run ${RULE} now` })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Pause pipeline" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Edit pipeline…" })).toBeVisible();
   await nav(page, "Settings");
   await expect(page.getByRole("region", { name: "Users" })).toContainText(VIEWER.email);
   await expect(page.getByRole("form", { name: "Add a user" })).toHaveCount(0);

@@ -1,6 +1,7 @@
 // Automation: the selected site's rules (create/edit through the rule
 // builder, delete, run now, dry-run, resume), a rule's executions (cursor
-// pages) and the site's staged pipeline with each stage's progress.
+// pages) and the site's staged pipeline with each stage's progress: its
+// configuration (create or replace), run now, pause, resume and cancel.
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { asApiError } from "../lib/asApiError";
@@ -33,6 +34,10 @@ export interface AutomationState {
   openExecutions(id: string | null, more?: boolean): Promise<void>;
   loadPipeline(): Promise<void>;
   runPipeline(): Promise<void>;
+  /** Creates or replaces the site's pipeline configuration, then reads the view again. */
+  savePipeline(body: Schemas["PipelineInput"]): Promise<void>;
+  /** `pause`, `resume` or `cancel` (the API's own routes), then reads the view again. */
+  setPipelineState(to: "pause" | "resume" | "cancel"): Promise<void>;
 }
 
 export const useAutomationStore = create<AutomationState>()((set, get) => ({
@@ -123,6 +128,18 @@ export const useAutomationStore = create<AutomationState>()((set, get) => ({
     if (!siteId) return;
     const { data } = await api.post("/api/v1/automation/pipelines/run", { body: { site_id: siteId } });
     set({ stageRuns: data.results });
+    await get().loadPipeline();
+  },
+  async savePipeline(body) {
+    await api.post("/api/v1/automation/pipelines", { body });
+    set({ stageRuns: null });
+    await get().loadPipeline();
+  },
+  async setPipelineState(to) {
+    const siteId = get().siteId;
+    if (!siteId) return;
+    const path = to === "pause" ? "/api/v1/automation/pipelines/pause" : to === "resume" ? "/api/v1/automation/pipelines/resume" : "/api/v1/automation/pipelines/cancel";
+    await api.post(path, { body: { site_id: siteId } });
     await get().loadPipeline();
   },
 }));

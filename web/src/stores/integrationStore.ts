@@ -1,6 +1,8 @@
 // Integration (WordPress): the selected site's connection (create/update with
 // the application password written only), the connection test's checks,
-// publishing a content item and syncing (jobs), and the sync log (cursor pages).
+// publishing a content item and syncing (jobs), the sync log (cursor pages),
+// and scheduled publishing: one item at a future minute (`status: "future"`),
+// a batch spread by an interval, the list of scheduled publishes and cancel.
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { asApiError } from "../lib/asApiError";
@@ -8,6 +10,7 @@ import { onSignedOut } from "./authStore";
 
 export type Integration = Schemas["IntegrationView"];
 export type IntegrationInput = Schemas["IntegrationInput"];
+export type ScheduledPublish = Schemas["ScheduledPublish"];
 
 export interface IntegrationState {
   siteId: string | null;
@@ -23,6 +26,11 @@ export interface IntegrationState {
   logsNext: string | null;
   /** Content of the site that can be published. */
   content: Schemas["ContentSummary"][];
+  /** The integration's scheduled publishes, newest first (cursor pages). */
+  scheduled: ScheduledPublish[];
+  scheduledNext: string | null;
+  /** The last batch the API scheduled (its items with their times). */
+  lastBatch: Schemas["BatchScheduled"] | null;
   load(siteId: string | null): Promise<void>;
   save(input: IntegrationInput): Promise<void>;
   remove(): Promise<void>;
@@ -31,6 +39,12 @@ export interface IntegrationState {
   sync(): Promise<Schemas["Job"]>;
   loadLogs(more?: boolean): Promise<void>;
   loadContent(): Promise<void>;
+  loadScheduled(more?: boolean): Promise<void>;
+  /** `status: "future"` with a local `date`: the job stays queued until its minute; the list is read again. */
+  schedule(input: Schemas["PublishInput"]): Promise<Schemas["Job"]>;
+  publishBatch(input: Schemas["PublishBatchInput"]): Promise<Schemas["BatchScheduled"]>;
+  /** Cancels a scheduled publish; the row shows what the API answered. */
+  cancelScheduled(id: string): Promise<void>;
 }
 
 /** The body of a save: empty fields are left out, and an empty password on an
@@ -62,14 +76,18 @@ export const useIntegrationStore = create<IntegrationState>()((set, get) => ({
   logs: [],
   logsNext: null,
   content: [],
+  scheduled: [],
+  scheduledNext: null,
+  lastBatch: null,
   async load(siteId) {
-    if (siteId !== get().siteId) set({ loadedFor: null, integration: null, report: null, logs: [], logsNext: null, secret: null, content: [] });
+    if (siteId !== get().siteId)
+      set({ loadedFor: null, integration: null, report: null, logs: [], logsNext: null, secret: null, content: [], scheduled: [], scheduledNext: null, lastBatch: null });
     set({ siteId, loading: true, error: null });
     try {
       if (!siteId) return;
       const { data } = await api.get("/api/v1/integration/integrations", { query: { site_id: siteId, limit: 10 } });
       set({ integration: data.results[0] ?? null, loadedFor: siteId });
-      if (data.results[0]) await get().loadLogs();
+      if (data.results[0]) await Promise.all([get().loadLogs(), get().loadScheduled()]);
     } catch (e) {
       set({ error: asApiError(e) });
     } finally {
@@ -87,7 +105,7 @@ export const useIntegrationStore = create<IntegrationState>()((set, get) => ({
     const cur = get().integration;
     if (!cur) return;
     await api.delete("/api/v1/integration/integrations/{id}", { path: { id: cur.id } });
-    set({ integration: null, report: null, logs: [], logsNext: null, secret: null });
+    set({ integration: null, report: null, logs: [], logsNext: null, secret: null, scheduled: [], scheduledNext: null, lastBatch: null });
   },
   async test() {
     const cur = get().integration;
@@ -120,6 +138,39 @@ export const useIntegrationStore = create<IntegrationState>()((set, get) => ({
     } catch (e) {
       set({ error: asApiError(e) });
     }
+  },
+  async loadScheduled(more = false) {
+    const cur = get().integration;
+    if (!cur) return;
+    try {
+      const { data } = await api.get("/api/v1/integration/integrations/{id}/scheduled", {
+        path: { id: cur.id },
+        query: { limit: 25, cursor: more ? (get().scheduledNext ?? undefined) : undefined },
+      });
+      set({ scheduled: more ? [...get().scheduled, ...data.results] : data.results, scheduledNext: data.next_cursor });
+    } catch (e) {
+      set({ error: asApiError(e) });
+    }
+  },
+  async schedule(input) {
+    const job = await get().publish({ ...input, status: "future" });
+    await Promise.all([get().loadScheduled(), get().loadLogs()]);
+    return job;
+  },
+  async publishBatch(input) {
+    const cur = get().integration;
+    if (!cur) throw new ApiError("Connect WordPress first.", 0, "CLIENT_ERROR");
+    const { data } = await api.post("/api/v1/integration/integrations/{id}/publish-batch", { path: { id: cur.id }, body: input });
+    set({ lastBatch: data });
+    await Promise.all([get().loadScheduled(), get().loadLogs()]);
+    return data;
+  },
+  async cancelScheduled(id) {
+    const cur = get().integration;
+    if (!cur) return;
+    const { data } = await api.delete("/api/v1/integration/integrations/{id}/scheduled/{schedule_id}", { path: { id: cur.id, schedule_id: id } });
+    set({ scheduled: get().scheduled.map((s) => (s.id === id ? data : s)) });
+    await get().loadLogs();
   },
   async loadContent() {
     const siteId = get().siteId;

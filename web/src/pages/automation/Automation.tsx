@@ -1,6 +1,7 @@
 // Automation: the selected site's rules (the rule builder, run now, dry-run,
 // resume, delete — editors and above), a rule's executions, and the site's
-// staged pipeline with each stage's waiting items and last runs.
+// staged pipeline: each stage's settings, waiting items and last runs; its
+// configuration form, run now, pause, resume and cancel (editors and above).
 import { useEffect, useState } from "react";
 import { ErrorBanner } from "../../components/Errors";
 import { cronPreview } from "../../lib/cron";
@@ -9,6 +10,8 @@ import { hasRole, useAuthStore } from "../../stores/authStore";
 import { useAutomationStore, type Execution, type Rule } from "../../stores/automationStore";
 import { useSiteStore } from "../../stores/siteStore";
 import { BTN, DANGER, PRIMARY } from "../settings/common";
+import { PipelineForm } from "./PipelineForm";
+import { stageSettings } from "./pipelineConfig";
 import { RuleBuilder } from "./RuleBuilder";
 
 const fmt = (n: number | null | undefined) => (n == null ? "—" : Number.isInteger(n) ? String(n) : n.toFixed(2));
@@ -86,29 +89,36 @@ function Executions() {
   );
 }
 
-function Pipeline({ editor }: { editor: boolean }) {
-  const { pipeline, pipelineNote, stageRuns, runPipeline } = useAutomationStore();
+function Pipeline({ editor, siteId, siteZone }: { editor: boolean; siteId: string; siteZone?: string | null }) {
+  const { pipeline, pipelineNote, stageRuns, runPipeline, savePipeline, setPipelineState } = useAutomationStore();
   const { error, busy, run } = useSubmit();
+  const [editing, setEditing] = useState(false);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const pl = pipeline?.pipeline;
   return (
     <section className="space-y-2" aria-label="Pipeline">
       <h2 className="text-base font-semibold">Pipeline</h2>
-      {pipeline ? (
+      {pipeline && pl ? (
         <>
-          <p className="text-sm text-slate-700">
-            {pipeline.pipeline.state}
-            {pipeline.pipeline.enabled ? "" : " (disabled)"}
-            {pipeline.pipeline.current_stage ? ` · current stage: ${pipeline.pipeline.current_stage}` : ""}
-            {pipeline.pipeline.paused_reason ? ` · paused: ${pipeline.pipeline.paused_reason}` : ""}
-            {pipeline.pipeline.schedule ? ` · ${when({ trigger: "schedule", schedule: pipeline.pipeline.schedule } as Rule)}` : ""}
+          <p className="text-sm text-slate-700" data-testid="pipeline-state">
+            {pl.state}
+            {pl.enabled ? "" : " (disabled)"}
+            {pl.current_stage ? ` · current stage: ${pl.current_stage}` : ""}
+            {pl.paused_reason ? ` · paused: ${pl.paused_reason}` : ""}
+            {pl.schedule ? ` · ${when({ trigger: "schedule", schedule: pl.schedule } as Rule)}` : " · runs when started and after each of its jobs"}
           </p>
+          {pl.state === "cancelled" ? <p className="text-xs text-slate-600">Cancelled: saving its configuration starts it again.</p> : null}
           <ol aria-label="Pipeline stages" className="grid gap-2 sm:grid-cols-4">
             {pipeline.stages.map((s) => {
               const last = s.history[0];
               const ran = stageRuns?.find((r) => r.stage === s.stage);
-              const current = pipeline.pipeline.current_stage === s.stage;
+              const current = pl.current_stage === s.stage;
               return (
                 <li key={s.stage} className={`rounded-md border p-2 text-sm ${current ? "border-indigo-400 bg-indigo-50" : "border-slate-200 bg-white"}`} aria-current={current ? "step" : undefined}>
                   <div className="font-medium">{s.stage}</div>
+                  <div className="text-xs text-slate-600" data-testid="stage-settings">
+                    {stageSettings(s.stage, pl.stages)}
+                  </div>
                   <div className="text-xs text-slate-700">{s.waiting} waiting</div>
                   <div className="text-xs text-slate-600">{last ? `last: ${last.outcome} ${new Date(last.created_at).toLocaleString()}` : "not run yet"}</div>
                   {ran ? <div className="text-xs text-indigo-900">this run: {ran.status}</div> : null}
@@ -118,14 +128,67 @@ function Pipeline({ editor }: { editor: boolean }) {
           </ol>
           <ErrorBanner error={error} />
           {editor ? (
-            <button type="button" disabled={busy} className={BTN} onClick={() => void run(runPipeline)}>
-              Run pipeline now
-            </button>
+            <div className="flex flex-wrap gap-2">
+              {pl.state === "active" && pl.enabled ? (
+                <button type="button" disabled={busy} className={BTN} onClick={() => void run(runPipeline)}>
+                  Run pipeline now
+                </button>
+              ) : null}
+              {pl.state === "active" ? (
+                <button type="button" disabled={busy} className={BTN} onClick={() => void run(() => setPipelineState("pause"))}>
+                  Pause pipeline
+                </button>
+              ) : null}
+              {pl.state === "paused" ? (
+                <button type="button" disabled={busy} className={BTN} onClick={() => void run(() => setPipelineState("resume"))}>
+                  Resume pipeline
+                </button>
+              ) : null}
+              {!editing ? (
+                <button type="button" className={BTN} onClick={() => setEditing(true)}>
+                  Edit pipeline…
+                </button>
+              ) : null}
+              {pl.state !== "cancelled" ? (
+                confirmCancel ? (
+                  <span role="group" aria-label="Confirm cancelling the pipeline" className="flex gap-1">
+                    <button
+                      type="button"
+                      disabled={busy}
+                      className={DANGER}
+                      onClick={() =>
+                        void run(async () => {
+                          await setPipelineState("cancel");
+                          setConfirmCancel(false);
+                        })
+                      }
+                    >
+                      Cancel the pipeline
+                    </button>
+                    <button type="button" className={BTN} onClick={() => setConfirmCancel(false)}>
+                      Keep it running
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" className={DANGER} onClick={() => setConfirmCancel(true)}>
+                    Cancel pipeline…
+                  </button>
+                )
+              ) : null}
+            </div>
           ) : null}
         </>
       ) : (
-        <p className="text-sm text-slate-600">{pipelineNote ?? "Loading…"} Configuring the pipeline is done through the API (POST /api/v1/automation/pipelines/) for now.</p>
+        <>
+          <p className="text-sm text-slate-600">{pipelineNote ?? "Loading…"}</p>
+          {editor && pipelineNote !== null && !editing ? (
+            <button type="button" className={PRIMARY} onClick={() => setEditing(true)}>
+              Configure pipeline…
+            </button>
+          ) : null}
+        </>
       )}
+      {editor && editing ? <PipelineForm key={pl?.version ?? 0} pipeline={pl ?? null} siteId={siteId} siteZone={siteZone} save={savePipeline} onDone={() => setEditing(false)} /> : null}
     </section>
   );
 }
@@ -267,7 +330,7 @@ export default function Automation() {
         </button>
       ) : null}
       <Executions />
-      <Pipeline editor={editor} />
+      <Pipeline editor={editor} siteId={siteId} siteZone={site?.timezone} />
     </section>
   );
 }

@@ -1,8 +1,9 @@
 // Integration: the selected site's WordPress connection. An admin connects or
 // updates it (the application password is written only: the API shows its
 // last 4 characters), tests it (each check with what to fix), rotates nothing
-// else here; an editor publishes a content item and pulls changes (jobs with
-// the ProgressModal); everyone reads the sync log.
+// else here; an editor publishes a content item now or at a future minute,
+// schedules a batch, cancels a scheduled publish and pulls changes (jobs with
+// the ProgressModal); everyone reads the scheduled publishes and the sync log.
 import { useEffect, useState, type FormEvent } from "react";
 import type { Schemas } from "../../api";
 import { ErrorBanner, Field } from "../../components/Errors";
@@ -13,6 +14,7 @@ import { integrationBody, useIntegrationStore, type Integration as View } from "
 import { useJobsStore } from "../../stores/jobsStore";
 import { useSiteStore } from "../../stores/siteStore";
 import { BTN, DANGER, INPUT, PRIMARY } from "../settings/common";
+import { Batch, Publish, ScheduledList } from "./Scheduling";
 
 function ConnectForm({ existing, siteId, onDone }: { existing: View | null; siteId: string; onDone?: () => void }) {
   const save = useIntegrationStore((s) => s.save);
@@ -101,72 +103,11 @@ function Checks({ report }: { report: Schemas["TestReport"] }) {
   );
 }
 
-function Publish() {
-  const { content, loadContent, publish } = useIntegrationStore();
-  const follow = useJobsStore((s) => s.follow);
-  const [f, setF] = useState({ content_id: "", status: "", categories: "", tags: "" });
-  const { error, fields, busy, run } = useSubmit();
-  useEffect(() => {
-    void loadContent();
-  }, [loadContent]);
-  const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void run(async () => {
-      const job = await publish({
-        content_id: f.content_id,
-        status: f.status || null,
-        categories: list(f.categories).length ? list(f.categories) : null,
-        tags: list(f.tags).length ? list(f.tags) : null,
-      });
-      follow(job);
-    });
-  };
-  return (
-    <form onSubmit={submit} aria-label="Publish a content item" className="space-y-3 rounded-lg border border-slate-200 bg-white p-4">
-      <h2 className="text-base font-semibold">Publish a content item</h2>
-      <ErrorBanner error={error} />
-      <div className="grid gap-3 sm:grid-cols-2">
-        <div className="space-y-1">
-          <label htmlFor="f-publish-content" className="block text-sm font-medium text-slate-700">
-            Content item
-          </label>
-          <select id="f-publish-content" value={f.content_id} onChange={(e) => setF({ ...f, content_id: e.target.value })} className={`${INPUT} block w-full py-2`} required>
-            <option value="">Choose…</option>
-            {content.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.title} ({c.status}
-                {c.publication ? `, on WordPress as ${c.publication.wp_status}` : ""})
-              </option>
-            ))}
-          </select>
-          {fields.content_id ? <p className="text-xs text-red-700">{fields.content_id}</p> : null}
-        </div>
-        <div className="space-y-1">
-          <label htmlFor="f-publish-status" className="block text-sm font-medium text-slate-700">
-            WordPress status
-          </label>
-          <select id="f-publish-status" value={f.status} onChange={(e) => setF({ ...f, status: e.target.value })} className={`${INPUT} block w-full py-2`}>
-            <option value="">the connection's default</option>
-            <option value="draft">draft</option>
-            <option value="publish">publish</option>
-          </select>
-        </div>
-        <Field label="Categories (comma-separated)" name="publish-categories" value={f.categories} onChange={(v) => setF({ ...f, categories: v })} error={fields.categories} />
-        <Field label="Tags (comma-separated)" name="publish-tags" value={f.tags} onChange={(v) => setF({ ...f, tags: v })} error={fields.tags} />
-      </div>
-      <button type="submit" disabled={busy || !f.content_id} className={PRIMARY}>
-        Publish
-      </button>
-    </form>
-  );
-}
-
 export default function Integration() {
   const siteId = useSiteStore((s) => s.siteId);
   const site = useSiteStore((s) => s.sites.find((x) => x.id === s.siteId));
   const role = useAuthStore((s) => s.user?.role);
-  const { integration, loadedFor, error, secret, report, logs, logsNext, load, test, sync, remove, loadLogs } = useIntegrationStore();
+  const { integration, loadedFor, error, secret, report, logs, logsNext, load, test, sync, remove, loadLogs, loadContent } = useIntegrationStore();
   const job = useJobsStore((s) => s.job);
   const follow = useJobsStore((s) => s.follow);
   const [editing, setEditing] = useState(false);
@@ -177,6 +118,11 @@ export default function Integration() {
   useEffect(() => {
     void load(siteId);
   }, [load, siteId]);
+  const connected = integration !== null;
+  useEffect(() => {
+    // Titles for the publish forms and the scheduled list (every role may read content).
+    if (connected) void loadContent();
+  }, [connected, loadContent, siteId]);
 
   if (!siteId) {
     return (
@@ -260,12 +206,9 @@ export default function Integration() {
           </div>
           {editing ? <ConnectForm existing={integration} siteId={siteId} onDone={() => setEditing(false)} /> : null}
           {report ? <Checks report={report} /> : null}
-          {editor ? <Publish /> : null}
-          <section aria-label="Scheduled publishing" className="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600">
-            {/* SCHEDULED-PUBLISH: the scheduled-publish API is being added in parallel; wire it here when it lands. */}
-            <h2 className="text-base font-semibold text-slate-800">Scheduled publishing</h2>
-            <p role="status">Scheduling a publish for later is not available yet: its API is still being built.</p>
-          </section>
+          {editor ? <Publish siteZone={site?.timezone} /> : null}
+          {editor ? <Batch siteZone={site?.timezone} /> : null}
+          <ScheduledList editor={editor} />
           <section className="space-y-2">
             <h2 className="text-base font-semibold">Sync log</h2>
             <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white" role="region" aria-label="Sync log" tabIndex={0}>

@@ -122,7 +122,7 @@ export interface paths {
         };
         /**
          * The account's audit log, newest first
-         * @description **Requires:** a signed-in viewer (or above).
+         * @description **Requires:** a signed-in admin (or above).
          */
         get: operations["get_audit_log"];
         put?: never;
@@ -3495,7 +3495,7 @@ export interface components {
             /** Format: int64 */
             expires_in: number;
             /** @description Absent in cookie mode (`X-Session-Mode: cookie`): the refresh token is
-             *     then in the `HttpOnly` cookie `igny8_refresh` ([`crate::auth::session`]). */
+             *     then in the `HttpOnly` cookie `igny8_refresh`. */
             refresh?: string | null;
             /** Format: int64 */
             refresh_expires_in: number;

@@ -1,9 +1,13 @@
 // The content team's whole walk in the browser against the real backend
-// (local gateway, emulator, offline AI provider): register → site and sector
-// → import the Semrush fixture → auto-cluster → ideas → task → article → edit
-// → versions diff → image prompts → images → the credits page shows each
-// charge. Then a viewer of that account sees no write action on these pages,
-// and another team opening this team's article by its URL gets "not found".
+// (local gateway, emulator, offline AI provider), on a team that registers in
+// the browser: register (no credits yet; the shell's banner says why, Resend
+// mails a new link) → the local mail viewer (the gateway's /_dev/mail, never in
+// AWS) → the older link fails on /verify-email, the newest one verifies and
+// grants the free credits → site and sector on Settings → import the Semrush
+// fixture → auto-cluster → ideas → task → article → edit → versions diff →
+// image prompts → images → the credits page shows each charge. Then a viewer
+// of that team sees no write action on these pages, and another team (the
+// seeded demo team) opening this team's article by its URL gets "not found".
 // axe on every page; screenshots at 1280×800.
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
@@ -23,17 +27,6 @@ async function token(request: APIRequestContext, email: string, password: string
   const res = await request.post("/api/v1/auth/login", { data: { email, password } });
   expect(res.status()).toBe(200);
   return (await res.json()).data.tokens.access as string;
-}
-
-/** A site and a sector, made through the API (the Settings page is another module). */
-async function siteAndSector(request: APIRequestContext, access: string, name: string, sector: string) {
-  const headers = { authorization: `Bearer ${access}` };
-  const site = await request.post("/api/v1/sites", { headers, data: { name, url: "https://trail.example.com" } });
-  expect(site.status()).toBe(201);
-  const siteId = (await site.json()).data.id as string;
-  const sec = await request.post(`/api/v1/sites/${siteId}/sectors`, { headers, data: { name: sector } });
-  expect(sec.status()).toBe(201);
-  return siteId;
 }
 
 async function signIn(page: Page, email: string, password: string) {
@@ -60,38 +53,75 @@ async function runJob(page: Page, label: string, opts: { close?: boolean; shotNa
 
 const DEMO = { email: "demo@igny8.local", password: "Demo-pass-2026" };
 
-test("a content team goes from keywords to an illustrated, edited article, and pays for each step", async ({ page, request }) => {
+test("a new team registers, verifies its email, and goes from keywords to an illustrated, edited article, paying for each step", async ({ page, request }) => {
   test.setTimeout(420_000);
   const stamp = Date.now();
+  const team = { email: `walk-${stamp}@example.com`, password: "Walk-pass-2026!", name: "Wendy Walker", account: "Walk Media" };
 
-  // A new team registers in the browser. (A new account has no credits until
-  // its owner verifies the email, and the browser cannot read the local mail
-  // outbox: the AI walk below runs on the seeded, verified demo team, in a
-  // sector of its own; this new team is the "other tenant" at the end.)
-  const other = { email: `walk-other-${stamp}@example.com`, password: "Other-pass-2026!" };
+  // A new team registers in the browser. Until its owner verifies the email
+  // it has no credits, and the shell says so with a way to a new link.
   await page.goto("/register");
-  await page.getByLabel("Your name").fill("Olga Other");
-  await page.getByLabel("Team or company").fill("Other Agency");
-  await page.getByLabel("Email").fill(other.email);
-  await page.getByLabel("Password").fill(other.password);
+  await page.getByLabel("Your name").fill(team.name);
+  await page.getByLabel("Team or company").fill(team.account);
+  await page.getByLabel("Email").fill(team.email);
+  await page.getByLabel("Password").fill(team.password);
   await page.getByRole("button", { name: "Register" }).click();
   await expect(page.getByText("No site yet")).toBeVisible();
-  await page.getByRole("button", { name: /Olga Other/ }).click();
-  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  const banner = page.getByRole("region", { name: "Email verification" });
+  await expect(banner).toContainText(`Confirm your email address to receive your free plan credits: open the link we sent to ${team.email}.`);
+  await expect(page.getByText("0 credits", { exact: true })).toBeVisible();
+  await shot(page, "verify-email-banner");
+  await accessible(page, "the shell with the verification banner");
+  await banner.getByRole("button", { name: "Resend" }).click();
+  await expect(banner).toContainText(`A new link was sent to ${team.email}.`);
 
-  // Site and sector: the demo site, a new sector for this walk.
-  const access = await token(request, DEMO.email, DEMO.password);
-  const headers = { authorization: `Bearer ${access}` };
-  const sites = await (await request.get("/api/v1/sites", { headers })).json();
-  const siteId = sites.data.results[0].id as string;
-  const sectorName = `Trail running ${stamp}`;
-  const sec = await request.post(`/api/v1/sites/${siteId}/sectors`, { headers, data: { name: sectorName } });
-  expect(sec.status()).toBe(201);
-  const sectorId = (await sec.json()).data.id as string;
-  await signIn(page, DEMO.email, DEMO.password);
-  await expect(page.locator("#site-switch")).toContainText("Demo Travel Blog");
-  await page.locator("#sector-switch").selectOption({ label: sectorName });
+  // The local mail viewer: both verification mails, the newest first.
+  const mailbox = `/_dev/mail?to=${encodeURIComponent(team.email)}`;
+  await page.goto(mailbox);
+  await expect(page.getByText(`2 mails to ${team.email}, newest first.`)).toBeVisible();
+  const mails = page.getByRole("list", { name: `Mail to ${team.email}` }).getByRole("listitem");
+  await expect(mails).toHaveCount(2);
+  await expect(mails.first()).toContainText("Confirm your email address to receive your free plan credits");
+  await shot(page, "local-mail");
+  await accessible(page, "local mail viewer");
+
+  // The first link was replaced by the resend: the page shows the API's
+  // error and, to the signed-in owner, the way to a new link.
+  await mails.nth(1).getByRole("link", { name: /^\/verify-email\?token=/ }).click();
+  await expect(page.getByRole("heading", { name: "This link did not work" })).toBeVisible();
+  await expect(page.getByRole("alert")).toContainText("invalid or expired");
+  await expect(page.getByRole("button", { name: "Send a new link" })).toBeVisible();
+  await shot(page, "verify-email-failed");
+  await accessible(page, "verify email: a replaced link");
+
+  // The newest link verifies: the free credits arrive.
+  await page.goto(mailbox);
+  await mails.first().getByRole("link", { name: /^\/verify-email\?token=/ }).click();
+  await expect(page.getByRole("heading", { name: "Email address confirmed" })).toBeVisible();
+  await expect(page.getByRole("status")).toHaveText(`100 free plan credits were added to ${team.account}.`);
+  await shot(page, "verify-email");
+  await accessible(page, "verify email: confirmed");
+  await page.getByRole("link", { name: "Go to your workspace" }).click();
+  await expect(page.getByText("100 credits", { exact: true })).toBeVisible();
+  await expect(banner).toHaveCount(0);
+
+  // Site and sector, made on the Settings page.
   const nav = page.getByRole("navigation", { name: "Main" });
+  const site = "Trail Running Blog";
+  const sectorName = `Trail running ${stamp}`;
+  await nav.getByRole("link", { name: "Settings", exact: true }).click();
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Sites and sectors" }).click();
+  const addSite = page.getByRole("form", { name: "Add a site" });
+  await addSite.getByLabel("Site name").fill(site);
+  await addSite.getByLabel("Site URL").fill("https://trail.example.com");
+  await addSite.getByRole("button", { name: "Add site" }).click();
+  await expect(page.getByRole("region", { name: "Sites" })).toContainText(site);
+  await page.getByLabel("New sector").fill(sectorName);
+  await page.getByRole("button", { name: "Add sector" }).click();
+  await expect(page.getByRole("region", { name: `Sectors of ${site}` })).toContainText(sectorName);
+  await expect(page.locator("#site-switch")).toContainText(site);
+  await page.locator("#sector-switch").selectOption({ label: sectorName });
+  await expect(page.locator("#sector-switch option:checked")).toHaveText(sectorName);
 
   // Import the Semrush export.
   await nav.getByRole("link", { name: "Import keywords" }).click();
@@ -193,16 +223,18 @@ test("a content team goes from keywords to an illustrated, edited article, and p
   for (const fn of ["auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"]) {
     await expect(ledger).toContainText(fn);
   }
+  await expect(ledger).toContainText("(email verified)");
   await shot(page, "credits-after-walk");
 
   // A viewer of this team reads the same pages without a write action.
   const viewer = { email: `walk-viewer-${stamp}@example.com`, password: "Viewer-pass-2026!" };
+  const access = await token(request, team.email, team.password);
   const added = await request.post("/api/v1/users", { headers: { authorization: `Bearer ${access}` }, data: { ...viewer, name: "Vic Viewer", role: "viewer" } });
   expect(added.status()).toBe(201);
-  await page.getByRole("button", { name: /Demo Owner/ }).click();
+  await page.getByRole("button", { name: new RegExp(team.name) }).click();
   await page.getByRole("menuitem", { name: "Sign out" }).click();
   await signIn(page, viewer.email, viewer.password);
-  await expect(page.locator("#sector-switch")).toHaveValue(sectorId);
+  await expect(page.locator("#sector-switch option:checked")).toHaveText(sectorName);
   await nav.getByRole("link", { name: "Ideas" }).click();
   await expect(page.getByRole("list", { name: "Ideas list" }).getByRole("listitem").first()).toBeVisible();
   await expect(page.getByRole("button", { name: /Generate ideas|Create task/ })).toHaveCount(0);
@@ -223,15 +255,15 @@ test("a content team goes from keywords to an illustrated, edited article, and p
   await expect(page.getByRole("list", { name: "Image gallery" }).getByRole("img").first()).toBeVisible();
   await expect(page.getByRole("button", { name: "Set as featured" })).toHaveCount(0);
 
-  // The other team (registered above), with a site of its own, opens the demo team's article by its URL.
-  await siteAndSector(request, await token(request, other.email, other.password), "Other Blog", "Other sector");
-  // The viewer signs out (a page load alone keeps the cookie session), then
-  // the other team signs in at the article's URL and comes back to it.
+  // Another team (the seeded demo team, with a site of its own) opens this
+  // team's article by its URL. The viewer signs out first (a page load alone
+  // keeps the cookie session); the demo owner signs in at the article's URL
+  // and comes back to it.
   await page.getByRole("button", { name: /Vic Viewer/ }).click();
   await page.getByRole("menuitem", { name: "Sign out" }).click();
   await page.goto(articleUrl);
-  await signIn(page, other.email, other.password);
-  await expect(page.locator("#site-switch")).toContainText("Other Blog");
+  await signIn(page, DEMO.email, DEMO.password);
+  await expect(page.locator("#site-switch")).toContainText("Demo Travel Blog");
   await expect(page).toHaveURL(new RegExp(`${articleUrl}$`));
   await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
   await expect(page.getByRole("status")).toHaveText("There is no article at this address in your workspace.");

@@ -7,6 +7,7 @@ import { Shell } from "./components/Shell";
 import SignIn from "./pages/SignIn";
 
 const Register = lazy(() => import("./pages/Register"));
+const VerifyEmail = lazy(() => import("./pages/VerifyEmail"));
 const ChangePassword = lazy(() => import("./pages/ChangePassword"));
 const Keywords = lazy(() => import("./pages/planner/Keywords"));
 const Import = lazy(() => import("./pages/planner/Import"));
@@ -28,6 +29,8 @@ const NotFound = lazy(() => import("./pages/Placeholders").then((m) => ({ defaul
 export const routes: RouteObject[] = [
   { path: "/signin", element: <SignIn /> },
   { path: "/register", element: <Register /> },
+  // The verification mail's link (public: the token is the credential).
+  { path: "/verify-email", element: <VerifyEmail /> },
   {
     element: <RequireAuth />,
     children: [

@@ -12,6 +12,12 @@
 //! browser app's build (`web/dist`) on every GET outside `/api/`, the way
 //! CloudFront serves it beside the API in AWS: files as they are, any other
 //! path gets `index.html` (the app's router takes it from there).
+//!
+//! It also shows the mail the local sender kept ([`MAIL_PATH`],
+//! `GET /_dev/mail?to=<email>`): the outbox mails sent to that address,
+//! newest first, with their links into the web app made clickable (the
+//! verification mail's `/verify-email?token=…`). It exists only here: it is
+//! not under `/api/`, not in the template, and never in AWS.
 
 use crate::functions::HttpHandler;
 use crate::template::TemplateRoute;
@@ -22,6 +28,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use igny8::AppState;
+use igny8::mail::Mail;
+use igny8::store::keys::{self, Tenant};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -157,6 +165,9 @@ impl Gateway {
         };
         let method = parts.method.as_str().to_string();
         let path = parts.uri.path().to_string();
+        if (parts.method == http::Method::GET || parts.method == http::Method::HEAD) && path.trim_end_matches('/') == MAIL_PATH {
+            return mail_page(&self.state, parts.uri.query()).await;
+        }
         if let Some(dist) = &self.web_app {
             if (parts.method == http::Method::GET || parts.method == http::Method::HEAD) && !path.starts_with("/api/") && path != "/api" {
                 return serve_static(dist, &path);
@@ -238,6 +249,149 @@ fn serve_static(dist: &std::path::Path, path: &str) -> hyper::Response<Full<Byte
         }
         Err(_) => gateway_error(404, "Not Found"),
     }
+}
+
+/// The local mail viewer's path: outside `/api/` and absent from the
+/// template, so it can never be deployed.
+pub const MAIL_PATH: &str = "/_dev/mail";
+
+/// The mail the local sender kept for `to`, newest first: the outbox of the
+/// account whose user has this login email (found by the email's guard item,
+/// `UNIQ#EMAIL#<email>` → `<account>/<user>`), only the mails addressed to
+/// it. An address with no user has none. Local tooling: it reads the store
+/// directly, as the tests do, with no token.
+pub async fn mail_to(state: &AppState, to: &str) -> Result<Vec<Mail>, igny8::AppError> {
+    let email = igny8::accounts::normalize_email(to)?;
+    let guard: Option<Value> = state.store.get(&keys::unique_global("EMAIL", &email)).await?;
+    let Some((account_id, _user)) = guard.as_ref().and_then(|g| g["owner"].as_str()).and_then(|o| o.split_once('/')) else {
+        return Ok(Vec::new());
+    };
+    let mut mails = igny8::mail::outbox(state, &Tenant::from_verified(account_id)).await?;
+    mails.retain(|m| m.to.eq_ignore_ascii_case(&email));
+    // Newest first (ids are ULIDs; the outbox query already reads them so).
+    mails.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+    Ok(mails)
+}
+
+/// `GET /_dev/mail?to=<email>`: an HTML page of [`mail_to`].
+async fn mail_page(state: &AppState, query: Option<&str>) -> hyper::Response<Full<Bytes>> {
+    let to = query
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|p| p.split_once('=').or(Some((p, ""))))
+        .find(|(k, _)| percent_decode(k, true) == "to")
+        .map(|(_, v)| percent_decode(v, true).trim().to_string())
+        .filter(|v| !v.is_empty());
+    let (status, html): (u16, String) = match to.as_deref() {
+        None => (200, render_mail_page(None, Ok(&[][..]))),
+        Some(addr) => match mail_to(state, addr).await {
+            Ok(mails) => (200, render_mail_page(Some(addr), Ok(mails.as_slice()))),
+            Err(igny8::AppError::Validation { .. }) => (400, render_mail_page(Some(addr), Err("This is not a valid email address."))),
+            Err(e) => {
+                tracing::error!(error = ?e, "the local mail viewer could not read the outbox");
+                (500, render_mail_page(Some(addr), Err("The outbox could not be read; see the log.")))
+            }
+        },
+    };
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .header("x-content-type-options", "nosniff")
+        .body(Full::new(Bytes::from(html)))
+        .unwrap_or_default()
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A mail's text, escaped, with its links into the web app (words starting
+/// with `/` outside `/api/`, such as `/verify-email?token=…`) made clickable
+/// on this origin, where the gateway serves the app.
+fn linkify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let w = std::mem::take(word);
+        if w.len() > 1 && w.starts_with('/') && !w.starts_with("//") && !w.starts_with("/api/") {
+            let e = html_escape(&w);
+            out.push_str(&format!("<a href=\"{e}\">{e}</a>"));
+        } else {
+            out.push_str(&html_escape(&w));
+        }
+    };
+    for c in text.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+fn render_mail_page(to: Option<&str>, mails: Result<&[Mail], &str>) -> String {
+    let value = to.map(html_escape).unwrap_or_default();
+    let mut body = String::new();
+    match (to, mails) {
+        (_, Err(message)) => body.push_str(&format!("<p role=\"alert\" class=\"error\">{}</p>", html_escape(message))),
+        (None, Ok(_)) => body.push_str("<p>Enter an address to see the mail sent to it.</p>"),
+        (Some(_), Ok([])) => body.push_str(&format!("<p>No mail was sent to {value}.</p>")),
+        (Some(_), Ok(mails)) => {
+            let n = mails.len();
+            body.push_str(&format!("<p>{n} mail{} to {value}, newest first.</p>\n<ol aria-label=\"Mail to {value}\">\n", if n == 1 { "" } else { "s" }));
+            for m in mails {
+                body.push_str(&format!(
+                    "<li><article aria-label=\"{subject}\"><h2>{subject}</h2><p class=\"meta\">To {to} · {kind} · {at}</p><pre>{text}</pre></article></li>\n",
+                    subject = html_escape(&m.subject),
+                    to = html_escape(&m.to),
+                    kind = html_escape(&m.kind),
+                    at = html_escape(&m.created_at),
+                    text = linkify(&m.text),
+                ));
+            }
+            body.push_str("</ol>\n");
+        }
+    }
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Local mail · IGNY8</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 50rem; padding: 0 1rem; color: #0f172a; }}
+h1 {{ font-size: 1.4rem; }} h2 {{ font-size: 1.1rem; margin: 0 0 .25rem; }}
+ol {{ list-style: none; padding: 0; }} li {{ border: 1px solid #cbd5e1; border-radius: .5rem; padding: 1rem; margin: 1rem 0; }}
+.meta {{ color: #475569; font-size: .85rem; margin: 0 0 .5rem; }} .error {{ color: #991b1b; }}
+pre {{ white-space: pre-wrap; word-break: break-all; font-size: .9rem; }} a {{ color: #3730a3; }}
+</style>
+</head>
+<body>
+<main>
+<h1>Local mail</h1>
+<p>The mail the local sender kept (the account's outbox, 14 days). This page exists only in the local gateway (<code>cargo xtask dev</code>, <code>cargo xtask e2e</code>); in AWS mail is really sent.</p>
+<form method="get" action="{MAIL_PATH}"><label for="to">Address</label> <input id="to" name="to" type="email" value="{value}" required> <button type="submit">Show mail</button></form>
+{body}</main>
+</body>
+</html>
+"#
+    )
 }
 
 /// API Gateway's own errors (not the function's) look like this.
@@ -378,8 +532,10 @@ fn build_event(parts: &http::request::Parts, body: &Bytes, m: &Matched<'_>, peer
 
 #[cfg(test)]
 mod tests {
-    use super::serve_static;
+    use super::{MAIL_PATH, linkify, mail_to, render_mail_page, serve_static};
     use http_body_util::BodyExt;
+    use igny8::mail::Mail;
+    use igny8::store::keys::Tenant;
 
     async fn get(dist: &std::path::Path, path: &str) -> (u16, String, String, String) {
         let r = serve_static(dist, path);
@@ -414,5 +570,93 @@ mod tests {
         assert_eq!(get(&dir, &format!("/assets/%2e%2e/%2e%2e/{name}")).await.0, 404);
         std::fs::remove_dir_all(&dir).ok();
         std::fs::remove_file(&secret).ok();
+    }
+
+    #[test]
+    fn the_mail_page_escapes_the_mail_and_links_into_the_app_only() {
+        let text = "Hi <b>&</b>\n\n/verify-email?token=A.B.c-_d\"x\n\nOr POST /api/v1/auth/verify-email/: A.B.c";
+        assert_eq!(
+            linkify(text),
+            "Hi &lt;b&gt;&amp;&lt;/b&gt;\n\n<a href=\"/verify-email?token=A.B.c-_d&quot;x\">/verify-email?token=A.B.c-_d&quot;x</a>\n\nOr POST /api/v1/auth/verify-email/: A.B.c"
+        );
+        let tenant = Tenant::from_verified("01JAAAAAAAAAAAAAAAAAAAAAAA");
+        let newer = Mail::new(&tenant, "o@example.com", "verify_email", "Confirm <now>", "/verify-email?token=new".into());
+        let older = Mail::new(&tenant, "o@example.com", "verify_email", "Confirm", "/verify-email?token=old".into());
+        let page = render_mail_page(Some("o@example.com"), Ok(&[newer, older][..]));
+        assert!(page.contains("2 mails to o@example.com, newest first."), "{page}");
+        let (new_at, old_at) = (page.find("token=new").unwrap(), page.find("token=old").unwrap());
+        assert!(new_at < old_at, "the order given (newest first) is kept");
+        assert!(page.contains("<h2>Confirm &lt;now&gt;</h2>") && !page.contains("<now>"));
+        assert!(page.contains(&format!("action=\"{MAIL_PATH}\"")));
+        assert!(render_mail_page(Some("x@example.com"), Ok(&[][..])).contains("No mail was sent to x@example.com."));
+        assert!(render_mail_page(Some("\"><script>"), Err("bad")).contains("value=\"&quot;&gt;&lt;script&gt;\""));
+    }
+
+    /// Against the emulator (`IGNY8_TEST_AWS_ENDPOINT` when `cargo xtask test`
+    /// runs it, else a private one): a registered owner's verification mail
+    /// is found by address, newest first after a resend, over HTTP on the
+    /// gateway, and its link's token verifies the email.
+    #[tokio::test]
+    async fn the_local_mail_viewer_shows_an_address_mail_with_the_verification_link() {
+        use igny8::accounts::{self, RegisterInput, VerifyEmailInput};
+        let mut own = None;
+        let endpoint = match std::env::var("IGNY8_TEST_AWS_ENDPOINT") {
+            Ok(e) if !e.is_empty() => e,
+            _ => {
+                let emu = crate::emulator::Emulator::start().expect("start the emulator");
+                let e = emu.endpoint();
+                own = Some(emu);
+                e
+            }
+        };
+        let stack = format!("igny8-mailview-{}", uuid::Uuid::new_v4().simple());
+        let res = crate::provision::deploy(&endpoint, &stack).await.expect("deploy");
+        let config = crate::provision::config_for(&endpoint, &res, "mail-viewer-test-secret-0123456789abcdef0123456789");
+        let state = std::sync::Arc::new(igny8::AppState::new(config).await);
+        let email = format!("Owner-{}@Example.com", uuid::Uuid::new_v4().simple());
+        let input = RegisterInput { email: email.clone(), password: "Owner-pass-2026!".into(), name: Some("Olga".into()), account_name: None };
+        let session = accounts::register(&state, input, None).await.expect("register");
+        let lower = email.to_lowercase();
+        // Another mail in the same account, to someone else: not shown.
+        let tenant = Tenant::from_verified(&session.account.id);
+        let note = Mail::new(&tenant, "someone-else@example.com", "note", "Not yours", "hello".into());
+        igny8::mail::sender(&state).send(&state, &note).await.expect("send");
+        // A resend: two verification mails, the newest first.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let owner = igny8::auth::guard::Principal {
+            user_id: session.user.id.clone(),
+            account_id: session.account.id.clone(),
+            role: igny8::auth::guard::Role::Owner,
+            email: lower.clone(),
+            is_staff: false,
+        };
+        accounts::resend_verification(&state, &owner).await.expect("resend");
+        let mails = mail_to(&state, &email).await.expect("mail");
+        assert_eq!(mails.len(), 2, "{mails:?}");
+        assert!(mails.iter().all(|m| m.to == lower && m.kind == "verify_email"));
+        assert!(mails[0].created_at >= mails[1].created_at);
+        assert!(mail_to(&state, "nobody@example.com").await.expect("none").is_empty());
+        assert!(mail_to(&state, "not an address").await.is_err());
+
+        let gateway = super::Gateway::from_template(state.clone()).expect("gateway");
+        let (addr, server) = gateway.serve(([127, 0, 0, 1], 0).into()).await.expect("serve");
+        let http = reqwest::Client::new();
+        let res = http.get(format!("http://{addr}{MAIL_PATH}?to={}", email.replace('@', "%40"))).send().await.expect("get");
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let page = res.text().await.expect("body");
+        assert!(page.contains(&format!("2 mails to {email}, newest first.")), "{page}");
+        assert!(!page.contains("Not yours"));
+        let newest = igny8::mail::verification_token(&mails[0]).expect("token");
+        let link = format!("<a href=\"/verify-email?token={newest}\">");
+        let first = page.find("<a href=\"/verify-email?token=").expect("a link");
+        assert_eq!(page.find(&link), Some(first), "the newest mail's link comes first");
+        assert_eq!(http.get(format!("http://{addr}{MAIL_PATH}/?to=nope")).send().await.expect("get").status(), 400);
+        assert_eq!(http.post(format!("http://{addr}{MAIL_PATH}")).send().await.expect("post").status(), 404, "only GET shows mail");
+        // The link's token is the one that verifies.
+        let verified = accounts::verify_email(&state, VerifyEmailInput { token: newest }, None).await.expect("verify");
+        assert!(verified.account.email_verified && verified.free_credits > 0.0);
+        server.abort();
+        drop(own);
     }
 }

@@ -1,7 +1,11 @@
 // The app shell: sidebar (every page), header with the site/sector switcher,
-// the credit balance and the user menu.
+// the credit balance and the user menu; for the owner of an account whose
+// email is not verified yet, a banner under the header (no credits until then)
+// with "Resend".
 import { Suspense, useEffect, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
+import { api, type ApiError } from "../api";
+import { ErrorBanner } from "./Errors";
 import { hasRole, useAuthStore, type Role } from "../stores/authStore";
 import { useCreditsStore } from "../stores/creditsStore";
 import { useSiteStore } from "../stores/siteStore";
@@ -137,6 +141,54 @@ function UserMenu() {
   );
 }
 
+/** Mails a new verification link to the signed-in owner
+ * (`POST /auth/resend-verification/`, owners only; the older links stop working). */
+export function ResendVerification({ label = "Resend" }: { label?: string }) {
+  const email = useAuthStore((s) => s.user?.email);
+  const [state, setState] = useState<"idle" | "busy" | "sent">("idle");
+  const [error, setError] = useState<ApiError | Error | null>(null);
+  const resend = async () => {
+    setState("busy");
+    setError(null);
+    try {
+      await api.post("/api/v1/auth/resend-verification");
+      setState("sent");
+    } catch (e) {
+      setError(e as Error);
+      setState("idle");
+    }
+  };
+  return (
+    <>
+      <span aria-live="polite">{state === "sent" ? `A new link was sent to ${email}.` : null}</span>
+      {state === "sent" ? null : (
+        <button
+          type="button"
+          disabled={state === "busy"}
+          onClick={() => void resend()}
+          className="rounded-md border border-amber-400 bg-white px-2 py-1 text-sm font-medium text-amber-900 hover:bg-amber-100 disabled:opacity-50"
+        >
+          {state === "busy" ? "Sending…" : label}
+        </button>
+      )}
+      <ErrorBanner error={error} />
+    </>
+  );
+}
+
+/** Shown to the owner while the account's email is unverified (`account.email_verified`). */
+function VerifyEmailBanner() {
+  const email = useAuthStore((s) => s.user?.email);
+  const show = useAuthStore((s) => s.user?.role === "owner" && s.account?.email_verified === false);
+  if (!show) return null;
+  return (
+    <div role="region" aria-label="Email verification" className="flex flex-wrap items-center gap-3 border-b border-amber-200 bg-amber-50 px-6 py-2 text-sm text-amber-900">
+      <p>Confirm your email address to receive your free plan credits: open the link we sent to {email}.</p>
+      <ResendVerification />
+    </div>
+  );
+}
+
 export function Shell() {
   const loadSites = useSiteStore((s) => s.load);
   const loadCredits = useCreditsStore((s) => s.load);
@@ -181,6 +233,7 @@ export function Shell() {
             <UserMenu />
           </div>
         </header>
+        <VerifyEmailBanner />
         <main className="flex-1 p-6">
           <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
             <Outlet />

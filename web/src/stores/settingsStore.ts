@@ -63,6 +63,9 @@ async function allPages<T>(page: (cursor?: string) => Promise<{ results: T[]; ne
 /** The header's site switcher lists sites too: keep it in step after a change. */
 const refreshSwitcher = () => void useSiteStore.getState().load();
 
+/** Site writes so far: a site list read before the latest write is stale. */
+let sitesWrites = 0;
+
 export const useSettingsStore = create<SettingsState>()((set, get) => ({
   users: [],
   usersNext: null,
@@ -94,8 +97,12 @@ export const useSettingsStore = create<SettingsState>()((set, get) => ({
   openSiteId: null,
   sectors: [],
   async loadSites() {
+    const gen = sitesWrites;
     try {
       const sites = await allPages(async (cursor) => (await api.get("/api/v1/sites", { query: { cursor, limit: 100 } })).data);
+      // A site saved while this list was on its way: the list may predate it
+      // (a slow first load would wipe the site just added); read it again.
+      if (gen !== sitesWrites) return get().loadSites();
       set({ sites, sitesError: null });
       const open = sites.find((s) => s.id === get().openSiteId && !s.deleting) ?? sites.find((s) => !s.deleting) ?? null;
       await get().openSite(open?.id ?? null);
@@ -114,6 +121,7 @@ export const useSettingsStore = create<SettingsState>()((set, get) => ({
     set({ openSiteId: id, sectors });
   },
   async saveSite(input, id) {
+    sitesWrites += 1;
     if (id) {
       const { data } = await api.patch("/api/v1/sites/{site_id}", { path: { site_id: id }, body: input });
       set({ sites: get().sites.map((s) => (s.id === id ? data : s)) });

@@ -91,6 +91,34 @@ describe("settings: sites and sectors", () => {
     expect(await screen.findByText(/Deleting Travel Blog and everything in it \(job j9\)/)).toBeInTheDocument();
   });
 
+  it("keeps a site added while the first list is still on its way (a slow list answer does not wipe it)", async () => {
+    signInAs("owner");
+    const NEW = { ...SITE, id: "s2", name: "Trail Blog", version: 1 };
+    let posted = false;
+    let release: () => void = () => {};
+    const posting = new Promise<void>((r) => (release = r));
+    backend((c) => {
+      if (c.method === "POST" && c.url === "/api/v1/sites") {
+        posted = true;
+        release();
+        return envelope(NEW, 201);
+      }
+      // The first list was read before the POST and answers after it, without the new site.
+      if (c.method === "GET" && c.url.startsWith("/api/v1/sites?"))
+        return posted ? envelope({ results: [SITE, NEW], next_cursor: null }) : posting.then(() => new Promise<Response>((r) => setTimeout(() => r(envelope({ results: [SITE], next_cursor: null })), 20)));
+      if (c.url.startsWith("/api/v1/sites/s2/sectors")) return envelope({ results: [], next_cursor: null });
+      return null;
+    });
+    renderAt("/settings/sites");
+    const add = await screen.findByRole("form", { name: "Add a site" });
+    fireEvent.change(within(add).getByLabelText("Site name"), { target: { value: "Trail Blog" } });
+    fireEvent.click(within(add).getByRole("button", { name: "Add site" }));
+    const list = await screen.findByRole("region", { name: "Sites" });
+    await waitFor(() => expect(list).toHaveTextContent("Travel Blog"));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(list).toHaveTextContent("Trail Blog");
+  });
+
   it("renames a sector with its version, and shows the field error next to the name", async () => {
     signInAs("owner");
     const { calls } = backend((c) =>

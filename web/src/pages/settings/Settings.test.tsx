@@ -7,7 +7,7 @@ const user = (id: string, role: string, extra = {}) => ({ id, account_id: "a1", 
 const SITE = { id: "s1", account_id: "a1", name: "Travel Blog", is_active: true, created_at: "", updated_at: "", version: 4 };
 const SECTOR = { id: "c1", account_id: "a1", site_id: "s1", name: "City Breaks", is_active: true, created_at: "", updated_at: "", version: 1 };
 
-function backend(extra: (c: Call) => Response | null = () => null) {
+function backend(extra: (c: Call) => Response | Promise<Response> | null = () => null) {
   return stubFetch((c) => {
     const r = extra(c);
     if (r) return r;

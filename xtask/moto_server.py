@@ -250,5 +250,56 @@ for _name in (
 
     setattr(DynamoDBBackend, _name, _locked(_method, _name in _WRITES))
 
+# --- Item-carrying answers as JSON directly -------------------------------
+# moto converts every answer attribute by attribute (`dynamo_to_dict`, then
+# its generic botocore-shape serializer): ~4 ms per item answered. GetItem,
+# BatchGetItem, Query and Scan answers hold only wire-named members and
+# items, so they are written as DynamoDB JSON in one `json.dumps`.
+import base64 as _base64
+import json as _json
+import moto.dynamodb.responses as _responses
+from moto.core.responses import ActionResult as _ActionResult
+
+
+def _wire(o):
+    if isinstance(o, DynamoType):
+        return o.to_json()
+    if isinstance(o, (bytes, bytearray)):
+        return _base64.b64encode(o).decode("ascii")
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
+    raise TypeError(f"not DynamoDB JSON: {type(o).__name__}")
+
+
+class _JsonResult(_ActionResult):
+    def execute_result(self, context):
+        body = {k: v for k, v in self.result.items() if v is not None}
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, _json.dumps(body, default=_wire, separators=(",", ":"))
+
+
+_fast = threading.local()
+_moto_result = _responses.DynamoResult
+
+
+def _dynamo_result(result):
+    return _JsonResult(result) if getattr(_fast, "on", False) else _moto_result(result)
+
+
+_responses.DynamoResult = _dynamo_result
+
+for _name in ("get_item", "batch_get_item", "query", "scan"):
+    def _json_answer(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            _fast.on = True
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                _fast.on = False
+        return wrapper
+
+    setattr(_responses.DynamoHandler, _name, _json_answer(getattr(_responses.DynamoHandler, _name)))
+
+
 if __name__ == "__main__":
     main()

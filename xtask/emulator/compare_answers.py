@@ -1,13 +1,21 @@
-import boto3, subprocess, time, socket, json, sys
-def start(path, port):
-    p = subprocess.Popen(["/work/main/.venv/bin/python", path, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+"""Checks that the emulator's JSON read answers (xtask/moto_server.py) parse
+to exactly what moto's own answers parse to, in boto3, for every attribute
+type, projections, COUNT, consumed capacity, missing items and errors.
+
+    .venv/bin/python xtask/emulator/compare_answers.py
+"""
+import boto3, subprocess, time, socket, json, sys, os
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "moto_server.py")
+def start(plain, port):
+    env = dict(os.environ, IGNY8_EMULATOR_PLAIN_READS="1" if plain else "0")
+    p = subprocess.Popen([sys.executable, SERVER, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     for _ in range(100):
         try: socket.create_connection(("127.0.0.1", port), 0.2).close(); break
         except OSError: time.sleep(0.1)
     return p
 out = []
-for path, port in (("base.py", 45990), ("fast.py", 45991)):
-    p = start(path, port)
+for plain, port in ((True, 45990), (False, 45991)):
+    p = start(plain, port)
     d = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
     d.create_table(TableName="t", KeySchema=[{"AttributeName":"PK","KeyType":"HASH"},{"AttributeName":"SK","KeyType":"RANGE"}],
       AttributeDefinitions=[{"AttributeName":a,"AttributeType":"S"} for a in ("PK","SK","G","GS")],
@@ -43,3 +51,4 @@ for k in a:
         same = False
         print("DIFF", k, "\n base:", a[k], "\n fast:", b[k])
 print("identical" if same else "differences")
+sys.exit(0 if same else 1)

@@ -1,6 +1,16 @@
+"""Times the emulator's read answers on 5,000 keyword-like items: a 1,000-item
+index query page, a 100-key BatchGetItem, and puts.
+
+    .venv/bin/python xtask/emulator/read_bench.py [plain|json] [port]
+
+`plain` runs moto's own answers (IGNY8_EMULATOR_PLAIN_READS=1) for comparison.
+"""
 import boto3, subprocess, time, sys, os, socket
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "moto_server.py")
+mode = sys.argv[1] if len(sys.argv) > 1 else "json"
 port = int(sys.argv[2]) if len(sys.argv) > 2 else 45999
-srv = subprocess.Popen([ "/work/main/.venv/bin/python", sys.argv[1], "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+env = dict(os.environ, IGNY8_EMULATOR_PLAIN_READS="1" if mode == "plain" else "0")
+srv = subprocess.Popen([sys.executable, SERVER, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 for _ in range(100):
     try: socket.create_connection(("127.0.0.1", port), 0.2).close(); break
     except OSError: time.sleep(0.1)
@@ -26,5 +36,5 @@ t=time.time()
 for s in range(5000, 6000, 25):
     d.batch_write_item(RequestItems={"t":[{"PutRequest":{"Item":item(i)}} for i in range(s, s+25)]})
 w=(time.time()-t)/1000
-print(f"{os.path.basename(sys.argv[1])}: query 1000 items {q*1000:.0f} ms; batch_get 100 {b*1000:.0f} ms; put per item {w*1e6:.0f} us; items={r['Count']} first={r['Items'][0]['keyword']} bg={len(g['Responses']['t'])}")
+print(f"{mode}: query 1000 items {q*1000:.0f} ms; batch_get 100 {b*1000:.0f} ms; put per item {w*1e6:.0f} us; items={r['Count']} first={r['Items'][0]['keyword']} bg={len(g['Responses']['t'])}")
 srv.terminate()

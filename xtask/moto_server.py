@@ -67,6 +67,7 @@ def _restore(table, hash_value, range_value, original):
         table.items[hash_value][range_value] = original
     else:
         table.items[hash_value] = original
+    _register(table, original)
 
 
 def transact_write_items(self, transact_items):
@@ -148,6 +149,68 @@ def _plain(value):
 
 _moto_query = Table.query
 
+# Index partitions: which table keys may hold a given index hash value, so an
+# index query reads its partition instead of scanning the whole table.
+# {(id(table), index name, hash attribute): {plain hash value: {(hash, range): None}}},
+# built by one scan on an index's first query, then kept by every write: a
+# put or update registers the item under its current value; entries that went
+# stale (the item was deleted, or its index key changed) are dropped when a
+# query meets them. So each partition is a superset, checked item by item.
+_partitions = {}
+
+
+def _register(table, item):
+    if item is None:
+        return
+    for (table_id, _index, attr), parts in _partitions.items():
+        if table_id == id(table) and (v := item.attrs.get(attr)) is not None:
+            parts.setdefault(_plain(v), {})[(item.hash_key, item.range_key)] = None
+
+
+def _index_partition(table, index_name, attr, wanted):
+    parts = _partitions.get((id(table), index_name, attr))
+    if parts is None:
+        parts = _partitions[(id(table), index_name, attr)] = {}
+        for item in (i for part in table.items.values() for i in (part.values() if isinstance(part, dict) else (part,))):
+            if (v := item.attrs.get(attr)) is not None:
+                parts.setdefault(_plain(v), {})[(item.hash_key, item.range_key)] = None
+    keys = parts.get(_plain(wanted))
+    if not keys:
+        return []
+    found = []
+    for ident in list(keys):
+        hash_value, range_value = ident
+        item = table.items.get(hash_value)
+        if isinstance(item, dict):
+            item = item.get(range_value)
+        if item is None or item.attrs.get(attr) != wanted:
+            del keys[ident]
+        else:
+            found.append(item)
+    return found
+
+
+_moto_put = Table.put_item
+
+
+def _put_item(self, *args, **kwargs):
+    item = _moto_put(self, *args, **kwargs)
+    _register(self, item)
+    return item
+
+
+Table.put_item = _put_item
+_moto_update = DynamoDBBackend.update_item
+
+
+def _update_item(self, table_name, *args, **kwargs):
+    item = _moto_update(self, table_name, *args, **kwargs)
+    _register(self.get_table(table_name), item)
+    return item
+
+
+DynamoDBBackend.update_item = _update_item
+
 # Bumped by every write (under `_lock`); `_sorted` = [generation, {partition: (keyed, keys)}].
 _generation = [0]
 _sorted = [0, {}]
@@ -189,10 +252,7 @@ def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_
     cached = _sorted[1].get(cache_key)
     if cached is None:
         if index_name:
-            candidates = [
-                item for part in self.items.values() for item in part.values()
-                if (v := item.attrs.get(pk_attr)) is not None and v == wanted and (sk_attr is None or sk_attr in item.attrs)
-            ]
+            candidates = [i for i in _index_partition(self, index_name, pk_attr, wanted) if sk_attr is None or sk_attr in i.attrs]
         else:
             candidates = list(self.items.get(wanted, {}).values())
         if range_comparison and sk_attr:
@@ -229,6 +289,7 @@ Table.query = _query
 
 # Writes move the table state on: the sorted partitions `_query` cached are
 # then recomputed (items change in place, so no cached order survives a write).
+_SCHEMA_CHANGES = {"create_table", "delete_table", "update_table"}
 _WRITES = {"put_item", "update_item", "delete_item", "transact_write_items", "create_table", "delete_table", "update_table"}
 
 for _name in (
@@ -246,6 +307,8 @@ for _name in (
             with _lock:
                 if writes:
                     _generation[0] += 1
+                if method.__name__ in _SCHEMA_CHANGES:
+                    _partitions.clear()
                 return method(*args, **kwargs)
         return wrapper
 

@@ -249,6 +249,32 @@ async fn index_pages_reflect_writes_made_between_them() {
     // The same page asked again with nothing written in between: the same answer.
     let again = page(first.last_evaluated_key().cloned()).await.expect("page 2 again");
     assert_eq!(sks(&again), ["e", "c"]);
+    // An item moved to another index partition (its hash key changed) leaves
+    // the first and appears in the second; a transaction's put lands there too.
+    let other = format!("{gsi}-other");
+    c.client
+        .update_item()
+        .table_name(&c.table)
+        .set_key(Some(key(&c.pk, "b")))
+        .update_expression("SET GSI1PK = :v")
+        .expression_attribute_values(":v", s(&other))
+        .send()
+        .await
+        .expect("move b");
+    let mut f = item(&c.pk, "f", 0);
+    f.insert("GSI1PK".into(), s(&other));
+    f.insert("GSI1SK".into(), s("05"));
+    c.client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(Put::builder().table_name(&c.table).set_item(Some(f)).build().unwrap()).build())
+        .send()
+        .await
+        .expect("transaction put f");
+    let all = |partition: String| {
+        c.client.query().table_name(&c.table).index_name("GSI1").key_condition_expression("GSI1PK = :p").expression_attribute_values(":p", s(&partition)).send()
+    };
+    assert_eq!(sks(&all(gsi.clone()).await.expect("first partition")), ["a", "e", "c"]);
+    assert_eq!(sks(&all(other).await.expect("second partition")), ["f", "b"]);
 }
 
 /// Reads (GetItem, BatchGetItem, Query, Scan) are answered by the emulator as

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { fireEvent, screen, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { renderAt, resetStores, signInAs } from "../../test/app";
 import { envelope, failure, stubFetch, type Call } from "../../test/http";
 
@@ -220,8 +220,10 @@ describe("pipeline configuration", () => {
     fireEvent.change(within(form).getByLabelText("Cluster from (new keywords)"), { target: { value: "10" } });
     fireEvent.change(within(form).getByLabelText("Ideas per cluster"), { target: { value: "4" } });
     fireEvent.click(within(form).getByRole("button", { name: "Save pipeline" }));
-    const stages = await within(panel).findByRole("list", { name: "Pipeline stages" });
-    expect(within(panel).queryByRole("form")).toBeNull();
+    // The form closes once the save has answered (under load that may come
+    // after the stages list is already on screen).
+    await waitFor(() => expect(within(panel).queryByRole("form")).toBeNull());
+    const stages = within(panel).getByRole("list", { name: "Pipeline stages" });
     expect(within(stages).getAllByTestId("stage-settings").map((e) => e.textContent)).toEqual([
       "from 10 new keywords",
       "4 per cluster",

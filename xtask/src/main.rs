@@ -28,7 +28,7 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web | e2e>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web | e2e [playwright filters, e.g. walk or -g \"a title\"]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,7 +56,7 @@ fn main() -> Result<()> {
         // The browser tests alone, on an emulator of their own.
         Some("e2e") => {
             let emulator = Emulator::start()?;
-            let r = xtask::web::e2e(&emulator.endpoint());
+            let r = xtask::web::e2e(&emulator.endpoint(), &args[1..]);
             drop(emulator);
             r
         }
@@ -120,7 +120,7 @@ fn test(extra: &[String]) -> Result<()> {
     if std::env::var("IGNY8_SKIP_E2E").is_ok_and(|v| v == "1") {
         eprintln!("xtask: browser tests SKIPPED (IGNY8_SKIP_E2E=1)");
     } else {
-        xtask::web::e2e(&emulator.endpoint())?;
+        xtask::web::e2e(&emulator.endpoint(), &[])?;
     }
     if std::env::var("IGNY8_SKIP_REHEARSAL").is_ok_and(|v| v == "1") {
         eprintln!("xtask: deploy rehearsal SKIPPED (IGNY8_SKIP_REHEARSAL=1)");
@@ -302,6 +302,7 @@ fn dev(args: &[String]) -> Result<()> {
         }
         println!("  API        http://{addr}/api/v1/   (try: curl http://{addr}/api/v1/health/)");
         println!("  routes     {}", routes.join(" | "));
+        println!("  mail       http://{addr}{}?to=<email>   (the mails the platform sent, e.g. verification links; local only)", xtask::gateway::MAIL_PATH);
         println!("  emulator   {} (moto server; stack {stack})", emulator.endpoint());
         println!("  table      {}", res.table);
         println!("  ai-jobs    {}", res.ai_jobs_queue_url);

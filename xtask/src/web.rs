@@ -161,8 +161,10 @@ pub fn ensure_chromium() -> Result<PathBuf> {
 /// the AI worker polling, the built app served beside the API, the offline
 /// AI provider. Screenshots land in `target/screenshots/` (so a test run
 /// leaves the work tree as it was), or in `docs/screenshots/` with
-/// `IGNY8_UPDATE_SCREENSHOTS=1` (then commit them).
-pub fn e2e(endpoint: &str) -> Result<()> {
+/// `IGNY8_UPDATE_SCREENSHOTS=1` (then commit them). `filters` go to
+/// Playwright as they are (`cargo xtask e2e walk` runs `walk.spec.ts` alone,
+/// `-g "a title"` the tests whose title matches); the whole suite without.
+pub fn e2e(endpoint: &str, filters: &[String]) -> Result<()> {
     let started = std::time::Instant::now();
     let chromium = ensure_chromium()?;
     let dist = ensure_built()?;
@@ -188,6 +190,7 @@ pub fn e2e(endpoint: &str) -> Result<()> {
         eprintln!("xtask: screenshots to {}", shots.display());
         c.current_dir(web())
             .args(["test"])
+            .args(filters)
             .env("IGNY8_SCREENSHOTS", &shots)
             .env("IGNY8_E2E_URL", &base)
             .env("IGNY8_CHROMIUM", &chromium)

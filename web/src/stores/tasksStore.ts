@@ -1,7 +1,8 @@
 // Planner tasks: the sector's tasks as a board by status, moved only along
 // the transitions the API allows; a task added by hand (no idea) in the
 // current site and sector, and a task's fields edited (never its status: that
-// is the board's moves).
+// is the board's moves). The board can show one person's tasks only (the
+// API's `assignee_id` filter, kept by "Load more"), and a task can be deleted.
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
@@ -28,7 +29,11 @@ export interface TasksState {
   next: string | null;
   loading: boolean;
   error: ApiError | null;
-  load(scope: Scope, more?: boolean): Promise<void>;
+  /** The assignee filter: a person's id, or "" for everyone. */
+  assigneeId: string;
+  /** Reads the first page (or the next one, `more`) with the current filter;
+   * `assigneeId` changes the filter first. */
+  load(scope: Scope, more?: boolean, assigneeId?: string): Promise<void>;
   move(scope: Scope, task: Task, to: TaskStatus): Promise<void>;
   /** The account's people, for the assignee picker. */
   people: Schemas["UserView"][];
@@ -37,6 +42,8 @@ export interface TasksState {
   add(scope: Scope, input: TaskEdit): Promise<Task>;
   /** Changes what differs from `task`, sent with the version seen; throws the API's error. */
   edit(scope: Scope, task: Task, input: TaskEdit): Promise<Task>;
+  /** Deletes the task and drops its card; throws the API's error (the card stays). */
+  remove(scope: Scope, task: Task): Promise<void>;
 }
 
 /** The task form's values (text as typed; empty = not set). */
@@ -116,11 +123,19 @@ export const useTasksStore = create<TasksState>()((set, get) => ({
   next: null,
   loading: false,
   error: null,
-  async load(scope, more = false) {
+  assigneeId: "",
+  async load(scope, more = false, assigneeId) {
+    if (assigneeId !== undefined) set({ assigneeId });
     set({ loading: true, error: null });
     try {
       const { data } = await api.get("/api/v1/planner/tasks", {
-        query: { site_id: scope.siteId, sector_id: scope.sectorId ?? undefined, limit: 100, cursor: more ? (get().next ?? undefined) : undefined },
+        query: {
+          site_id: scope.siteId,
+          sector_id: scope.sectorId ?? undefined,
+          assignee_id: get().assigneeId || undefined,
+          limit: 100,
+          cursor: more ? (get().next ?? undefined) : undefined,
+        },
       });
       set({ tasks: more ? [...get().tasks, ...data.results] : data.results, next: data.next_cursor });
     } catch (e) {
@@ -163,6 +178,10 @@ export const useTasksStore = create<TasksState>()((set, get) => ({
     const { data } = await api.patch("/api/v1/planner/tasks/{id}", { path: { id: task.id }, query: { site_id: scope.siteId }, body: taskPatch(task, input) });
     set({ tasks: get().tasks.map((t) => (t.id === data.id ? data : t)) });
     return data;
+  },
+  async remove(scope, task) {
+    await api.delete("/api/v1/planner/tasks/{id}", { path: { id: task.id }, query: { site_id: scope.siteId } });
+    set({ tasks: get().tasks.filter((t) => t.id !== task.id) });
   },
 }));
 

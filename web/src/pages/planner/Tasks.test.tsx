@@ -194,3 +194,150 @@ describe("adding and editing tasks", () => {
     expect(within(within(form).getByRole("list", { name: "Other errors" })).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["idea_id: is not accepted here"]);
   });
 });
+
+describe("deleting tasks", () => {
+  function live(refuse: () => boolean = () => false) {
+    let tasks = [task("t1", "Paris in 48 hours", "queued", 3), task("t2", "Rome on a budget", "published")];
+    return stubFetch((c) => {
+      if (c.url.startsWith("/api/v1/sites/s1/sectors")) return envelope({ results: [{ id: "c1", name: "City Breaks" }], next_cursor: null });
+      if (c.url.startsWith("/api/v1/sites")) return envelope({ results: [{ id: "s1", name: "Demo Travel Blog" }], next_cursor: null });
+      if (c.url.startsWith("/api/v1/users")) return envelope({ results: [], next_cursor: null });
+      if (c.method === "DELETE") {
+        if (refuse()) return failure(409, "the task has an article in review; cancel it first", "CONFLICT");
+        const id = c.url.split("?")[0].split("/").pop();
+        tasks = tasks.filter((t) => t.id !== id);
+        return envelope({ id, deleted: true });
+      }
+      if (c.url.startsWith("/api/v1/planner/tasks")) return envelope({ results: tasks, next_cursor: null });
+      return envelope({ total: 0, plan_credits: 0, bonus_credits: 0, plan: "free" });
+    });
+  }
+  const deletes = (calls: Call[]) => calls.filter((c) => c.method === "DELETE").map((c) => c.url);
+
+  it("deletes a task only after a confirm: the card goes and a note says so", async () => {
+    signInAs("editor");
+    const { calls } = live();
+    renderAt("/planner/tasks");
+    const card = await screen.findByRole("listitem", { name: "Paris in 48 hours" });
+    fireEvent.click(within(card).getByRole("button", { name: "Delete Paris in 48 hours…" }));
+    const confirm = within(card).getByRole("group", { name: "Confirm deleting Paris in 48 hours" });
+    expect(deletes(calls)).toEqual([]);
+    fireEvent.click(within(confirm).getByRole("button", { name: "Delete task" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Task “Paris in 48 hours” deleted.");
+    expect(screen.queryByText("Paris in 48 hours")).not.toBeInTheDocument();
+    expect(within(screen.getByRole("region", { name: "Queued" })).queryAllByRole("listitem")).toHaveLength(0);
+    expect(screen.getByText("Rome on a budget")).toBeInTheDocument();
+    expect(deletes(calls)).toEqual(["/api/v1/planner/tasks/t1?site_id=s1"]);
+  });
+
+  it("Keep closes the confirm without a request", async () => {
+    signInAs("editor");
+    const { calls } = live();
+    renderAt("/planner/tasks");
+    const card = await screen.findByRole("listitem", { name: "Paris in 48 hours" });
+    fireEvent.click(within(card).getByRole("button", { name: "Delete Paris in 48 hours…" }));
+    fireEvent.click(within(card).getByRole("button", { name: "Keep" }));
+    expect(within(card).queryByRole("group", { name: "Confirm deleting Paris in 48 hours" })).not.toBeInTheDocument();
+    expect(within(card).getByText("Paris in 48 hours")).toBeInTheDocument();
+    expect(deletes(calls)).toEqual([]);
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+  });
+
+  it("a refused delete shows the API's message and keeps the card", async () => {
+    signInAs("editor");
+    const { calls } = live(() => true);
+    renderAt("/planner/tasks");
+    const card = await screen.findByRole("listitem", { name: "Paris in 48 hours" });
+    fireEvent.click(within(card).getByRole("button", { name: "Delete Paris in 48 hours…" }));
+    const confirm = within(card).getByRole("group", { name: "Confirm deleting Paris in 48 hours" });
+    fireEvent.click(within(confirm).getByRole("button", { name: "Delete task" }));
+    expect(await within(confirm).findByRole("alert")).toHaveTextContent("the task has an article in review; cancel it first");
+    expect(within(screen.getByRole("region", { name: "Queued" })).getByRole("listitem", { name: "Paris in 48 hours" })).toBeInTheDocument();
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+    expect(deletes(calls)).toEqual(["/api/v1/planner/tasks/t1?site_id=s1"]);
+  });
+
+  it("a viewer sees no Delete button", async () => {
+    signInAs("viewer");
+    live();
+    renderAt("/planner/tasks");
+    expect(await screen.findByText("Paris in 48 hours")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Delete/ })).not.toBeInTheDocument();
+  });
+});
+
+describe("the assignee filter", () => {
+  const PEOPLE = [
+    { id: "u1", name: "Ed", email: "ed@example.com", role: "editor", is_active: true },
+    { id: "u2", name: "Wendy Writer", email: "w@example.com", role: "editor", is_active: true },
+    { id: "u3", name: "Gone", email: "g@example.com", role: "viewer", is_active: false },
+  ];
+  const ALL = [
+    { ...task("t1", "Paris in 48 hours", "queued"), assignee_id: "u1" },
+    { ...task("t2", "Rome on a budget", "queued"), assignee_id: "u2" },
+    { ...task("t3", "Lisbon trams", "review"), assignee_id: "u2" },
+  ];
+  /** Answers like the API: `assignee_id` filters; two pages when `paged`. */
+  function live(paged = false) {
+    return stubFetch((c) => {
+      if (c.url.startsWith("/api/v1/sites/s1/sectors")) return envelope({ results: [{ id: "c1", name: "City Breaks" }], next_cursor: null });
+      if (c.url.startsWith("/api/v1/sites")) return envelope({ results: [{ id: "s1", name: "Demo Travel Blog" }], next_cursor: null });
+      if (c.url.startsWith("/api/v1/users")) return envelope({ results: PEOPLE, next_cursor: null });
+      if (c.url.startsWith("/api/v1/planner/tasks")) {
+        const q = new URL(c.url, "http://x").searchParams;
+        const who = q.get("assignee_id");
+        const rows = ALL.filter((t) => !who || t.assignee_id === who);
+        if (!paged) return envelope({ results: rows, next_cursor: null });
+        return q.get("cursor") === "p2" ? envelope({ results: rows.slice(1), next_cursor: null }) : envelope({ results: rows.slice(0, 1), next_cursor: "p2" });
+      }
+      return envelope({ total: 0, plan_credits: 0, bonus_credits: 0, plan: "free" });
+    });
+  }
+  const lists = (calls: Call[]) => calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/v1/planner/tasks")).map((c) => new URL(c.url, "http://x").searchParams);
+
+  it("choosing a person asks the API for their tasks (assignee_id) and shows only what it answered", async () => {
+    signInAs("viewer");
+    const { calls } = live();
+    renderAt("/planner/tasks");
+    expect(await screen.findByText("Rome on a budget")).toBeInTheDocument();
+    const select = screen.getByLabelText("Assignee");
+    await within(select).findByRole("option", { name: "Wendy Writer" });
+    expect(within(select).getAllByRole("option").map((o) => o.textContent)).toEqual(["everyone", "Ed", "Wendy Writer"]);
+    expect(lists(calls).map((q) => q.get("assignee_id"))).toEqual([null]);
+
+    fireEvent.change(select, { target: { value: "u1" } });
+    await waitFor(() => expect(screen.queryByText("Rome on a budget")).not.toBeInTheDocument());
+    expect(screen.getByText("Paris in 48 hours")).toBeInTheDocument();
+    expect(screen.queryByText("Lisbon trams")).not.toBeInTheDocument();
+    expect(select).toHaveValue("u1");
+    const sent = lists(calls).at(-1)!;
+    expect(sent.get("assignee_id")).toBe("u1");
+    expect(sent.get("site_id")).toBe("s1");
+    expect(sent.get("sector_id")).toBe("c1");
+
+    fireEvent.change(select, { target: { value: "" } });
+    expect(await screen.findByText("Rome on a budget")).toBeInTheDocument();
+    expect(lists(calls).at(-1)!.has("assignee_id")).toBe(false);
+  });
+
+  it("Load more keeps the assignee filter", async () => {
+    signInAs("editor");
+    const { calls } = live(true);
+    renderAt("/planner/tasks");
+    await screen.findByText("Paris in 48 hours");
+    const select = screen.getByLabelText("Assignee");
+    await within(select).findByRole("option", { name: "Wendy Writer" });
+    fireEvent.change(select, { target: { value: "u2" } });
+    expect(await screen.findByText("Rome on a budget")).toBeInTheDocument();
+    expect(screen.queryByText("Paris in 48 hours")).not.toBeInTheDocument();
+    expect(screen.queryByText("Lisbon trams")).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Load more" }));
+    expect(await within(screen.getByRole("region", { name: "Review" })).findByText("Lisbon trams")).toBeInTheDocument();
+    expect(screen.getByText("Rome on a budget")).toBeInTheDocument();
+    expect(screen.queryByText("Paris in 48 hours")).not.toBeInTheDocument();
+    const more = lists(calls).at(-1)!;
+    expect(more.get("cursor")).toBe("p2");
+    expect(more.get("assignee_id")).toBe("u2");
+    expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
+  });
+});

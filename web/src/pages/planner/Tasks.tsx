@@ -3,7 +3,9 @@
 // reason and the board as it now is. Editors add a task by hand (no idea) in
 // the current sector and edit a task's fields (title, brief, keywords,
 // length, tone, language, due date, assignee); the API's field errors show
-// beside the fields.
+// beside the fields. Editors delete a task after a confirm (a refusal shows
+// the API's reason and the card stays). Anyone can show one person's tasks
+// only (the API's assignee filter; "Load more" keeps it).
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ErrorBanner, Field } from "../../components/Errors";
 import { useSubmit } from "../../lib/useForm";
@@ -12,7 +14,7 @@ import { useClustersStore } from "../../stores/clustersStore";
 import { useSiteStore } from "../../stores/siteStore";
 import { ALLOWED_NEXT, COLUMNS, emptyTask, taskEdit, useTasksStore, type Task, type TaskEdit, type TaskStatus } from "../../stores/tasksStore";
 import { canWrite, WriteArticle } from "../writer/WriteArticle";
-import { BTN, errorFor, OtherErrors, PRIMARY, Select, TextArea } from "./fields";
+import { BTN, DANGER, errorFor, OtherErrors, PRIMARY, Select, TextArea } from "./fields";
 
 type Scope = { siteId: string; sectorId: string | null };
 const KNOWN = ["title", "brief", "keywords", "target_word_count", "tone", "language", "due_date", "assignee_id", "cluster_id", "sector_id"];
@@ -88,6 +90,36 @@ function TaskForm({ scope, task, onDone }: { scope: Scope; task?: Task; onDone: 
   );
 }
 
+/** The confirm before a delete (an idea the task came from goes back to new). */
+function ConfirmDelete({ scope, task, onKeep, onDeleted }: { scope: Scope; task: Task; onKeep: () => void; onDeleted: () => void }) {
+  const remove = useTasksStore((s) => s.remove);
+  const { error, busy, run } = useSubmit();
+  return (
+    <div role="group" aria-label={`Confirm deleting ${task.title}`} className="mt-2 space-y-1 rounded-md border border-red-200 bg-red-50 p-2 text-xs text-red-900">
+      <p>Delete this task for good? Its idea, if any, goes back to new.</p>
+      <div className="flex flex-wrap gap-1">
+        <button
+          type="button"
+          disabled={busy}
+          className={DANGER}
+          onClick={() =>
+            void run(async () => {
+              await remove(scope, task);
+              onDeleted();
+            })
+          }
+        >
+          Delete task
+        </button>
+        <button type="button" className={BTN} onClick={onKeep}>
+          Keep
+        </button>
+      </div>
+      <ErrorBanner error={error} />
+    </div>
+  );
+}
+
 const LABEL: Record<TaskStatus, string> = {
   queued: "Queued",
   in_progress: "In progress",
@@ -99,17 +131,22 @@ const LABEL: Record<TaskStatus, string> = {
 
 export default function Tasks() {
   const { siteId, sectorId } = useSiteStore();
-  const { tasks, next, loading, error, load, move } = useTasksStore();
+  const { tasks, next, loading, error, load, move, assigneeId, people, loadPeople } = useTasksStore();
   const canEdit = hasRole(useAuthStore((s) => s.user?.role), "editor");
   // "new" for the add form, a task id for its edit form, null for neither.
   const [form, setForm] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  // The card whose delete is being confirmed.
+  const [deleting, setDeleting] = useState<string | null>(null);
   const editing = form && form !== "new" ? tasks.find((t) => t.id === form) : undefined;
   const scope = siteId ? { siteId, sectorId } : null;
   useEffect(() => {
     if (scope) void load(scope);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [siteId, sectorId]);
+  useEffect(() => {
+    void loadPeople();
+  }, [loadPeople]);
   if (!scope) return <p className="text-sm text-slate-600">Choose a site and a sector in the header first.</p>;
   return (
     <section className="space-y-4">
@@ -139,13 +176,38 @@ export default function Tasks() {
           }}
         />
       ) : null}
+      <label className="flex w-fit flex-col text-xs text-slate-600">
+        Assignee
+        <select
+          value={assigneeId}
+          onChange={(e) => {
+            setNote(null);
+            void load(scope, false, e.target.value);
+          }}
+          className="rounded-md border border-slate-300 px-2 py-1 text-sm"
+        >
+          <option value="">everyone</option>
+          {people.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.name || u.email}
+            </option>
+          ))}
+          {assigneeId && !people.some((u) => u.id === assigneeId) ? <option value={assigneeId}>someone no longer listed</option> : null}
+        </select>
+      </label>
       <ErrorBanner error={error} />
       {note ? (
         <p role="status" className="text-sm text-slate-800">
           {note}
         </p>
       ) : null}
-      {!loading && tasks.length === 0 ? <p className="text-sm text-slate-600">No tasks in this sector yet{canEdit ? ": turn ideas into tasks on the Ideas page, or add one." : "."}</p> : null}
+      {!loading && tasks.length === 0 ? (
+        assigneeId ? (
+          <p className="text-sm text-slate-600">No tasks assigned to this person in this sector.</p>
+        ) : (
+          <p className="text-sm text-slate-600">No tasks in this sector yet{canEdit ? ": turn ideas into tasks on the Ideas page, or add one." : "."}</p>
+        )
+      ) : null}
       <div className="grid grid-cols-2 gap-3 lg:grid-cols-6">
         {COLUMNS.map((col) => {
           const cards = tasks.filter((t) => t.status === col);
@@ -156,7 +218,7 @@ export default function Tasks() {
               </h2>
               <ul className="space-y-2">
                 {cards.map((t) => (
-                  <li key={t.id} className="rounded-md border border-slate-200 bg-white p-2 text-sm shadow-sm">
+                  <li key={t.id} aria-label={t.title} className="rounded-md border border-slate-200 bg-white p-2 text-sm shadow-sm">
                     <div className="font-medium">{t.title}</div>
                     <div className="text-xs text-slate-600">
                       {t.target_word_count} words{t.due_date ? ` · due ${t.due_date}` : ""}
@@ -173,6 +235,32 @@ export default function Tasks() {
                       >
                         Edit
                       </button>
+                    ) : null}
+                    {canEdit ? (
+                      <button
+                        type="button"
+                        aria-label={`Delete ${t.title}…`}
+                        disabled={deleting === t.id}
+                        onClick={() => {
+                          setDeleting(t.id);
+                          setNote(null);
+                        }}
+                        className="ml-3 mt-1 text-xs text-red-800 underline disabled:opacity-50"
+                      >
+                        Delete…
+                      </button>
+                    ) : null}
+                    {canEdit && deleting === t.id ? (
+                      <ConfirmDelete
+                        scope={scope}
+                        task={t}
+                        onKeep={() => setDeleting(null)}
+                        onDeleted={() => {
+                          setDeleting(null);
+                          if (form === t.id) setForm(null);
+                          setNote(`Task “${t.title}” deleted.`);
+                        }}
+                      />
                     ) : null}
                     {canEdit && ALLOWED_NEXT[t.status].length > 0 ? (
                       <div className="mt-2 flex flex-wrap gap-1" role="group" aria-label={`Move ${t.title}`}>

@@ -291,7 +291,7 @@ impl Count {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileCov {
     /// Relative to the repository root.
     pub path: String,
@@ -369,12 +369,6 @@ pub struct Table {
     pub crates: BTreeMap<String, (Count, Count)>,
     pub files: Vec<FileCov>,
     pub total: FileCov,
-}
-
-impl Default for FileCov {
-    fn default() -> Self {
-        FileCov { path: String::new(), lines: Count::default(), regions: Count::default() }
-    }
 }
 
 impl Table {
@@ -710,10 +704,10 @@ fn block_end(src: &str, from: usize) -> Option<usize> {
                         j += 1;
                     }
                     i = j;
-                } else if let Some(c) = src[i + 1..].chars().next() {
-                    if src[i + 1 + c.len_utf8()..].starts_with('\'') {
-                        i += c.len_utf8() + 1;
-                    }
+                } else if let Some(c) = src[i + 1..].chars().next()
+                    && src[i + 1 + c.len_utf8()..].starts_with('\'')
+                {
+                    i += c.len_utf8() + 1;
                 }
             }
             b';' if !opened && depth == 0 => return None,
@@ -744,7 +738,10 @@ mod tests {
 
     const ROOT: &str = "/repo";
 
-    fn export(files: &[(&str, (u64, u64), (u64, u64))]) -> String {
+    /// (file name, (lines covered, lines), (regions covered, regions)).
+    type Fixture<'a> = (&'a str, (u64, u64), (u64, u64));
+
+    fn export(files: &[Fixture]) -> String {
         let files: Vec<Value> = files
             .iter()
             .map(|(name, (lc, ln), (rc, rn))| {

@@ -150,7 +150,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let html_dir = out.join("html");
     report(&root, &ignore, &["--json", "--summary-only", "--output-path"], &json_path)?;
     report(&root, &ignore, &["--lcov", "--output-path"], &lcov_path)?;
-    report(&root, &ignore, &["--html", "--output-dir"], &html_dir)?;
+    // (--html writes into `<output-dir>/html/`.)
+    report(&root, &ignore, &["--html", "--output-dir"], &out)?;
 
     let root_s = root.to_string_lossy().to_string();
     let files = parse_summary(&std::fs::read_to_string(&json_path)?, &root_s)?;

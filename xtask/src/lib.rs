@@ -6,6 +6,7 @@
 pub mod apidocs;
 pub mod bench_clustering;
 pub mod cold_start;
+pub mod coverage;
 pub mod demo;
 pub mod emulator;
 pub mod functions;

@@ -20,6 +20,11 @@
 //! - `web`: the web step of `test` alone (`tsc`, Vitest, the production build
 //!   with its bundle size); `e2e`: the browser tests alone (Playwright on
 //!   Debian's Chromium against the real backend, its own emulator).
+//! - `coverage [--report-only] [--no-run]`: the Rust tests (unit and end-to-end,
+//!   on an emulator of their own) under `cargo llvm-cov`: line and region
+//!   coverage per crate and module, HTML + lcov in `target/coverage/`, and the
+//!   thresholds (80 % of lines for shared + functions, 100 % on the critical
+//!   paths); see `xtask/src/coverage.rs`.
 //! - `openapi`: writes the OpenAPI document to `target/openapi/` and regenerates
 //!   the browser app's types (`web/src/api/schema.d.ts`).
 
@@ -28,13 +33,14 @@ use std::process::Command;
 use std::sync::Arc;
 use xtask::{emulator::Emulator, gateway::Gateway, provision, pytools, repo_root};
 
-const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web | e2e [playwright filters, e.g. walk or -g \"a title\"]>";
+const USAGE: &str = "usage: cargo xtask <dev [--port N] [--wordpress] | test | coverage [--report-only] [--no-run] | rehearse | bench [--scale [--quick] | --clustering [--show-misses] | --cold-start] | package [--x86-64] | lint-template | openapi | schemathesis | web | e2e [playwright filters, e.g. walk or -g \"a title\"]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("coverage") => xtask::coverage::run(&args[1..]),
         Some("bench") if args.iter().any(|a| a == "--scale") => bench_scale(args.iter().any(|a| a == "--quick")),
         Some("bench") if args.iter().any(|a| a == "--cold-start") => bench_cold_start(),
         Some("bench") if args.iter().any(|a| a == "--clustering") => {

@@ -19,6 +19,7 @@ exists) or `None`.
 
 """
 import bisect
+import collections
 import copy
 import functools
 import os
@@ -68,6 +69,7 @@ def _restore(table, hash_value, range_value, original):
     else:
         table.items[hash_value] = original
     _register(table, original)
+    _touched(table, hash_value, range_value)
 
 
 def transact_write_items(self, transact_items):
@@ -196,6 +198,7 @@ _moto_put = Table.put_item
 def _put_item(self, *args, **kwargs):
     item = _moto_put(self, *args, **kwargs)
     _register(self, item)
+    _touched(self, item.hash_key, item.range_key)
     return item
 
 
@@ -205,15 +208,76 @@ _moto_update = DynamoDBBackend.update_item
 
 def _update_item(self, table_name, *args, **kwargs):
     item = _moto_update(self, table_name, *args, **kwargs)
-    _register(self.get_table(table_name), item)
+    table = self.get_table(table_name)
+    _register(table, item)
+    if item is not None:
+        _touched(table, item.hash_key, item.range_key)
     return item
 
 
 DynamoDBBackend.update_item = _update_item
+_moto_delete = Table.delete_item
 
-# Bumped by every write (under `_lock`); `_sorted` = [generation, {partition: (keyed, keys)}].
+
+def _delete_item(self, hash_key, range_key=None):
+    item = _moto_delete(self, hash_key, range_key)
+    _touched(self, hash_key, range_key)
+    return item
+
+
+Table.delete_item = _delete_item
+
+# Bumped by every write (under `_lock`). `_sorted` = {query shape: [generation,
+# keyed, keys, members]}: a queried partition in key order as of that
+# generation. `_log` records the table keys each write touched, so a cached
+# partition catches up with the writes since its generation (drop the touched
+# items, put back those that still belong, in order) instead of being read
+# and sorted again: a page costs about its own size, as on DynamoDB, however
+# large the partition, while other partitions are being written.
 _generation = [0]
-_sorted = [0, {}]
+_sorted = {}
+_log = collections.deque()
+_LOG_MAX = 50_000
+# The generation of the newest entry dropped from `_log`: a cache older than
+# that can no longer catch up and is rebuilt.
+_log_floor = [0]
+
+
+def _touched(table, hash_value, range_value):
+    _log.append((_generation[0], id(table), hash_value, range_value))
+    if len(_log) > _LOG_MAX:
+        _log_floor[0] = _log.popleft()[0]
+
+
+def _lookup(table, hash_value, range_value):
+    item = table.items.get(hash_value)
+    return item.get(range_value) if isinstance(item, dict) else item
+
+
+def _catch_up(table, cached, belongs, order):
+    """`cached` brought to the current generation, or None if it cannot be."""
+    gen, keyed, keys, members = cached
+    if gen < _log_floor[0]:
+        return None
+    touched = set()
+    for g, table_id, h, r in reversed(_log):
+        if g <= gen:
+            break
+        if table_id == id(table):
+            touched.add((h, r))
+    if touched & members:
+        kept = [(k, i) for k, i in keyed if (i.hash_key, i.range_key) not in touched]
+        keyed, keys = kept, [k for k, _ in kept]
+        members = members - touched
+    for h, r in touched:
+        item = _lookup(table, h, r)
+        if item is not None and belongs(item):
+            k = tuple(_plain(item.attrs[a]) for a in order)
+            at = bisect.bisect_right(keys, k)
+            keys.insert(at, k)
+            keyed.insert(at, (k, item))
+            members.add((h, r))
+    return [_generation[0], keyed, keys, members]
 
 
 def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
@@ -241,34 +305,39 @@ def _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_
         pk_attr, sk_attr = table_pk, table_sk
         order = (table_sk,)
     wanted = hash_key if hash_key is not None else DynamoType(dict(hash_key_conditions)[pk_attr])
-    # The partition's items in key order, computed once per table state: the
-    # pages of one walk (no write in between) reuse it instead of scanning
-    # the table and sorting the partition again for every page.
+    # The partition's items in key order, kept between queries and brought up
+    # to date with the writes since (see `_catch_up`).
     cache_key = (id(self), index_name, _plain(wanted), range_comparison,
                  tuple(_plain(o) for o in (range_objs or ())) if range_comparison and sk_attr else ())
-    if _sorted[0] != _generation[0]:
-        _sorted[1].clear()
-        _sorted[0] = _generation[0]
-    cached = _sorted[1].get(cache_key)
+    def belongs(item):
+        v = item.attrs.get(pk_attr)
+        if v is None or v != wanted or (sk_attr is not None and sk_attr not in item.attrs):
+            return False
+        return not (range_comparison and sk_attr) or item.attrs[sk_attr].compare(range_comparison, range_objs)
+
+    cached = _sorted.get(cache_key)
+    if cached is not None and cached[0] != _generation[0]:
+        cached = _catch_up(self, cached, belongs, order)
     if cached is None:
         if index_name:
-            candidates = [i for i in _index_partition(self, index_name, pk_attr, wanted) if sk_attr is None or sk_attr in i.attrs]
+            candidates = [i for i in _index_partition(self, index_name, pk_attr, wanted) if belongs(i)]
         else:
-            candidates = list(self.items.get(wanted, {}).values())
-        if range_comparison and sk_attr:
-            candidates = [i for i in candidates if i.attrs[sk_attr].compare(range_comparison, range_objs)]
+            candidates = [i for i in self.items.get(wanted, {}).values() if belongs(i)]
         keyed = sorted(((tuple(_plain(i.attrs[a]) for a in order), i) for i in candidates), key=lambda p: p[0])
-        cached = (keyed, [k for k, _ in keyed])
-        _sorted[1][cache_key] = cached
-    keyed, keys = cached
-    if exclusive_start_key:
-        start = tuple(_plain(exclusive_start_key[a]) for a in order)
-        keyed = keyed[bisect.bisect_right(keys, start):] if scan_index_forward else keyed[:bisect.bisect_left(keys, start)]
-    ordered = [i for _, i in keyed]
+        cached = [_generation[0], keyed, [k for k, _ in keyed], {(i.hash_key, i.range_key) for _, i in keyed}]
+        if len(_sorted) > 512:
+            _sorted.clear()
+    _sorted[cache_key] = cached
+    _, keyed, keys, _ = cached
+    # Walk from the cursor (or the end) in the asked direction, one page's worth.
     if scan_index_forward is False:
-        ordered.reverse()
+        end = bisect.bisect_left(keys, tuple(_plain(exclusive_start_key[a]) for a in order)) if exclusive_start_key else len(keyed)
+        ordered = (keyed[p][1] for p in range(end - 1, -1, -1))
+    else:
+        begin = bisect.bisect_right(keys, tuple(_plain(exclusive_start_key[a]) for a in order)) if exclusive_start_key else 0
+        ordered = (keyed[p][1] for p in range(begin, len(keyed)))
     results, size, last_evaluated_key = [], 0, None
-    for pos, item in enumerate(ordered):
+    for item in ordered:
         if len(results) == limit or size + item.size() > 1_000_000:
             last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
             break
@@ -309,6 +378,7 @@ for _name in (
                     _generation[0] += 1
                 if method.__name__ in _SCHEMA_CHANGES:
                     _partitions.clear()
+                    _sorted.clear()
                 return method(*args, **kwargs)
         return wrapper
 

@@ -549,6 +549,12 @@ async fn an_edit_in_wordpress_arrives_by_signed_webhook_and_becomes_a_version() 
     assert_eq!((status, first["data"]["duplicate"].as_bool()), (202, Some(false)), "{first}");
     let (status, second) = send(now, "d-3", sig).await;
     assert_eq!((status, second["data"]["duplicate"].as_bool(), second["data"]["job_id"].is_null()), (202, Some(true), true), "{second}");
+    // That delivery's pull finds nothing new in WordPress, so it writes
+    // nothing: the version the editor holds stays valid for a save.
+    let pulled = work_publish_job(&t.access, first["data"]["job_id"].as_str().expect("a pull job")).await;
+    assert_eq!((pulled["status"].as_str(), pulled["result"]["outcome"].as_str()), (Some("completed"), Some("unchanged")), "{pulled}");
+    let (_, after) = api("GET", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, None).await;
+    assert_eq!(after["data"]["version"], content["version"], "a pull with nothing new left the item as it was: {after}");
 
     // A local edit not yet published, then another edit in WordPress: both kept, the item flagged.
     let (_, body) = api("PATCH", &format!("/api/v1/writer/content/{content_id}/?site_id={site}"), tok, Some(json!({"body_html": "<p>Our newer text.</p>", "version": content["version"]}))).await;

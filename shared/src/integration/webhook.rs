@@ -231,6 +231,7 @@ async fn pull(state: &AppState, tenant: &Tenant, integration: &Integration, clie
     for _ in 0..5 {
         let mut c = crate::writer::content::get_content(state, tenant, &integration.site_id, &content.id).await?;
         let Some(p) = c.publication.as_mut() else { break };
+        let before = p.clone();
         p.wp_status = if post.is_null() { "deleted".into() } else { status.clone() };
         p.wp_modified_gmt = modified.clone();
         if outcome == "updated" {
@@ -238,6 +239,11 @@ async fn pull(state: &AppState, tenant: &Tenant, integration: &Integration, clie
         }
         if conflict.is_some() {
             p.conflict_version = conflict;
+        }
+        // A pull that finds nothing new writes nothing: the item's version
+        // stays, so an editor's save based on it is not refused for a no-op.
+        if *p == before {
+            break;
         }
         match state.store.update_versioned(&mut c).await {
             Ok(()) => break,

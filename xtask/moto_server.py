@@ -185,7 +185,7 @@ def _index_partition(table, index_name, attr, wanted):
         item = table.items.get(hash_value)
         if isinstance(item, dict):
             item = item.get(range_value)
-        if item is None or item.attrs.get(attr) != wanted:
+        if item is None or (v := item.attrs.get(attr)) is None or v != wanted:
             del keys[ident]
         else:
             found.append(item)

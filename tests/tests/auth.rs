@@ -58,6 +58,11 @@ async fn jwt_attack_table_is_all_401() {
     let alg_none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
     let wrong_sig = Tokens::new(b"somebody-elses-secret-somebody-elses-secret").sign(&claims).unwrap();
     let expired = tokens.sign(&Claims { iat: now - 7200, exp: now - 3600, ..claims.clone() }).unwrap();
+    // Signed with the real secret, but naming ids that are not ids (a key
+    // built from them could point anywhere): refused before any read.
+    let bad_account = tokens.sign(&Claims { account_id: "../other".into(), ..claims.clone() }).unwrap();
+    let bad_user = tokens.sign(&Claims { sub: "not an id".into(), ..claims.clone() }).unwrap();
+    let bad_family = tokens.sign(&Claims { fam: Some("FAM#x".into()), ..claims.clone() }).unwrap();
 
     // A deactivated user's token and a token of a suspended account.
     let (_, deactivated_token) = {
@@ -79,6 +84,9 @@ async fn jwt_attack_table_is_all_401() {
         ("alg none", Some(format!("Bearer {alg_none}"))),
         ("wrong signature", Some(format!("Bearer {wrong_sig}"))),
         ("expired", Some(format!("Bearer {expired}"))),
+        ("account id not an id", Some(format!("Bearer {bad_account}"))),
+        ("user id not an id", Some(format!("Bearer {bad_user}"))),
+        ("family not an id", Some(format!("Bearer {bad_family}"))),
         ("refresh token as access token", Some(format!("Bearer {}", t.refresh))),
         ("deactivated user", Some(format!("Bearer {deactivated_token}"))),
         ("suspended account", Some(format!("Bearer {}", suspended.access))),
@@ -91,8 +99,12 @@ async fn jwt_attack_table_is_all_401() {
         let (status, body) = igny8_e2e::envelope(req.send().await.unwrap()).await;
         assert_eq!((status, body["error_code"].as_str()), (401, Some("UNAUTHORIZED")), "case {case}: {body}");
     }
-    // And the genuine token still works.
+    // And the genuine token still works; so does a correctly signed access
+    // token from before sign-in families (no `fam`: no family to check).
     assert_eq!(api("GET", "/api/v1/auth/me/", Some(&t.access), None).await.0, 200);
+    let no_family = tokens.sign(&claims).unwrap();
+    let (status, body) = api("GET", "/api/v1/auth/me/", Some(&no_family), None).await;
+    assert_eq!((status, body["data"]["user"]["email"].as_str()), (200, Some(t.email.as_str())), "{body}");
 }
 
 #[tokio::test]

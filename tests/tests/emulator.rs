@@ -275,6 +275,29 @@ async fn index_pages_reflect_writes_made_between_them() {
     };
     assert_eq!(sks(&all(gsi.clone()).await.expect("first partition")), ["a", "e", "c"]);
     assert_eq!(sks(&all(other).await.expect("second partition")), ["f", "b"]);
+    // An item whose index key is removed leaves the index.
+    c.client
+        .update_item()
+        .table_name(&c.table)
+        .set_key(Some(key(&c.pk, "a")))
+        .update_expression("REMOVE GSI1PK")
+        .send()
+        .await
+        .expect("remove a's index key");
+    assert_eq!(sks(&all(gsi.clone()).await.expect("first partition again")), ["e", "c"]);
+    // A query of a new shape (a sort-key condition) reads the partition afresh and meets "a" there no more.
+    let ranged = c
+        .client
+        .query()
+        .table_name(&c.table)
+        .index_name("GSI1")
+        .key_condition_expression("GSI1PK = :p AND GSI1SK > :from")
+        .expression_attribute_values(":p", s(&gsi))
+        .expression_attribute_values(":from", s("00"))
+        .send()
+        .await
+        .expect("ranged query");
+    assert_eq!(sks(&ranged), ["e", "c"]);
 }
 
 /// Reads (GetItem, BatchGetItem, Query, Scan) are answered by the emulator as

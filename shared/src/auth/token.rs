@@ -199,12 +199,15 @@ mod tests {
         let expired = t.sign(&Claims { exp: now() - 1, iat: now() - 3601, ..Claims::access("U", "A", Role::Owner, 0, now()) }).unwrap();
         // wrong issuer
         let foreign = t.sign(&Claims { iss: "someone-else".into(), ..Claims::access("U", "A", Role::Owner, 0, now()) }).unwrap();
+        // issued in the future (beyond a minute of clock skew), correctly signed
+        let future = t.sign(&Claims { iat: now() + 3600, exp: now() + 7200, ..Claims::access("U", "A", Role::Owner, 0, now()) }).unwrap();
         for (case, token) in [
             ("alg none", alg_none.as_str()),
             ("wrong signature", other.as_str()),
             ("payload swapped", swapped.as_str()),
             ("expired", expired.as_str()),
             ("wrong issuer", foreign.as_str()),
+            ("issued in the future", future.as_str()),
             ("malformed", "not.a.jwt"),
             ("empty", ""),
         ] {

@@ -91,6 +91,16 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_start_key_outside_the_partition_is_rejected() {
+        // Signed with our key for this tenant, partition and list, but its
+        // start key names another partition: refused all the same.
+        let (key, t, mut k) = sample();
+        k.insert("PK".to_string(), "ACCT#ACC1#SITE#OTHER".to_string());
+        let c = encode(&key, &t, "ACCT#ACC1", "T|JOB#", k);
+        assert!(matches!(decode(&key, &t, "ACCT#ACC1", "T|JOB#", &c), Err(AppError::Validation { .. })));
+    }
+
+    #[test]
     fn another_tenant_or_list_is_rejected() {
         let (key, t, k) = sample();
         let c = encode(&key, &t, "ACCT#ACC1", "T|JOB#", k);

@@ -313,6 +313,13 @@ mod tests {
     }
 
     #[test]
+    fn term_prefixes_narrow_to_a_taxonomy_when_given() {
+        assert_eq!(wp_term_prefix("I1", Some("category")), "WPTERM#I1#category#");
+        assert_eq!(wp_term_prefix("I1", None), "WPTERM#I1#");
+        assert!(wp_term_prefix("I1", Some("tag")).starts_with(&wp_term_prefix("I1", None)));
+    }
+
+    #[test]
     fn ownership_of_a_partition_is_exact() {
         let t = Tenant::from_verified("A1");
         assert!(t.owns_pk("ACCT#A1"));

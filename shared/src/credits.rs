@@ -92,8 +92,6 @@ pub enum Change {
     Spend(f64),
     /// Return credits to the pools they came from.
     Refund { plan: f64, bonus: f64 },
-    /// Add plan credits.
-    AddPlan(f64),
     /// Set the plan pool (a new period).
     ResetPlan(f64),
     /// Add (or with a negative value remove) credits; plan and bonus deltas.
@@ -143,7 +141,6 @@ fn compute(account: &Account, change: Change) -> AppResult<(f64, f64)> {
             (-from_plan, -(amount - from_plan))
         }
         Change::Refund { plan: p, bonus: b } => (p, b),
-        Change::AddPlan(a) => (a, 0.0),
         Change::ResetPlan(to) => (to - plan, 0.0),
         Change::Adjust { plan: p, bonus: b } => {
             if plan + p < -1e-9 || bonus + b < -1e-9 {
@@ -155,7 +152,11 @@ fn compute(account: &Account, change: Change) -> AppResult<(f64, f64)> {
     Ok((round(dp), round(db)))
 }
 
-const MAX_ATTEMPTS: u32 = 200;
+/// How long a movement keeps retrying while other movements on the same
+/// account win the race (each retry re-reads the balance) before it answers
+/// 429 with `Retry-After`: a request that spends credits stays well inside
+/// API Gateway's 30 s, whatever the contention.
+pub const CONTENDED_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Applies one movement atomically with its ledger line. Concurrent movements
 /// on one account serialise through the account's version.
@@ -178,7 +179,8 @@ pub async fn apply_with(
 ) -> AppResult<Applied> {
     let store = &state.store;
     let guard = keys::credit_guard(tenant, &m.idempotency_key);
-    for attempt in 0..MAX_ATTEMPTS {
+    let started = std::time::Instant::now();
+    for attempt in 0.. {
         let account: Account = store.get(&keys::account(tenant)).await?.ok_or_else(|| AppError::not_found("account"))?;
         let (dp, db) = compute(&account, m.change)?;
         let (plan_after, bonus_after) = (round(account.plan_credits + dp), round(account.bonus_credits + db));
@@ -210,7 +212,7 @@ pub async fn apply_with(
                 (":one".to_string(), AttributeValue::N("1".into())),
                 (":v".to_string(), AttributeValue::N(account.version.to_string())),
             ]),
-        )?;
+        )?; // coverage: unreachable — the SDK's builder fails only without a table, key or expression, all set here
         let mut ops = vec![update, store.tx_guard(&guard, &txn.id)?, store.tx_create(&txn)?];
         ops.extend(extra(&txn)?);
         // The usage report's aggregate: in the same transaction as the
@@ -232,11 +234,15 @@ pub async fn apply_with(
                     return Err(AppError::Conflict("the change this movement goes with no longer applies".into()));
                 }
                 // Someone else moved the balance first: read again and retry.
+                if started.elapsed() >= CONTENDED_BUDGET {
+                    break;
+                }
                 tokio::time::sleep(crate::store::backoff(attempt.min(6))).await;
             }
             Err(TxError::Other(e)) => return Err(e),
         }
     }
+    tracing::warn!(account = tenant.account_id(), key = %m.idempotency_key, "balance contended past the budget; giving up");
     Err(AppError::RateLimited { message: "the balance is changing too fast; try again".into(), retry_after_secs: 1 })
 }
 

@@ -37,6 +37,12 @@ pub enum Fault {
     Throttle,
     /// The call is applied, then its response is lost (500 `InternalServerError`).
     LostResponse,
+    /// `TransactionCanceledException` whose reason for operation `n` is
+    /// `ConditionalCheckFailed` (`None` for the others); nothing is written.
+    ConditionFailed(usize),
+    /// `TransactionCanceledException` without cancellation reasons (as some
+    /// emulators answer a failed condition); nothing is written.
+    CanceledWithoutReasons,
 }
 
 /// One rule: the operation (e.g. `"TransactWriteItems"`), an optional
@@ -153,6 +159,16 @@ fn error_body(fault: Fault, body: &Value) -> (u16, String) {
                 .to_string(),
             )
         }
+        Fault::ConditionFailed(failed) => {
+            let n = body["TransactItems"].as_array().map_or(1, Vec::len).max(failed + 1);
+            let codes: Vec<&str> = (0..n).map(|i| if i == failed { "ConditionalCheckFailed" } else { "None" }).collect();
+            let reasons: Vec<Value> = codes
+                .iter()
+                .map(|c| if *c == "None" { json!({"Code": c}) } else { json!({"Code": c, "Message": "The conditional request failed"}) })
+                .collect();
+            (400, canceled(&codes, Some(reasons)))
+        }
+        Fault::CanceledWithoutReasons => (400, canceled(&[], None)),
         Fault::Throttle => (
             400,
             json!({
@@ -166,6 +182,17 @@ fn error_body(fault: Fault, body: &Value) -> (u16, String) {
             json!({"__type": "com.amazon.coral.availability#InternalServerError", "message": "Internal server error"}).to_string(),
         ),
     }
+}
+
+fn canceled(codes: &[&str], reasons: Option<Vec<Value>>) -> String {
+    let mut body = json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", codes.join(", ")),
+    });
+    if let Some(reasons) = reasons {
+        body["CancellationReasons"] = Value::Array(reasons);
+    }
+    body.to_string()
 }
 
 impl Intercept for Faults {

@@ -464,3 +464,219 @@ async fn every_route_checks_the_token_and_the_role_before_reading_the_body() {
     }
     assert!(wrong.is_empty(), "routes that read the body (or answered otherwise) before checking who calls:\n{}", wrong.join("\n"));
 }
+
+// ---------------------------------------------------------------------------
+// Issue 17: the rarer branches of the credit ledger and of the job outcome,
+// driven through the domain functions with the failures that produce them.
+
+use igny8::credits::{self, Applied, Change, Movement, TxnType};
+use igny8::jobs::{Delivery, DeliveryInfo, JobMessage};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// Tries the SDK makes of one call (its standard retry mode) before the store sees an error.
+const SDK_ATTEMPTS: usize = 3;
+use igny8::store::keys;
+
+fn spend(key: &str, amount: f64) -> Movement {
+    Movement {
+        kind: TxnType::Adjust,
+        change: Change::Spend(amount),
+        idempotency_key: key.into(),
+        job_id: None,
+        function: None,
+        charged: None,
+        reason: Some("test".into()),
+    }
+}
+
+fn message(job: &Job) -> JobMessage {
+    serde_json::from_value(json!({"job_id": job.id, "account_id": job.account_id, "kind": job.kind})).unwrap()
+}
+
+fn first_receive(job: &Job) -> DeliveryInfo {
+    DeliveryInfo { message_id: format!("msg-{}", job.id), receive_count: 1 }
+}
+
+// A spend that is negative or not a number (a caller's bug: amounts come from
+// estimates, never from a request) is refused before anything is written.
+#[tokio::test]
+async fn a_negative_or_non_numeric_spend_is_refused_and_writes_nothing() {
+    let s = setup("hard-nan").await;
+    for amount in [-5.0, f64::NAN, f64::INFINITY] {
+        let err = credits::apply(&s.state, &s.tenant, &spend(&format!("bad-{amount}"), amount)).await.expect_err("refused");
+        assert_eq!(err.code(), "INTERNAL_ERROR", "spend of {amount}: {err:?}");
+    }
+    assert_eq!(balance(&s).await, 100.0, "nothing spent");
+    assert!(ledger(&s).await.iter().all(|t| t.kind.as_str() == "grant"), "no ledger line but the sign-up grant");
+}
+
+// The balance itself keeps failing its condition (as if other movements won
+// every race): the movement gives up after its time budget with a 429, never
+// loops for minutes past API Gateway's 30 s, and nothing is written.
+#[tokio::test]
+async fn a_balance_that_keeps_moving_is_a_429_within_the_budget() {
+    let s = setup("hard-budget").await;
+    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::ConditionFailed(0)).containing(s.tenant.account_id()));
+    let state = faults.state().await;
+    let started = Instant::now();
+    let err = credits::apply(&state, &s.tenant, &spend("busy", 5.0)).await.expect_err("every try lost the race");
+    let took = started.elapsed();
+    let hits = faults.hits();
+    faults.clear();
+    assert_eq!((err.status().as_u16(), err.code()), (429, "RATE_LIMITED"), "{err:?}");
+    assert!(hits[0] >= 3, "retried, re-reading the balance each time: {hits:?}");
+    assert!(took >= credits::CONTENDED_BUDGET && took < credits::CONTENDED_BUDGET + Duration::from_secs(8), "gave up after the budget: {took:?}");
+    assert_eq!(balance(&s).await, 100.0, "nothing spent");
+}
+
+// A cancellation that names no reason (some emulators answer a failed
+// condition that way) while the balance is unchanged is the companion write's
+// failure: 409, and the movement is not applied.
+#[tokio::test]
+async fn a_cancellation_without_reasons_on_an_unchanged_balance_is_a_conflict() {
+    let s = setup("hard-noreason").await;
+    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::CanceledWithoutReasons).containing(s.tenant.account_id()).at_most(1));
+    let state = faults.state().await;
+    let err = credits::apply(&state, &s.tenant, &spend("noreason", 5.0)).await.expect_err("cancelled");
+    assert_eq!(faults.hits(), vec![1]);
+    assert_eq!((err.status().as_u16(), err.code()), (409, "CONFLICT"), "{err:?}");
+    assert_eq!(balance(&s).await, 100.0, "nothing spent");
+    // The same movement applies once the store answers normally.
+    assert!(matches!(credits::apply(&s.state, &s.tenant, &spend("noreason", 5.0)).await.unwrap(), Applied::Done(_)));
+    assert_eq!(balance(&s).await, 95.0);
+}
+
+// A reservation whose idempotency guard exists but whose ledger line cannot be
+// found (a guard without an owner, or naming a line that is gone) is an error,
+// never a reservation of nothing: the job must not run on credits nobody holds.
+#[tokio::test]
+async fn a_reservation_guard_without_its_ledger_line_is_an_error_not_a_free_job() {
+    let s = setup("hard-guard").await;
+    let table = s.state.store.table_name().to_string();
+    for (job_id, owner) in [("01JNOOWNER0000000000000000", None), ("01JGONELINE000000000000000", Some("01JMISSINGTXN0000000000000"))] {
+        let key = keys::credit_guard(&s.tenant, &format!("JOB#{job_id}#reserve"));
+        let mut put = s.state.store.client().put_item().table_name(&table).item("PK", AttributeValue::S(key.pk)).item("SK", AttributeValue::S(key.sk));
+        put = put.item("entity", AttributeValue::S("UNIQUE".into()));
+        if let Some(owner) = owner {
+            put = put.item("owner", AttributeValue::S(owner.into()));
+        }
+        put.send().await.unwrap();
+        assert_eq!(credits::applied_line(&s.state, &s.tenant, &format!("JOB#{job_id}#reserve")).await.unwrap(), None);
+        let err = credits::reserve(&s.state, &s.tenant, job_id, "test_title", 10.0).await.expect_err("no ledger line behind the guard");
+        assert_eq!(err.code(), "INTERNAL_ERROR", "guard owner {owner:?}: {err:?}");
+    }
+    assert_eq!(balance(&s).await, 100.0, "nothing reserved");
+}
+
+// Failing an open job (the sweeper, the dead-letter handler) with a stale copy
+// of it: the job's condition fails inside the release transaction, so neither
+// the job nor the credits move (`Ok(false)`), and the job stays cancellable.
+#[tokio::test]
+async fn failing_a_job_that_changed_meanwhile_moves_neither_the_job_nor_the_credits() {
+    let s = setup("hard-stale").await;
+    let before = balance(&s).await;
+    let job = submitted(&s, 10.0).await;
+    let mut stale = job.clone();
+    stale.version = job.version.saturating_sub(1);
+    assert!(!igny8::jobs::fail_open_job(&s.state, &stale, "swept").await.unwrap(), "nothing done on a stale copy");
+    assert_eq!(stored(&s, &job).await.status, JobStatus::Queued);
+    assert_eq!(balance(&s).await, before - 10.0, "credits still held");
+    assert!(ledger(&s).await.iter().all(|t| t.kind.as_str() != "release"), "no release line");
+    assert!(igny8::jobs::fail_open_job(&s.state, &job, "swept").await.unwrap(), "the current copy fails it");
+    assert_eq!(balance(&s).await, before, "released once");
+    ledger_matches_balance(&s, before).await;
+}
+
+// The worker settled the job's credits and died before moving the job; the
+// sweeper then fails it: only the job moves, the settled charge stands and
+// nothing is refunded twice.
+#[tokio::test]
+async fn failing_a_job_whose_credits_were_already_settled_moves_only_the_job() {
+    let s = setup("hard-settled").await;
+    let before = balance(&s).await;
+    let job = submitted(&s, 10.0).await;
+    let held = job.reservation.expect("the job holds its reservation");
+    assert!(matches!(credits::settle(&s.state, &s.tenant, &job.id, &job.kind, held, 4.0).await.unwrap(), Applied::Done(_)));
+    assert_eq!(balance(&s).await, before - 4.0);
+    assert!(igny8::jobs::fail_open_job(&s.state, &job, "worker timed out").await.unwrap());
+    let failed = stored(&s, &job).await;
+    assert_eq!((failed.status, failed.error.as_deref()), (JobStatus::Failed, Some("worker timed out")));
+    assert_eq!(balance(&s).await, before - 4.0, "the settled charge stands; no second refund");
+    ledger_matches_balance(&s, before).await;
+}
+
+// A job that holds no credits (an import, a delete) is failed by moving the
+// job alone; with every transaction throttled, failing it is a 429 and the
+// job stays as it was.
+#[tokio::test]
+async fn failing_a_job_without_credits_moves_the_job_and_a_throttled_store_moves_nothing() {
+    let s = setup("hard-nocredit").await;
+    let job = igny8::jobs::enqueue(&s.state, &s.tenant, "test_plain", json!({"n": 1})).await.unwrap();
+    assert_eq!(job.reservation, None);
+    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::Throttle).containing(&job.id));
+    let state = faults.state().await;
+    let err = igny8::jobs::fail_open_job(&state, &job, "swept").await.expect_err("every transaction throttled");
+    assert_eq!(err.code(), "RATE_LIMITED", "{err:?}");
+    assert!(faults.hits()[0] >= 2, "retried before giving up");
+    assert_eq!(stored(&s, &job).await.status, JobStatus::Queued, "left as it was");
+    faults.clear();
+    assert!(igny8::jobs::fail_open_job(&state, &job, "swept").await.unwrap());
+    assert_eq!(stored(&s, &job).await.status, JobStatus::Failed);
+
+    // With credits held and the release throttled, the same: 429, job queued, credits held.
+    let before = balance(&s).await;
+    let paid = submitted(&s, 10.0).await;
+    let faults = Faults::new().with(Rule::new("TransactWriteItems", Fault::Throttle).containing(s.tenant.account_id()));
+    let state = faults.state().await;
+    let err = igny8::jobs::fail_open_job(&state, &paid, "swept").await.expect_err("release throttled");
+    assert_eq!(err.code(), "RATE_LIMITED", "{err:?}");
+    faults.clear();
+    assert_eq!(stored(&s, &paid).await.status, JobStatus::Queued);
+    assert_eq!(balance(&s).await, before - 10.0, "still held");
+}
+
+// The sweeper failed the job (and released its credits) while its handler was
+// still running: the late result is not recorded over it, the delivery is
+// skipped, and the credits are not settled on top of the release.
+#[tokio::test]
+async fn a_result_arriving_after_the_sweeper_failed_the_job_is_dropped() {
+    let s = setup("hard-late").await;
+    let before = balance(&s).await;
+    let job = submitted(&s, 10.0).await;
+    let reg = Registry::new().register(&job.kind, |state, running: Job| async move {
+        assert!(igny8::jobs::fail_open_job(&state, &running, "lease expired").await.unwrap(), "the sweeper fails the running job");
+        Ok(json!({"title": "too late"}))
+    });
+    let delivery = igny8::jobs::process(s.state.clone(), &reg, &message(&job), &first_receive(&job)).await;
+    assert!(matches!(delivery, Delivery::Skipped(_)), "{delivery:?}");
+    let after = stored(&s, &job).await;
+    assert_eq!(after.status, JobStatus::Failed);
+    assert!(!after.result.as_ref().is_some_and(|r| r.get("title").is_some()), "the late result is not recorded: {after:?}");
+    assert_eq!(balance(&s).await, before, "released by the sweeper, not charged");
+    assert!(ledger(&s).await.iter().all(|t| t.kind.as_str() != "settle"), "no settle line");
+    ledger_matches_balance(&s, before).await;
+}
+
+// Reading the job back to record its outcome fails once (throttled past the
+// SDK's own retries): the outcome is recorded on the next try, once.
+#[tokio::test]
+async fn an_outcome_whose_first_read_back_is_throttled_is_recorded_on_the_next_try() {
+    let s = setup("hard-readback").await;
+    let job = igny8::jobs::enqueue(&s.state, &s.tenant, "test_readback", json!({})).await.unwrap();
+    let faults = Faults::new();
+    let state = faults.state().await;
+    let (plan, id) = (faults.clone(), job.id.clone());
+    let reg = Registry::new().register("test_readback", move |_state, _job| {
+        let (plan, id) = (plan.clone(), id.clone());
+        async move {
+            // From now on, the job's reads are throttled for one whole store call.
+            let _ = plan.with(Rule::new("GetItem", Fault::Throttle).containing(&id).at_most(SDK_ATTEMPTS));
+            Ok(json!({"done": true}))
+        }
+    });
+    let delivery = igny8::jobs::process(state, &reg, &message(&job), &first_receive(&job)).await;
+    assert_eq!(delivery, Delivery::Completed);
+    assert_eq!(faults.hits(), vec![SDK_ATTEMPTS], "one whole read failed");
+    let done = stored(&s, &job).await;
+    assert_eq!((done.status, done.result), (JobStatus::Completed, Some(json!({"done": true}))));
+}

@@ -553,6 +553,7 @@ async fn a_cancellation_without_reasons_on_an_unchanged_balance_is_a_conflict() 
 async fn a_reservation_guard_without_its_ledger_line_is_an_error_not_a_free_job() {
     let s = setup("hard-guard").await;
     let table = s.state.store.table_name().to_string();
+    assert_eq!(credits::applied_line(&s.state, &s.tenant, "JOB#01JNEVERAPPLIED00000000000#reserve").await.unwrap(), None, "never applied: no line");
     for (job_id, owner) in [("01JNOOWNER0000000000000000", None), ("01JGONELINE000000000000000", Some("01JMISSINGTXN0000000000000"))] {
         let key = keys::credit_guard(&s.tenant, &format!("JOB#{job_id}#reserve"));
         let mut put = s.state.store.client().put_item().table_name(&table).item("PK", AttributeValue::S(key.pk)).item("SK", AttributeValue::S(key.sk));

@@ -121,27 +121,66 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown option {other} (coverage takes --report-only and --no-run)"),
         }
     }
-    let root = crate::repo_root();
     ensure_tools()?;
     let mut tests_failed = None;
     if !opts.no_run {
         let emulator = crate::emulator::Emulator::start()?;
         eprintln!("xtask: emulator for this run on {}", emulator.endpoint());
-        let mut c = cargo(&root);
-        c.args(["llvm-cov", "--no-report", "--workspace", "--all-targets", "--locked", "--no-fail-fast"]);
-        c.env("IGNY8_TEST_AWS_ENDPOINT", emulator.endpoint());
-        c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
-        let timing = run_timed(c)?;
-        drop(emulator);
-        eprintln!(
-            "xtask: instrumented build {:.0?}, tests {:.0?}",
-            timing.build,
-            timing.total.saturating_sub(timing.build)
-        );
-        if !timing.success {
+        if !run_tests(&emulator.endpoint(), &["--no-fail-fast".to_string()])? {
             tests_failed = Some("some tests failed (the figures below count what ran)");
         }
+        drop(emulator);
     }
+    let misses = report_and_check(true)?;
+    if opts.report_only {
+        for m in &misses {
+            println!("threshold missed (not enforced, --report-only): {m}");
+        }
+    } else if !misses.is_empty() {
+        bail!("coverage thresholds missed:\n  {}", misses.join("\n  "));
+    }
+    if let Some(why) = tests_failed {
+        bail!("{why}");
+    }
+    Ok(())
+}
+
+/// The Rust step of `cargo xtask test`: every workspace test (unit and
+/// end-to-end, on the emulator at `endpoint`) under coverage, then the
+/// figures and the thresholds, enforced. A failing test fails the step
+/// first; the HTML report is left to `cargo xtask coverage --no-run` (the
+/// run's profiles stay in `target/llvm-cov-target/`).
+pub fn test_step(endpoint: &str, extra: &[String]) -> Result<()> {
+    ensure_tools()?;
+    if !run_tests(endpoint, extra)? {
+        bail!("cargo llvm-cov: some tests failed");
+    }
+    let misses = report_and_check(false)?;
+    if !misses.is_empty() {
+        bail!("coverage thresholds missed:\n  {}", misses.join("\n  "));
+    }
+    Ok(())
+}
+
+/// Builds the workspace's tests instrumented and runs them all against the
+/// emulator; `Ok(false)` when a test failed.
+fn run_tests(endpoint: &str, extra: &[String]) -> Result<bool> {
+    let root = crate::repo_root();
+    let mut c = cargo(&root);
+    c.args(["llvm-cov", "--no-report", "--workspace", "--all-targets", "--locked"]).args(extra);
+    c.env("IGNY8_TEST_AWS_ENDPOINT", endpoint);
+    c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
+    let timing = run_timed(c)?;
+    eprintln!("xtask: instrumented build {:.0?}, tests {:.0?}", timing.build, timing.total.saturating_sub(timing.build));
+    Ok(timing.success)
+}
+
+/// Writes the JSON summary and lcov file (and with `html` the HTML report)
+/// under `target/coverage/`, prints the per-crate and per-module table and
+/// the critical paths, and returns the thresholds missed.
+fn report_and_check(html: bool) -> Result<Vec<String>> {
+    let started = Instant::now();
+    let root = crate::repo_root();
     let out = root.join("target").join("coverage");
     std::fs::create_dir_all(&out)?;
     let ignore = ignore_regex(&root);
@@ -150,8 +189,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let html_dir = out.join("html");
     report(&root, &ignore, &["--json", "--summary-only", "--output-path"], &json_path)?;
     report(&root, &ignore, &["--lcov", "--output-path"], &lcov_path)?;
-    // (--html writes into `<output-dir>/html/`.)
-    report(&root, &ignore, &["--html", "--output-dir"], &out)?;
+    if html {
+        // (--html writes into `<output-dir>/html/`.)
+        report(&root, &ignore, &["--html", "--output-dir"], &out)?;
+    }
 
     let root_s = root.to_string_lossy().to_string();
     let files = parse_summary(&std::fs::read_to_string(&json_path)?, &root_s)?;
@@ -160,7 +201,12 @@ pub fn run(args: &[String]) -> Result<()> {
     print!("{}", table.render());
     let critical = check_critical(CRITICAL, &lcov, |rel| std::fs::read_to_string(root.join(rel)).map_err(Into::into));
     print!("{}", critical.render());
-    println!("reports: {} (HTML), {} (lcov), {} (JSON summary)", html_dir.join("index.html").display(), lcov_path.display(), json_path.display());
+    if html {
+        println!("reports: {} (HTML), {} (lcov), {} (JSON summary)", html_dir.join("index.html").display(), lcov_path.display(), json_path.display());
+    } else {
+        println!("reports: {} (lcov), {} (JSON summary); HTML: cargo xtask coverage --no-run", lcov_path.display(), json_path.display());
+    }
+    eprintln!("xtask: coverage reports in {:.0?}", started.elapsed());
 
     let mut misses = Vec::new();
     let total = table.total.lines.percent();
@@ -175,17 +221,7 @@ pub fn run(args: &[String]) -> Result<()> {
             critical.missing.len()
         ));
     }
-    if opts.report_only {
-        for m in &misses {
-            println!("threshold missed (not enforced, --report-only): {m}");
-        }
-    } else if !misses.is_empty() {
-        bail!("coverage thresholds missed:\n  {}", misses.join("\n  "));
-    }
-    if let Some(why) = tests_failed {
-        bail!("{why}");
-    }
-    Ok(())
+    Ok(misses)
 }
 
 fn cargo(root: &Path) -> Command {

@@ -5,6 +5,7 @@
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
+import { latestOnly } from "./latest";
 
 type Scope = { siteId: string; sectorId: string | null };
 
@@ -44,6 +45,8 @@ export function clusterPatch(c: Schemas["Cluster"], input: ClusterEdit): Schemas
   return body;
 }
 
+const read = latestOnly();
+
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
 
 export const useClustersStore = create<ClustersState>()((set, get) => ({
@@ -58,6 +61,7 @@ export const useClustersStore = create<ClustersState>()((set, get) => ({
   async load(scope, opts = {}) {
     const status = opts.status ?? get().status;
     const search = opts.search ?? get().search;
+    const current = read();
     set({ loading: true, error: null, status, search });
     try {
       const { data } = await api.get("/api/v1/planner/clusters", {
@@ -70,11 +74,12 @@ export const useClustersStore = create<ClustersState>()((set, get) => ({
           cursor: opts.more ? (get().next ?? undefined) : undefined,
         },
       });
+      if (!current()) return;
       set({ clusters: opts.more ? [...get().clusters, ...data.results] : data.results, next: data.next_cursor });
     } catch (e) {
-      set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
   async open(scope, id) {

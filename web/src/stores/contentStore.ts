@@ -5,6 +5,7 @@
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
+import { latestOnly } from "./latest";
 
 export type Content = Schemas["Content"];
 export type ContentSummary = Schemas["ContentSummary"];
@@ -52,6 +53,8 @@ export interface ContentState {
   close(): void;
 }
 
+const read = latestOnly();
+
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
 
 /** A 404 (or an id the API refuses as malformed) means: nothing of yours is there. */
@@ -67,6 +70,7 @@ export const useContentStore = create<ContentState>()((set, get) => ({
   error: null,
   async load(scope, opts = {}) {
     const filters = opts.filters ?? get().filters;
+    const current = read();
     set({ loading: true, error: null, filters });
     try {
       const { data } = await api.get("/api/v1/writer/content", {
@@ -80,11 +84,12 @@ export const useContentStore = create<ContentState>()((set, get) => ({
           cursor: opts.more ? (get().next ?? undefined) : undefined,
         },
       });
+      if (!current()) return;
       set({ items: opts.more ? [...get().items, ...data.results] : data.results, next: data.next_cursor });
     } catch (e) {
-      set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
 

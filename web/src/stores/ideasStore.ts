@@ -6,6 +6,7 @@
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
+import { latestOnly } from "./latest";
 
 export type Idea = Schemas["Idea"];
 type Scope = { siteId: string; sectorId: string | null };
@@ -94,6 +95,8 @@ export function ideaPatch(idea: Idea, e: IdeaEdit): Schemas["IdeaInput"] {
   return body;
 }
 
+const read = latestOnly();
+
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
 
 /** Ideas that can still become a task (not already queued as one, not archived). */
@@ -109,6 +112,7 @@ export const useIdeasStore = create<IdeasState>()((set, get) => ({
   note: null,
   async load(scope, opts = {}) {
     const filters = opts.filters ?? get().filters;
+    const current = read();
     set({ loading: true, error: null, filters });
     try {
       const { data } = await api.get("/api/v1/planner/ideas", {
@@ -123,13 +127,14 @@ export const useIdeasStore = create<IdeasState>()((set, get) => ({
           cursor: opts.more ? (get().next ?? undefined) : undefined,
         },
       });
+      if (!current()) return;
       const ideas = opts.more ? [...get().ideas, ...data.results] : data.results;
       const ids = new Set(ideas.map((i) => i.id));
       set({ ideas, next: data.next_cursor, selected: new Set([...get().selected].filter((id) => ids.has(id))) });
     } catch (e) {
-      set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
   toggle(id) {

@@ -3,6 +3,7 @@
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
+import { latestOnly } from "./latest";
 
 export interface ImagesState {
   images: Schemas["ImageView"][];
@@ -14,6 +15,8 @@ export interface ImagesState {
   setFeatured(siteId: string, image: Schemas["ImageView"]): Promise<void>;
 }
 
+const read = latestOnly();
+
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
 
 export const useImagesStore = create<ImagesState>()((set, get) => ({
@@ -23,14 +26,16 @@ export const useImagesStore = create<ImagesState>()((set, get) => ({
   error: null,
   note: null,
   async load(siteId, more = false) {
+    const current = read();
     set({ loading: true, error: null });
     try {
       const { data } = await api.get("/api/v1/writer/images", { query: { site_id: siteId, limit: 48, cursor: more ? (get().next ?? undefined) : undefined } });
+      if (!current()) return;
       set({ images: more ? [...get().images, ...data.results] : data.results, next: data.next_cursor });
     } catch (e) {
-      set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
   async setFeatured(siteId, image) {

@@ -4,6 +4,7 @@
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
+import { latestOnly } from "./latest";
 
 export type KeywordQuery = NonNullable<
   Parameters<typeof api.get<"/api/v1/planner/keywords">>[1]
@@ -82,7 +83,7 @@ export function toQuery(f: KeywordFilters, ordering: string, limit: number, scop
   };
 }
 
-let seq = 0;
+const read = latestOnly();
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
 
@@ -102,34 +103,34 @@ export const useKeywordsStore = create<KeywordsState>()((set, get) => ({
     set({ ordering: o });
   },
   async load(scope) {
-    const mine = ++seq;
+    const current = read();
     set({ loading: true, error: null });
     try {
       const { filters, ordering, pageSize } = get();
       const { data } = await api.get("/api/v1/planner/keywords", { query: toQuery(filters, ordering, pageSize, scope) });
-      if (mine !== seq) return; // a newer request won
+      if (!current()) return; // a newer request won
       set({ rows: data.results, next: data.next_cursor, selected: new Set() });
     } catch (e) {
-      if (mine === seq) set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      if (mine === seq) set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
   async loadMore(scope) {
     const { next, loading } = get();
     if (!next || loading) return;
-    const mine = ++seq;
+    const current = read();
     set({ loading: true, error: null });
     try {
       const { filters, ordering, pageSize } = get();
       const { data } = await api.get("/api/v1/planner/keywords", { query: toQuery(filters, ordering, pageSize, scope, next) });
-      if (mine !== seq) return; // a reload started meanwhile: its rows win
+      if (!current()) return; // a reload started meanwhile: its rows win
       const have = new Set(get().rows.map((r) => r.id));
       set({ rows: [...get().rows, ...data.results.filter((r) => !have.has(r.id))], next: data.next_cursor });
     } catch (e) {
-      if (mine === seq) set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      if (mine === seq) set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
   toggle(id) {

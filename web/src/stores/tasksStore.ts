@@ -6,6 +6,7 @@
 import { create } from "zustand";
 import { ApiError, api, type Schemas } from "../api";
 import { onSignedOut } from "./authStore";
+import { latestOnly } from "./latest";
 
 export type Task = Schemas["Task"];
 export type TaskStatus = Schemas["TaskStatus"];
@@ -115,6 +116,8 @@ export function taskPatch(t: Task, e: TaskEdit): Schemas["TaskInput"] {
   return body;
 }
 
+const read = latestOnly();
+
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError((e as Error).message, 0, "CLIENT_ERROR"));
 
 export const useTasksStore = create<TasksState>()((set, get) => ({
@@ -126,6 +129,7 @@ export const useTasksStore = create<TasksState>()((set, get) => ({
   assigneeId: "",
   async load(scope, more = false, assigneeId) {
     if (assigneeId !== undefined) set({ assigneeId });
+    const current = read();
     set({ loading: true, error: null });
     try {
       const { data } = await api.get("/api/v1/planner/tasks", {
@@ -137,11 +141,12 @@ export const useTasksStore = create<TasksState>()((set, get) => ({
           cursor: more ? (get().next ?? undefined) : undefined,
         },
       });
+      if (!current()) return;
       set({ tasks: more ? [...get().tasks, ...data.results] : data.results, next: data.next_cursor });
     } catch (e) {
-      set({ error: asApiError(e) });
+      if (current()) set({ error: asApiError(e) });
     } finally {
-      set({ loading: false });
+      if (current()) set({ loading: false });
     }
   },
   async move(scope, task, to) {

@@ -417,3 +417,63 @@ async fn reads_give_back_every_attribute_type_exactly_as_written() {
     let found: Vec<_> = scanned.items().iter().filter(|i| i["PK"] == s(&c.pk)).cloned().collect();
     assert_eq!(found.into_iter().map(norm).collect::<Vec<_>>(), vec![norm(written)], "Scan");
 }
+
+/// Writes skip moto's per-attribute request parsing and its re-measuring of
+/// the item on every attribute (`xtask/moto_server.py`): an item with every
+/// attribute type written by `BatchWriteItem` (next to one written by
+/// `PutItem`) reads back exactly, and an item over DynamoDB's 400 KB limit is
+/// refused with a `ValidationException` by both calls and not stored, while
+/// one just under it is.
+#[tokio::test]
+async fn writes_keep_every_attribute_type_and_the_item_size_limit() {
+    use aws_sdk_dynamodb::primitives::Blob;
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let c = Ctx::new().await;
+    let mut written = item(&c.pk, "batched", 3);
+    written.insert("n".into(), AttributeValue::N("-0.125".into()));
+    written.insert("text".into(), s("ü€ \"quoted\""));
+    written.insert("b".into(), AttributeValue::B(Blob::new(vec![0u8, 128, 255])));
+    written.insert("bs".into(), AttributeValue::Bs(vec![Blob::new(b"p".to_vec())]));
+    written.insert("ss".into(), AttributeValue::Ss(vec!["only".into()]));
+    written.insert("ns".into(), AttributeValue::Ns(vec!["7".into()]));
+    written.insert("yes".into(), AttributeValue::Bool(true));
+    written.insert("nothing".into(), AttributeValue::Null(true));
+    written.insert(
+        "m".into(),
+        AttributeValue::M(HashMap::from([(
+            "l".into(),
+            AttributeValue::L(vec![AttributeValue::B(Blob::new(vec![1])), AttributeValue::M(HashMap::from([("n".into(), AttributeValue::N("2".into()))]))]),
+        )])),
+    );
+    let batch = |items: Vec<Attrs>| {
+        let requests: Vec<WriteRequest> = items
+            .into_iter()
+            .map(|i| WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(i)).build().unwrap()).build())
+            .collect();
+        c.client.batch_write_item().request_items(&c.table, requests).send()
+    };
+    let mut plain = written.clone();
+    plain.insert("SK".into(), s("put"));
+    batch(vec![written.clone()]).await.expect("batch write");
+    c.client.put_item().table_name(&c.table).set_item(Some(plain.clone())).send().await.expect("put");
+    assert_eq!(c.get("batched").await, Some(written), "BatchWriteItem keeps every attribute");
+    assert_eq!(c.get("put").await, Some(plain), "PutItem keeps every attribute");
+
+    // 400 KB of text is over the limit (moto allows up to 405,000 bytes, as
+    // DynamoDB does in practice); 390 KB is under it.
+    let sized = |sk: &str, bytes: usize| {
+        let mut i = item(&c.pk, sk, 0);
+        i.insert("body".into(), s(&"x".repeat(bytes)));
+        i
+    };
+    let too_big = c.client.put_item().table_name(&c.table).set_item(Some(sized("big-put", 406_000))).send().await;
+    let code = too_big.expect_err("an oversized PutItem is refused").into_service_error();
+    assert_eq!(code.meta().code(), Some("ValidationException"), "{code:?}");
+    let too_big = batch(vec![sized("big-batch", 406_000)]).await;
+    let code = too_big.expect_err("an oversized item fails its BatchWriteItem").into_service_error();
+    assert_eq!(code.meta().code(), Some("ValidationException"), "{code:?}");
+    assert!(c.get("big-put").await.is_none(), "the oversized PutItem stored nothing");
+    assert!(c.get("big-batch").await.is_none(), "the oversized batch item is not stored");
+    c.client.put_item().table_name(&c.table).set_item(Some(sized("fits", 390_000))).send().await.expect("390 KB fits");
+    assert!(c.get("fits").await.is_some());
+}

@@ -814,3 +814,35 @@ pub async fn scope_for(state: &AppState, p: &Principal, site_id: Option<&str>, s
 }
 
 crate::versioned!(Keyword);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The sync/job decision follows the measured per-row cost: after slow
+    /// merges (20 ms a row) 600 rows would take 12 s, past the 10 s budget,
+    /// so they become a job while 400 rows (8 s) stay in the request; after
+    /// fast merges (0.1 ms a row) the configured cap decides. Chunks under
+    /// 100 rows say nothing about throughput and leave the estimate alone.
+    /// (The only test in this binary that moves the process-wide estimate.)
+    #[test]
+    fn an_import_stays_in_the_request_only_while_its_measured_cost_fits_the_budget() {
+        let config = crate::Config::local("http://127.0.0.1:1", "t", "secret-0123456789abcdef0123456789abcdef");
+        let config = crate::Config { import_sync_max_rows: 5_000, ..config };
+        for _ in 0..40 {
+            record_row_cost(1_000, Duration::from_secs(20));
+        }
+        assert!((19_000..=20_000).contains(&row_cost().as_micros()), "estimate {:?}", row_cost());
+        assert!(!fits_in_request(&config, 600), "600 rows at ~20 ms each is ~12 s: a job");
+        assert!(fits_in_request(&config, 400), "400 rows at ~20 ms each is ~8 s: in the request");
+        record_row_cost(10, Duration::from_micros(10));
+        assert!(row_cost().as_micros() >= 19_000, "a 10-row chunk does not move the estimate: {:?}", row_cost());
+        for _ in 0..40 {
+            record_row_cost(1_000, Duration::from_millis(100));
+        }
+        assert!(row_cost().as_micros() <= 200, "estimate {:?}", row_cost());
+        assert!(fits_in_request(&config, 5_000), "the cap allows 5,000 rows, ~0.5 s at the measured cost");
+        assert!(!fits_in_request(&config, 5_001), "past the configured cap: a job whatever the cost");
+    }
+}

@@ -426,6 +426,20 @@ from moto.dynamodb.models.dynamo_type import Item as _Item, LimitedSizeDict as _
 from moto.dynamodb.models.utilities import bytesize as _bytesize
 
 _PLAIN_MEMBERS = frozenset(("S", "N", "SS", "NS", "BOOL", "NULL"))
+_new = object.__new__
+
+
+def _attrs(typed):
+    """An item's attribute dict of already typed values, without
+    `LimitedSizeDict`'s per-assignment measuring (the caller measured)."""
+    attrs = _LimitedSizeDict.__new__(_LimitedSizeDict)
+    dict.__init__(attrs, typed)
+    return attrs
+
+
+def _measure(attrs):
+    """An item's size by DynamoDB's rules as moto counts them."""
+    return sum(_bytesize(key) + _value_size(value) for key, value in attrs.items())
 _moto_parse_structure = _BaseJSONParser._parse_structure
 
 
@@ -473,9 +487,9 @@ def _item_init(self, hash_key, range_key, attrs):
     self.hash_key = hash_key
     self.range_key = range_key
     typed = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(_bytesize(key) + _value_size(value) for key, value in typed.items()) > 405000:
+    if _measure(typed) > 405000:
         raise _ItemSizeTooLarge
-    self.attrs = _LimitedSizeDict(typed)
+    self.attrs = _attrs(typed)
 
 
 def _value_size(value):
@@ -484,7 +498,7 @@ def _value_size(value):
     measures every item it answers (~55 % of a `BatchGetItem`'s time)."""
     kind, v = value.type, value.value
     if kind == "S":
-        return len(v.encode("utf-8")) if isinstance(v, str) else len(v)
+        return _bytesize(v)
     if kind == "N":
         return len(str(v))
     if kind == "M":
@@ -523,13 +537,10 @@ def _copy_item(self, memo=None):
     copied = _new(_Item)
     copied.hash_key = _copy_value(self.hash_key) if self.hash_key is not None else None
     copied.range_key = _copy_value(self.range_key) if self.range_key is not None else None
-    attrs = _LimitedSizeDict.__new__(_LimitedSizeDict)
-    dict.__init__(attrs, {k: _copy_value(v) for k, v in self.attrs.items()})
-    copied.attrs = attrs
+    copied.attrs = _attrs({k: _copy_value(v) for k, v in self.attrs.items()})
     return copied
 
 
-_new = object.__new__
 _moto_project = _Item.project
 
 
@@ -543,9 +554,7 @@ def _project(self, projection_expressions):
     projected = _new(_Item)
     projected.hash_key = self.hash_key
     projected.range_key = self.range_key
-    attrs = _LimitedSizeDict.__new__(_LimitedSizeDict)
-    dict.__init__(attrs, {path[0]: _copy_value(self.attrs[path[0]]) for path in projection_expressions if path[0] in self.attrs})
-    projected.attrs = attrs
+    projected.attrs = _attrs({path[0]: _copy_value(self.attrs[path[0]]) for path in projection_expressions if path[0] in self.attrs})
     return projected
 
 
@@ -558,7 +567,7 @@ def _item_size(self):
         kept = self.__dict__.get("_igny8_size")
         if kept is not None and kept[0] == _generation[0]:
             return kept[1]
-    size = sum(_bytesize(key) + _value_size(value) for key, value in self.attrs.items())
+    size = _measure(self.attrs)
     if not _writing[0]:
         self._igny8_size = (_generation[0], size)
     return size
@@ -569,12 +578,6 @@ def _item_size(self):
 import logging as _logging
 
 _logging.getLogger("werkzeug").setLevel(_logging.WARNING)
-
-# A response went out as two writes (the headers, flushed on their own, then
-# the body) on an unbuffered socket: buffered, it is one write per response,
-# sent at once (no Nagle delay for the small segments).
-from werkzeug.serving import WSGIRequestHandler as _WSGIRequestHandler
-
 
 # Every request asks which service a host names by listing moto's package
 # directory (a `listdir` and ~57 `stat`s, ~1 ms per request): it never changes.

@@ -168,8 +168,7 @@ fn run_tests(endpoint: &str, extra: &[String]) -> Result<bool> {
     let root = crate::repo_root();
     let mut c = cargo(&root);
     c.args(["llvm-cov", "--no-report", "--workspace", "--all-targets", "--locked"]).args(extra);
-    c.env("IGNY8_TEST_AWS_ENDPOINT", endpoint);
-    c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
+    crate::workspace_test_env(&mut c, endpoint);
     let timing = run_timed(c)?;
     eprintln!("xtask: instrumented build {:.0?}, tests {:.0?}", timing.build, timing.total.saturating_sub(timing.build));
     Ok(timing.success)

@@ -30,6 +30,14 @@ pub fn repo_root() -> PathBuf {
     here.parent().map(PathBuf::from).unwrap_or(here)
 }
 
+/// What the workspace's tests need from `cargo xtask test` (instrumented or
+/// not): the run's emulator, and the import-parser fuzz test's full minute
+/// (3 s under plain `cargo test`) unless `IGNY8_FUZZ_SECS` says otherwise.
+pub fn workspace_test_env(c: &mut std::process::Command, endpoint: &str) {
+    c.env("IGNY8_TEST_AWS_ENDPOINT", endpoint);
+    c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> std::io::Result<u16> {
     let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;

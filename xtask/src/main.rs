@@ -119,9 +119,7 @@ fn test(extra: &[String]) -> Result<()> {
         eprintln!("xtask: coverage SKIPPED (IGNY8_COVERAGE=0)");
         let mut c = cargo();
         c.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
-        c.env("IGNY8_TEST_AWS_ENDPOINT", emulator.endpoint());
-        // The import-parser fuzz test runs its full minute here (3 s under plain cargo test).
-        c.env("IGNY8_FUZZ_SECS", std::env::var("IGNY8_FUZZ_SECS").unwrap_or_else(|_| "60".into()));
+        xtask::workspace_test_env(&mut c, &emulator.endpoint());
         run(c, "cargo test --workspace --all-targets")?;
     } else {
         xtask::coverage::test_step(&emulator.endpoint(), extra)?;

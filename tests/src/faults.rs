@@ -9,7 +9,8 @@
 //!   reaches the emulator: a `TransactionCanceledException` whose
 //!   cancellation reasons are `TransactionConflict` for one operation and
 //!   `None` for the others (in order, as DynamoDB reports them), or a
-//!   `ProvisionedThroughputExceededException`; or
+//!   `ProvisionedThroughputExceededException`, or a batch call whose every
+//!   request comes back unprocessed; or
 //! - lets the call through and then loses its response (a 500
 //!   `InternalServerError` after the write happened): the SDK retries the
 //!   call, which on the emulator then meets the state the first try left.
@@ -43,6 +44,11 @@ pub enum Fault {
     /// `TransactionCanceledException` without cancellation reasons (as some
     /// emulators answer a failed condition); nothing is written.
     CanceledWithoutReasons,
+    /// A `BatchWriteItem` or `BatchGetItem` answered 200 with every request
+    /// handed back unprocessed (`UnprocessedItems` / `UnprocessedKeys`), as
+    /// DynamoDB does when the table's partitions are throttled; nothing is
+    /// written or read.
+    Unprocessed,
 }
 
 /// One rule: the operation (e.g. `"TransactWriteItems"`), an optional
@@ -169,6 +175,16 @@ fn error_body(fault: Fault, body: &Value) -> (u16, String) {
             (400, canceled(&codes, Some(reasons)))
         }
         Fault::CanceledWithoutReasons => (400, canceled(&[], None)),
+        Fault::Unprocessed => {
+            let requested = body["RequestItems"].clone();
+            let answer = if requested.as_object().is_some_and(|m| m.values().any(|v| v.get("Keys").is_some())) {
+                let empty: serde_json::Map<String, Value> = requested.as_object().into_iter().flatten().map(|(t, _)| (t.clone(), json!([]))).collect();
+                json!({"Responses": empty, "UnprocessedKeys": requested})
+            } else {
+                json!({"UnprocessedItems": requested})
+            };
+            (200, answer.to_string())
+        }
         Fault::Throttle => (
             400,
             json!({

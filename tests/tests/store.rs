@@ -161,6 +161,36 @@ async fn batch_writes_beyond_one_request_land_and_delete() {
     assert!(s.store.query_all::<Note>(&q, 1000).await.unwrap().is_empty());
 }
 
+/// DynamoDB may answer a batch call with some or all of its requests handed
+/// back unprocessed (throttled partitions); the emulator never does. Injected:
+/// the first two `BatchWriteItem` and the first two `BatchGetItem` calls come
+/// back wholly unprocessed, and every note still lands and is read (the store
+/// retries what is handed back). When a batch stays unprocessed through every
+/// attempt, the call is an error, never a silent partial write reported as done.
+#[tokio::test]
+async fn unprocessed_batch_requests_are_retried_until_they_land_or_the_call_fails() {
+    use igny8_e2e::faults::{Fault, Faults, Rule};
+    let t = tenant();
+    let faults = Faults::new()
+        .with(Rule::new("BatchWriteItem", Fault::Unprocessed).containing(t.account_id()).at_most(2))
+        .with(Rule::new("BatchGetItem", Fault::Unprocessed).containing(t.account_id()).at_most(2));
+    let s = faults.state().await;
+    let notes: Vec<Note> = (0..30).map(|i| note(&t, &format!("retried {i:02}"))).collect();
+    assert_eq!(s.store.batch_put(&notes).await.unwrap(), 30, "30 notes put while 2 batches came back unprocessed");
+    let keys: Vec<Key> = notes.iter().map(Item::key).collect();
+    let read: Vec<Note> = s.store.batch_get(&keys).await.unwrap();
+    assert_eq!(faults.hits(), vec![2, 2], "both faults were injected twice");
+    let mut texts: Vec<String> = read.into_iter().map(|n| n.text).collect();
+    texts.sort();
+    assert_eq!(texts, (0..30).map(|i| format!("retried {i:02}")).collect::<Vec<_>>(), "every note landed and was read back");
+
+    let stuck = Faults::new().with(Rule::new("BatchWriteItem", Fault::Unprocessed).containing(t.account_id()));
+    let s = stuck.state().await;
+    let err = s.store.batch_put(&[note(&t, "never lands")]).await.expect_err("a batch unprocessed on every attempt fails");
+    assert_eq!(err.code(), "INTERNAL_ERROR", "{err:?}");
+    assert_eq!(stuck.hits(), vec![8], "tried as many times as the store allows");
+}
+
 #[tokio::test]
 async fn expired_items_read_as_absent_even_before_ttl_deletes_them() {
     let s = env().state().await;

@@ -34,6 +34,18 @@ pub enum Intent {
     Question = 8,
 }
 
+impl Intent {
+    /// The intent keywords are linked under: a yes/no question about doing
+    /// something ("can you freeze potatoes") is answered by the how-to
+    /// article ("freezing potatoes"), so questions link as how-tos.
+    pub fn linked_as(self) -> Intent {
+        match self {
+            Intent::Question => Intent::HowTo,
+            other => other,
+        }
+    }
+}
+
 /// Whether `w` is an intent marker (excluded from similarity features).
 pub fn is_marker(w: &str) -> bool {
     matches!(
@@ -134,7 +146,14 @@ pub fn classify(tokens: &[String]) -> Intent {
     if what_is || ["whats", "meaning", "definition", "define", "explained"].iter().any(|w| has(w)) {
         return Intent::Define;
     }
-    let leading_gerund = n > 1 && is_gerund(t[0]) && is_function_word(t[1]);
+    // "cleaning a …", and a gerund with its object ("descaling espresso
+    // machine", "growing tomatoes") unless the two name a thing: a noun
+    // compound ("washing machine", "washing up liquid") or an activity's
+    // gear ("running socks", "hiking boots")
+    let leading_gerund = n > 1
+        && is_gerund(t[0])
+        && (is_function_word(t[1]) || !crate::planner::cluster::is_stop_word(t[1]))
+        && !crate::planner::cluster::lexicon::lexicon().is_gerund_compound(t[0], t[1]);
     let compound_gerund = n > 1 && is_gerund(t[n - 1]) && !is_function_word(t[n - 2]) && !crate::planner::cluster::is_stop_word(t[n - 2]);
     if pair("best", "time") || pair("best", "way") {
         return if pair("best", "way") { Intent::HowTo } else { Intent::Question };
@@ -166,6 +185,8 @@ mod tests {
         for (kw, intent) in [
             ("espresso machine", Intent::Generic),
             ("running shoes", Intent::Generic),
+            ("running socks", Intent::Generic),
+            ("hiking boots", Intent::Generic),
             ("best espresso machine", Intent::Commercial),
             ("espresso machine reviews", Intent::Commercial),
             ("how to clean an espresso machine", Intent::HowTo),
@@ -183,9 +204,26 @@ mod tests {
             ("can dogs eat grapes", Intent::Question),
             ("best time to visit paris", Intent::Question),
             ("trainers for running", Intent::Generic),
+            // a gerund with its object is a how-to, a noun compound is not
+            ("growing tomatoes", Intent::HowTo),
+            ("descaling espresso machine", Intent::HowTo),
+            ("running shoes", Intent::Generic),
+            ("running socks", Intent::Generic),
+            ("hiking boots", Intent::Generic),
+            ("washing machine repair", Intent::Generic),
+            ("washing up liquid", Intent::Generic),
             ("order of skincare products", Intent::Generic),
         ] {
             assert_eq!(of(kw), intent, "{kw}");
+        }
+    }
+
+    #[test]
+    fn questions_link_as_how_tos_and_nothing_else_moves() {
+        assert_eq!(of("can you freeze potatoes").linked_as(), of("freezing potatoes").linked_as());
+        assert_eq!(Intent::Question.linked_as(), Intent::HowTo);
+        for i in [Intent::Generic, Intent::Compare, Intent::Local, Intent::Price, Intent::Buy, Intent::Define, Intent::HowTo, Intent::Commercial] {
+            assert_eq!(i.linked_as(), i);
         }
     }
 }

@@ -7,13 +7,22 @@
 //!   owners of its one or two most frequent senses ("bike" → motorcycle,
 //!   bicycle; "nappy" → diaper; "aubergine" → eggplant). Multi-word lemmas
 //!   ("spring_onion", "house-train") are matched on two or three tokens.
+//! - `lexicon/synsets.txt`, from **WordNet 3.0**: every noun synset of two
+//!   or more common words, whatever the rank of the sense, synsets sharing
+//!   a two-sense word grouped ("faucet spigot tap"); the grouping uses a
+//!   rare sense only on the batch's evidence ([`super::senses`]).
+//! - `lexicon/gerund_compounds.txt` and `lexicon/activity_gerunds.txt`,
+//!   from **WordNet 3.0**: noun compounds led by a gerund ("washing
+//!   machine") and the "-ing" forms of motion, competition, body and
+//!   stative verbs ("running", "hiking"), which tell "running socks" (a
+//!   thing) from "growing tomatoes" (a how-to).
 //! - `lexicon/spelling.tsv`, from the **SCOWL** word lists (Debian
 //!   `wbritish`/`wamerican`; licence in `lexicon/LICENSE-SCOWL`): British
 //!   spellings whose American form by the regular correspondences is an
 //!   American word ("tyre" → tire, "colour" → color, "moisturiser" →
 //!   moisturizer).
 //!
-//! Shipping the derived tables (≈ 470 KB of text, parsed once on first use)
+//! Shipping the derived tables (≈ 1.5 MB of text with the Bloom filter aside, parsed once on first use)
 //! keeps builds and CI free of apt packages; rerun the script after
 //! `apt-get install wordnet-base wamerican wbritish` to regenerate them.
 
@@ -23,6 +32,9 @@ use std::sync::OnceLock;
 const SYNONYMS: &str = include_str!("lexicon/synonyms.tsv");
 const SPELLING: &str = include_str!("lexicon/spelling.tsv");
 const MODIFIERS: &str = include_str!("lexicon/modifiers.txt");
+const SYNSETS: &str = include_str!("lexicon/synsets.txt");
+const GERUND_COMPOUNDS: &str = include_str!("lexicon/gerund_compounds.txt");
+const ACTIVITY_GERUNDS: &str = include_str!("lexicon/activity_gerunds.txt");
 /// Bloom filter of real words (SCOWL lists and WordNet lemmas), by
 /// `lexicon/derive.py`: [`BLOOM_BITS`] bits, [`BLOOM_PROBES`] probes.
 const WORDS_BLOOM: &[u8] = include_bytes!("lexicon/words.bloom");
@@ -60,6 +72,13 @@ pub struct Lexicon {
     phrases: std::collections::HashSet<&'static str>,
     spelling: HashMap<&'static str, &'static str>,
     modifiers: std::collections::HashSet<&'static str>,
+    /// Every WordNet synset of two or more common words, by number (its
+    /// line in `synsets.txt`), whatever the sense's rank: word → synsets.
+    synsets: HashMap<&'static str, Vec<u32>>,
+    /// Noun compounds led by a gerund ("running_shoe", "washing_machine").
+    gerund_compounds: std::collections::HashSet<&'static str>,
+    /// "-ing" forms of activity verbs ("running", "hiking").
+    activity_gerunds: std::collections::HashSet<&'static str>,
 }
 
 fn rows(text: &'static str) -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -73,7 +92,15 @@ pub fn lexicon() -> &'static Lexicon {
         let synonyms: HashMap<&'static str, Vec<&'static str>> = rows(SYNONYMS).map(|(w, c)| (w, c.split(' ').collect())).collect();
         let phrases = synonyms.values().flatten().copied().filter(|c| c.contains(['_', '-'])).collect();
         let modifiers = MODIFIERS.lines().filter(|l| !l.starts_with('#')).collect();
-        Lexicon { synonyms, phrases, spelling: rows(SPELLING).collect(), modifiers }
+        let gerund_compounds = GERUND_COMPOUNDS.lines().filter(|l| !l.starts_with('#')).collect();
+        let mut synsets: HashMap<&'static str, Vec<u32>> = HashMap::new();
+        for (n, line) in SYNSETS.lines().filter(|l| !l.starts_with('#')).enumerate() {
+            for w in line.split(' ') {
+                synsets.entry(w).or_default().push(n as u32);
+            }
+        }
+        let activity_gerunds = ACTIVITY_GERUNDS.lines().filter(|l| !l.starts_with('#')).collect();
+        Lexicon { synonyms, phrases, spelling: rows(SPELLING).collect(), modifiers, gerund_compounds, activity_gerunds, synsets }
     })
 }
 
@@ -102,6 +129,36 @@ impl Lexicon {
         self.spelling.get(word).copied().unwrap_or(word)
     }
 
+    /// Whether `gerund next` names a thing rather than doing something to
+    /// `next`: a noun compound in WordNet ("washing machine", "washing up",
+    /// "running shoes"; `next` also tried in the singular), or a gerund of an
+    /// activity verb, which names what the thing is for ("running socks",
+    /// "hiking boots").
+    pub fn is_gerund_compound(&self, gerund: &str, next: &str) -> bool {
+        if self.activity_gerunds.contains(gerund) {
+            return true;
+        }
+        let join = |n: &str| self.gerund_compounds.contains(format!("{gerund}_{n}").as_str());
+        join(next)
+            || next.strip_suffix("ies").is_some_and(|s| join(&format!("{s}y")))
+            || next.strip_suffix("es").is_some_and(join)
+            || next.strip_suffix('s').is_some_and(join)
+    }
+
+    /// Every synset of a word or `_`-joined phrase (all its senses, rare
+    /// ones too), trying the singular when the form itself is not listed.
+    pub fn synsets(&self, word: &str) -> &[u32] {
+        if let Some(s) = self.synsets.get(word) {
+            return s;
+        }
+        let singular = [
+            word.strip_suffix("ies").map(|s| format!("{s}y")),
+            word.strip_suffix("es").map(str::to_string),
+            word.strip_suffix('s').filter(|s| !s.ends_with('s')).map(str::to_string),
+        ];
+        singular.into_iter().flatten().find_map(|s| self.synsets.get(s.as_str()).map(Vec::as_slice)).unwrap_or(&[])
+    }
+
     /// The concepts of a word or `_`-joined phrase, trying the singular
     /// ("bikes" → "bike") when the form itself is not listed.
     pub fn concepts(&self, word: &str) -> Option<&[&'static str]> {
@@ -120,8 +177,8 @@ impl Lexicon {
 /// Replaces content tokens by their concepts:  see [`conceptualize_words`];
 /// this form drops the source-word indexes.
 pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
-    let mut with_words = Vec::new();
-    conceptualize_words(tokens, &mut with_words);
+    let (mut with_words, mut sources) = (Vec::new(), Vec::new());
+    conceptualize_words(tokens, &mut with_words, &mut sources);
     out.clear();
     out.extend(with_words.into_iter().map(|(c, w, _)| (c, w)));
 }
@@ -131,10 +188,12 @@ pub fn conceptualize(tokens: &[String], out: &mut Vec<(String, f32)>) {
 /// then single words. Each output is `(concept, weight, source)`: a word
 /// with `m` concepts gives each the weight `1/m`, so an ambiguous word
 /// counts once; `source` numbers the word (or phrase) the concept came from,
-/// so that the concepts of one ambiguous word can be told apart.
-pub fn conceptualize_words(tokens: &[String], out: &mut Vec<(String, f32, u32)>) {
+/// so that the concepts of one ambiguous word can be told apart, and
+/// `sources[source - 1]` is that word or phrase (`_`-joined).
+pub fn conceptualize_words(tokens: &[String], out: &mut Vec<(String, f32, u32)>, sources: &mut Vec<String>) {
     let lex = lexicon();
     out.clear();
+    sources.clear();
     let words: Vec<&str> = tokens.iter().map(|t| lex.american(t.as_str())).collect();
     // the same words with an unambiguous synonym substituted, so that
     // "nappy rash" meets the phrase "diaper_rash"
@@ -156,10 +215,12 @@ pub fn conceptualize_words(tokens: &[String], out: &mut Vec<(String, f32, u32)>)
                 if let Some(c) = lex.concepts(&phrase) {
                     let w = 1.0 / c.len() as f32;
                     out.extend(c.iter().map(|c| (c.to_string(), w, source)));
+                    sources.push(part.join("_"));
                     matched = true;
                     break;
                 }
                 if lex.phrases.contains(phrase.as_str()) {
+                    sources.push(part.join("_"));
                     out.push((phrase, 1.0, source));
                     matched = true;
                     break;
@@ -173,6 +234,7 @@ pub fn conceptualize_words(tokens: &[String], out: &mut Vec<(String, f32, u32)>)
         if matched {
             continue;
         }
+        sources.push(words[i].to_string());
         let base = if lex.modifiers.contains(words[i]) { MODIFIER_WEIGHT } else { 1.0 };
         match lex.concepts(words[i]) {
             Some(c) => {
@@ -213,6 +275,11 @@ mod tests {
         for w in ["bread", "breed", "espresso", "hummus", "skincare", "stroller"] {
             assert!(lex.knows(w), "{w}");
         }
+        let (jumper, sweater) = (lex.synsets("jumpers"), lex.synsets("sweater"));
+        assert!(jumper.iter().any(|s| sweater.contains(s)), "a rare sense is listed (singular tried)");
+        assert!(lex.synsets("qwzxv").is_empty());
+        assert!(lex.is_gerund_compound("washing", "machines") && lex.is_gerund_compound("running", "socks"));
+        assert!(!lex.is_gerund_compound("growing", "tomatoes"));
         for w in ["expresso", "hummous", "strollr", "qwzxv"] {
             assert!(!lex.knows(w), "{w}");
         }

@@ -20,13 +20,18 @@
 //!    Tokens take their American spelling ([`lexicon`]), then the batch's
 //!    own evidence rewrites them ([`variants`]): a token that another
 //!    keyword writes as two adjacent tokens is split ("skincare" / "skin
-//!    care"), and a rare token that is not a real word, one edit from a
-//!    frequent token of the batch, is corrected ("expresso" → espresso).
-//!    Intent ([`intent`]) is read from the tokens, content tokens become
-//!    concepts ([`lexicon`]), and an ambiguous word keeps only the concepts
-//!    other keywords of the batch name unambiguously, when some but not all
-//!    are ("one sense per batch": "bike" is a bicycle where the batch says
-//!    "bicycle").
+//!    care"), a rare token that is not a real word, one edit from a
+//!    frequent token of the batch, is corrected ("expresso" → espresso),
+//!    and an acronym used like the words it abbreviates is written out
+//!    ("5k pb" / "5k personal best").
+//!    Intent ([`intent`]) is read from the tokens (a question links as a
+//!    how-to), content tokens become concepts ([`lexicon`]); two words
+//!    sharing a WordNet synset at any rank become one concept when the
+//!    batch uses them with the same other words ([`senses`]: "christmas
+//!    jumper" / "christmas sweater"); and an ambiguous word keeps only the
+//!    concepts other keywords of the batch name unambiguously, when some but
+//!    not all are ("one sense per batch": "bike" is a bicycle where the
+//!    batch says "bicycle").
 //! 3. **Stemming.** [`stem`] is a light English suffix stripper (plural `-s`,
 //!    `-es`, `-ies`; `-ing`, `-ed`, `-ied`, `-er`, `-ly`; undoubling of a
 //!    final double consonant; a final silent `-e`). It only aims to map
@@ -117,6 +122,7 @@ pub mod eval;
 pub mod intent;
 pub mod lexicon;
 pub mod refine;
+pub mod senses;
 pub mod variants;
 
 use std::collections::HashMap;
@@ -1044,18 +1050,22 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
         })
         .collect();
     variants::normalise_batch(&mut batch);
+    let mut sources: Vec<Vec<String>> = Vec::with_capacity(n);
     let mut concepts: Vec<Vec<(String, f32, u32)>> = batch
         .into_iter()
         .map(|tokens| {
-            intents.push(intent::classify(&tokens) as u8);
+            intents.push(intent::classify(&tokens).linked_as() as u8);
             let content: Vec<String> =
                 tokens.iter().filter(|w| !is_stop_word(w) && !intent::is_marker(w)).cloned().collect();
             let content = if content.is_empty() { tokens.clone() } else { content };
-            let mut out = Vec::new();
-            lexicon::conceptualize_words(&content, &mut out);
+            let (mut out, mut words) = (Vec::new(), Vec::new());
+            lexicon::conceptualize_words(&content, &mut out, &mut words);
+            sources.push(words);
             out
         })
         .collect();
+    senses::merge_rare_senses(&mut concepts, &sources);
+    drop(sources);
     disambiguate(&mut concepts);
     let stems: Vec<Vec<(String, f32)>> =
         concepts.iter().map(|doc| doc.iter().map(|(c, w, _)| (stem(c), *w)).collect()).collect();

@@ -13,10 +13,20 @@
 //!   several qualify, the most frequent wins (ties: alphabetical). Lookups
 //!   go through the tokens' one-deletion variants (symmetric deletion), so
 //!   the cost is linear in the number of distinct tokens.
+//! - **Acronyms**: a token of [`ACRONYM`] letters that spells the initials
+//!   of adjacent words of another keyword, with the same other words in
+//!   both keywords ("5k pb" / "5k personal best"; "hiit" / "high intensity
+//!   interval training" both alone, when the acronym is not a word), is
+//!   those words everywhere in the batch, when at least a quarter of the
+//!   contexts the acronym stands in agree. The same-context evidence keeps
+//!   a short word that happens to spell some initials ("car" / "cheap auto
+//!   rental", the brand "lg" / "lenovo green") as it is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use super::lexicon::lexicon;
+use super::{intent, is_stop_word};
 
 /// A token in at most this many keywords of the batch is rare.
 pub const RARE: u32 = 2;
@@ -27,6 +37,9 @@ pub const RATIO: u32 = 3;
 /// Shortest token that is corrected (short words are too often one letter
 /// apart from another real word).
 pub const MIN_LEN: usize = 5;
+
+/// Lengths of a token read as an acronym.
+pub const ACRONYM: std::ops::RangeInclusive<usize> = 2..=5;
 
 /// Rewrites the tokens of every keyword of the batch in place (see the
 /// module documentation). Deterministic: depends only on the multiset of
@@ -116,6 +129,90 @@ pub fn normalise_batch(docs: &mut [Vec<String>]) {
             }
         }
     }
+    expand_acronyms(docs);
+}
+
+/// Acronyms (see the module documentation): the phrase each acronym of the
+/// batch stands for, written out in every keyword.
+fn expand_acronyms(docs: &mut [Vec<String>]) {
+    let word = |t: &str| t.bytes().all(|b| b.is_ascii_lowercase());
+    let shaped = |t: &str| ACRONYM.contains(&t.len()) && word(t) && !is_stop_word(t) && !intent::is_marker(t);
+    // 1. tokens that could be acronyms, then the windows of adjacent words
+    //    whose initials spell one of them (cheap: no contexts yet)
+    let tokens: HashSet<&str> = docs.iter().flatten().map(String::as_str).filter(|t| shaped(t)).collect();
+    let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+    let mut initials = String::new();
+    for (d, doc) in docs.iter().enumerate() {
+        for len in ACRONYM {
+            for i in 0..(doc.len() + 1).saturating_sub(len) {
+                let words = &doc[i..i + len];
+                if !words.iter().all(|w| w.len() >= 2 && word(w)) {
+                    continue;
+                }
+                initials.clear();
+                initials.extend(words.iter().filter_map(|w| w.chars().next()));
+                if tokens.contains(initials.as_str()) && !words.iter().any(|w| *w == initials) {
+                    windows.push((d, i, len));
+                }
+            }
+        }
+    }
+    if windows.is_empty() {
+        return;
+    }
+    // 2. the contexts the candidate acronyms stand in; a real word standing
+    //    alone is no evidence ("car" is not "cheap auto rental")
+    let spelled = |d: usize, i: usize, len: usize| -> String { docs[d][i..i + len].iter().filter_map(|w| w.chars().next()).collect() };
+    let candidates: HashSet<String> = windows.iter().map(|&(d, i, len)| spelled(d, i, len)).collect();
+    let lex = lexicon();
+    let mut alone: HashMap<&str, HashSet<u64>> = HashMap::new();
+    for doc in docs.iter() {
+        for (i, t) in doc.iter().enumerate() {
+            if candidates.contains(t) && (doc.len() > 1 || !lex.knows(t)) {
+                alone.entry(t.as_str()).or_default().insert(context(doc, i, i + 1));
+            }
+        }
+    }
+    // 3. a window in the same context as its acronym: the acronym is those
+    //    words when at least a quarter of its contexts say so (a brand used
+    //    in a thousand keywords is not "lenovo green" for one coincidence)
+    let mut agree: HashMap<String, (Vec<String>, HashSet<u64>)> = HashMap::new();
+    for &(d, i, len) in &windows {
+        let acronym = spelled(d, i, len);
+        let c = context(&docs[d], i, i + len);
+        if alone.get(acronym.as_str()).is_some_and(|cs| cs.contains(&c)) {
+            // deterministic when one acronym has two phrases: the smallest
+            let words = &docs[d][i..i + len];
+            let e = agree.entry(acronym).or_insert_with(|| (words.to_vec(), HashSet::new()));
+            if words < e.0.as_slice() {
+                e.0 = words.to_vec();
+            }
+            e.1.insert(c);
+        }
+    }
+    let expand: HashMap<String, Vec<String>> = agree
+        .into_iter()
+        .filter(|(acronym, (_, matched))| matched.len() * 4 >= alone[acronym.as_str()].len())
+        .map(|(acronym, (words, _))| (acronym, words))
+        .collect();
+    if expand.is_empty() {
+        return;
+    }
+    for doc in docs.iter_mut() {
+        if doc.iter().any(|t| expand.contains_key(t)) {
+            *doc = doc.drain(..).flat_map(|t| expand.get(&t).cloned().unwrap_or_else(|| vec![t])).collect();
+        }
+    }
+}
+
+/// Hash of the keyword's tokens outside `from..to`, sorted and deduplicated.
+fn context(doc: &[String], from: usize, to: usize) -> u64 {
+    let mut rest: Vec<&str> = doc[..from].iter().chain(&doc[to..]).map(String::as_str).collect();
+    rest.sort_unstable();
+    rest.dedup();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    rest.hash(&mut h);
+    h.finish()
 }
 
 /// The strings obtained by deleting one character of `t`.
@@ -182,6 +279,34 @@ mod tests {
         assert_eq!(d[3], ["espresso", "machine"]);
         assert_eq!(d[7], ["hummus", "recipe"]);
         assert_eq!(d[11], ["dog", "breed"], "a lexicon word is not a misspelling");
+    }
+
+    #[test]
+    fn acronyms_used_like_their_words_are_written_out() {
+        let d = batch(&[
+            "5k pb",
+            "5k personal best",
+            "hiit",
+            "high intensity interval training",
+            "car",
+            "cheap auto rental",
+            "suv tyres",
+            "sport utility vehicle",
+            "tv vs smart tv",
+            "tv",
+            "lg tv",
+            "lg fridge",
+            "lg washer",
+            "lg monitor",
+            "lg phone",
+            "lenovo green phone",
+        ]);
+        assert_eq!(d[0], ["5k", "personal", "best"]);
+        assert_eq!(d[2], ["high", "intensity", "interval", "training"], "both alone: the same (empty) context");
+        assert_eq!(d[4], ["car"], "spelling some initials is not enough");
+        assert_eq!(d[6], ["suv", "tyres"], "different other words: no evidence");
+        assert_eq!(d[14], ["lg", "phone"], "one agreeing context of five is a coincidence");
+        assert_eq!(d[8], ["tv", "vs", "smart", "tv"], "a stop word or marker is no acronym, nor a window holding the acronym itself");
     }
 
     #[test]

@@ -21,6 +21,21 @@ Outputs (next to this script):
                 SCOWL lists and every single-word WordNet lemma: "is this a
                 real word" for the misspelling rule (≈ 0.02 % false positives,
                 which only leave a misspelling uncorrected).
+  synsets.txt   one line per group of WordNet noun synsets, its common
+                words and phrases ('_'-joined; single words from the SCOWL
+                lists, phrases of up to three of them), whatever the rank of
+                the sense: the batch decides when a rare sense applies
+                ("jumper" as a sweater). Synsets sharing a word that has
+                exactly two noun senses are one group ("tap" and "faucet"
+                through "spigot"), up to MAX_GROUP words.
+  activity_gerunds.txt  "-ing" forms of verbs whose two most frequent
+                senses (or only one) are motion, competition, body or stative
+                verbs in WordNet's lexicographer files ("running", "hiking",
+                "swimming", "sleeping"): before a noun they name an activity
+                the thing is for ("running socks"), not a how-to.
+  gerund_compounds.txt  noun compounds led by a gerund ("running_shoe",
+                "washing_machine", "washing_up"): such a keyword is a thing,
+                not a how-to.
   spelling.tsv  british<TAB>american  British spellings (in the British list,
                 not the American one) whose American form, by the regular
                 correspondences (-our/-or, -ise/-ize, -yse/-yze, -tre/-ter,
@@ -154,6 +169,61 @@ for w in sorted(british - american):
             spell_rows.append(f"{w}\t{us}")
             break
 
+# noun synsets with their common words, grouped through two-sense words
+def common_usable(lemma):
+    parts = re.split(r"[_-]", lemma)
+    if len(parts) == 1:
+        return lemma in common
+    return len(parts) <= 3 and all(p in common for p in parts)
+
+
+MAX_GROUP = 10
+noun_synsets, noun_senses = loaded["noun"]
+keys = sorted(noun_synsets)
+members = {k: list(dict.fromkeys(l.lower().replace("-", "_") for l in noun_synsets[k] if common_usable(l.lower()))) for k in keys}
+size = {k: len(noun_synsets[k]) for k in keys}
+parent = {k: k for k in keys}
+
+
+def find(x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+for lemma, offs in sorted(noun_senses.items()):
+    if len(offs) != 2 or not common_usable(lemma):
+        continue
+    a, b = find(offs[0]), find(offs[1])
+    if a != b and size[a] + size[b] - 1 <= MAX_GROUP:
+        parent[b] = a
+        size[a] += size[b] - 1
+groups = {}
+for k in keys:
+    groups.setdefault(find(k), []).extend(members[k])
+synset_rows = []
+for root, lemmas in sorted(groups.items()):
+    lemmas = list(dict.fromkeys(lemmas))
+    if len(lemmas) >= 2:
+        synset_rows.append(" ".join(lemmas))
+gerund_rows = sorted({l.replace("-", "_") for l in noun_senses if re.fullmatch(r"[a-z]+ing[-_][a-z]+", l)})
+
+# gerunds of activity verbs: "running socks" is a product, "growing tomatoes" a how-to
+ACTIVITY = {29, 33, 38, 42}  # verb.body, verb.competition, verb.motion, verb.stative
+verb_lex = {}
+for line in open(os.path.join(WN, "data.verb"), encoding="utf-8"):
+    if not line.startswith("  "):
+        f = line.split()
+        verb_lex[f[0]] = int(f[1])
+activity_rows = set()
+for verb, offs in loaded["verb"][1].items():
+    if not verb.isalpha() or not offs or not all(verb_lex[o] in ACTIVITY for o in offs[:2]):
+        continue
+    forms = {verb + "ing", verb[:-1] + "ing" if verb.endswith("e") else None, verb + verb[-1] + "ing"}
+    activity_rows |= {g for g in forms if g and g in common}
+activity_rows = sorted(activity_rows)
+
 HEADER = "# derived by derive.py from {}; do not edit by hand\n"
 with open(os.path.join(HERE, "synonyms.tsv"), "w") as f:
     f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
@@ -161,6 +231,15 @@ with open(os.path.join(HERE, "synonyms.tsv"), "w") as f:
 with open(os.path.join(HERE, "spelling.tsv"), "w") as f:
     f.write(HEADER.format("SCOWL word lists (Debian wamerican/wbritish 2020.12.07-2)"))
     f.write("\n".join(spell_rows) + "\n")
+with open(os.path.join(HERE, "synsets.txt"), "w") as f:
+    f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
+    f.write("\n".join(synset_rows) + "\n")
+with open(os.path.join(HERE, "activity_gerunds.txt"), "w") as f:
+    f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
+    f.write("\n".join(activity_rows) + "\n")
+with open(os.path.join(HERE, "gerund_compounds.txt"), "w") as f:
+    f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
+    f.write("\n".join(gerund_rows) + "\n")
 with open(os.path.join(HERE, "modifiers.txt"), "w") as f:
     f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
     f.write("\n".join(sorted(modifiers)) + "\n")
@@ -200,4 +279,5 @@ for w in sorted(real):
 with open(os.path.join(HERE, "words.bloom"), "wb") as f:
     f.write(bloom)
 
-print(len(real), "real words;", len(modifiers), "modifiers;", len(syn_rows), "synonym rows;", len(spell_rows), "spelling rows")
+print(len(real), "real words;", len(modifiers), "modifiers;", len(syn_rows), "synonym rows;", len(spell_rows), "spelling rows;",
+      len(synset_rows), "synset groups;", len(gerund_rows), "gerund compounds;", len(activity_rows), "activity gerunds")

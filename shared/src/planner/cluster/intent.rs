@@ -46,6 +46,46 @@ impl Intent {
     }
 }
 
+/// A generic keyword led by a gerund with its object ("growing tomatoes",
+/// "descaling espresso machine") is a how-to when the batch asks how to do
+/// it: some how-to or question keyword starts with the verb (its first
+/// content word) and shares another word ("how to grow tomatoes", "can you
+/// freeze potatoes" for "freezing potatoes", "how to clean sneakers" for
+/// "cleaning white sneakers"). Without that evidence it stays generic, as a
+/// gerund before a noun usually names what a thing is for ("camping chair"
+/// even next to "how to clean a camping chair", "running socks", "gaming
+/// laptop").
+pub fn gerunds_asked_how(docs: &[Vec<String>], intents: &mut [Intent]) {
+    use crate::planner::cluster::{is_stop_word, stem};
+    let content = |doc: &[String]| -> Vec<String> {
+        doc.iter().filter(|w| !is_stop_word(w) && !is_marker(w)).map(|w| stem(w)).collect()
+    };
+    let candidate = |doc: &[String], intent: Intent| {
+        intent == Intent::Generic && doc.len() > 1 && is_gerund(&doc[0]) && !is_function_word(&doc[1]) && !is_stop_word(&doc[1])
+    };
+    if !docs.iter().zip(intents.iter()).any(|(d, &i)| candidate(d, i)) {
+        return;
+    }
+    // (verb, another word) of every how-to or question keyword
+    let mut asked: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    for (doc, &intent) in docs.iter().zip(intents.iter()) {
+        if matches!(intent, Intent::HowTo | Intent::Question) {
+            let words = content(doc);
+            if let Some((verb, rest)) = words.split_first() {
+                asked.extend(rest.iter().filter(|w| *w != verb).map(|w| (verb.clone(), w.clone())));
+            }
+        }
+    }
+    for (doc, intent) in docs.iter().zip(intents.iter_mut()) {
+        if candidate(doc, *intent) {
+            let verb = stem(&doc[0]);
+            if content(&doc[1..]).into_iter().any(|w| asked.contains(&(verb.clone(), w))) {
+                *intent = Intent::HowTo;
+            }
+        }
+    }
+}
+
 /// Whether `w` is an intent marker (excluded from similarity features).
 pub fn is_marker(w: &str) -> bool {
     matches!(
@@ -146,13 +186,11 @@ pub fn classify(tokens: &[String]) -> Intent {
     if what_is || ["whats", "meaning", "definition", "define", "explained"].iter().any(|w| has(w)) {
         return Intent::Define;
     }
-    // "cleaning a …", and a gerund with its object ("descaling espresso
-    // machine", "growing tomatoes") unless the two name a thing: a noun
-    // compound ("washing machine", "washing up liquid") or an activity's
-    // gear ("running socks", "hiking boots")
+    // "cleaning a …", not the noun compound "washing up (liquid)";
+    // "growing tomatoes" is decided by the batch: see [`gerunds_asked_how`]
     let leading_gerund = n > 1
         && is_gerund(t[0])
-        && (is_function_word(t[1]) || !crate::planner::cluster::is_stop_word(t[1]))
+        && is_function_word(t[1])
         && !crate::planner::cluster::lexicon::lexicon().is_gerund_compound(t[0], t[1]);
     let compound_gerund = n > 1 && is_gerund(t[n - 1]) && !is_function_word(t[n - 2]) && !crate::planner::cluster::is_stop_word(t[n - 2]);
     if pair("best", "time") || pair("best", "way") {
@@ -186,6 +224,8 @@ mod tests {
             ("espresso machine", Intent::Generic),
             ("running shoes", Intent::Generic),
             ("running socks", Intent::Generic),
+            ("washing up liquid", Intent::Generic),
+            ("running a marathon", Intent::HowTo),
             ("hiking boots", Intent::Generic),
             ("best espresso machine", Intent::Commercial),
             ("espresso machine reviews", Intent::Commercial),
@@ -204,14 +244,11 @@ mod tests {
             ("can dogs eat grapes", Intent::Question),
             ("best time to visit paris", Intent::Question),
             ("trainers for running", Intent::Generic),
-            // a gerund with its object is a how-to, a noun compound is not
-            ("growing tomatoes", Intent::HowTo),
-            ("descaling espresso machine", Intent::HowTo),
-            ("running shoes", Intent::Generic),
+            // a gerund with its object: decided by the batch (below)
+            ("growing tomatoes", Intent::Generic),
             ("running socks", Intent::Generic),
-            ("hiking boots", Intent::Generic),
-            ("washing machine repair", Intent::Generic),
             ("washing up liquid", Intent::Generic),
+            ("running a marathon", Intent::HowTo),
             ("order of skincare products", Intent::Generic),
         ] {
             assert_eq!(of(kw), intent, "{kw}");
@@ -219,8 +256,37 @@ mod tests {
     }
 
     #[test]
+    fn a_gerund_with_its_object_is_a_how_to_where_the_batch_asks_how() {
+        let docs: Vec<Vec<String>> = [
+            "growing tomatoes",
+            "how to grow tomatoes",
+            "freezing potatoes",
+            "can you freeze potatoes",
+            "camping chair",
+            "how to clean a camping chair",
+            "running socks",
+            "descaling espresso machine",
+            "how to descale an espresso machine",
+            "growing peppers",
+            "cleaning white sneakers",
+            "how to clean sneakers",
+        ]
+        .iter()
+        .map(|k| k.split(' ').map(str::to_string).collect())
+        .collect();
+        let mut intents: Vec<Intent> = docs.iter().map(|d| classify(d)).collect();
+        gerunds_asked_how(&docs, &mut intents);
+        assert_eq!(intents[0], Intent::HowTo, "how to grow tomatoes is asked");
+        assert_eq!(intents[2], Intent::HowTo, "a question asks it too");
+        assert_eq!(intents[4], Intent::Generic, "the how-to's verb is clean: nobody asks how to camp a chair");
+        assert_eq!(intents[6], Intent::Generic);
+        assert_eq!(intents[7], Intent::HowTo);
+        assert_eq!(intents[9], Intent::Generic, "no other word in common: growing peppers is not asked");
+        assert_eq!(intents[10], Intent::HowTo, "a word in common is enough");
+    }
+
+    #[test]
     fn questions_link_as_how_tos_and_nothing_else_moves() {
-        assert_eq!(of("can you freeze potatoes").linked_as(), of("freezing potatoes").linked_as());
         assert_eq!(Intent::Question.linked_as(), Intent::HowTo);
         for i in [Intent::Generic, Intent::Compare, Intent::Local, Intent::Price, Intent::Buy, Intent::Define, Intent::HowTo, Intent::Commercial] {
             assert_eq!(i.linked_as(), i);

@@ -11,11 +11,9 @@
 //!   or more common words, whatever the rank of the sense, synsets sharing
 //!   a two-sense word grouped ("faucet spigot tap"); the grouping uses a
 //!   rare sense only on the batch's evidence ([`super::senses`]).
-//! - `lexicon/gerund_compounds.txt` and `lexicon/activity_gerunds.txt`,
-//!   from **WordNet 3.0**: noun compounds led by a gerund ("washing
-//!   machine") and the "-ing" forms of motion, competition, body and
-//!   stative verbs ("running", "hiking"), which tell "running socks" (a
-//!   thing) from "growing tomatoes" (a how-to).
+//! - `lexicon/gerund_compounds.txt`, from **WordNet 3.0**: noun compounds
+//!   led by a gerund ("washing up", "washing machine"): "washing up liquid"
+//!   is a thing, not a how-to like "washing a car".
 //! - `lexicon/spelling.tsv`, from the **SCOWL** word lists (Debian
 //!   `wbritish`/`wamerican`; licence in `lexicon/LICENSE-SCOWL`): British
 //!   spellings whose American form by the regular correspondences is an
@@ -34,7 +32,6 @@ const SPELLING: &str = include_str!("lexicon/spelling.tsv");
 const MODIFIERS: &str = include_str!("lexicon/modifiers.txt");
 const SYNSETS: &str = include_str!("lexicon/synsets.txt");
 const GERUND_COMPOUNDS: &str = include_str!("lexicon/gerund_compounds.txt");
-const ACTIVITY_GERUNDS: &str = include_str!("lexicon/activity_gerunds.txt");
 /// Bloom filter of real words (SCOWL lists and WordNet lemmas), by
 /// `lexicon/derive.py`: [`BLOOM_BITS`] bits, [`BLOOM_PROBES`] probes.
 const WORDS_BLOOM: &[u8] = include_bytes!("lexicon/words.bloom");
@@ -77,8 +74,6 @@ pub struct Lexicon {
     synsets: HashMap<&'static str, Vec<u32>>,
     /// Noun compounds led by a gerund ("running_shoe", "washing_machine").
     gerund_compounds: std::collections::HashSet<&'static str>,
-    /// "-ing" forms of activity verbs ("running", "hiking").
-    activity_gerunds: std::collections::HashSet<&'static str>,
 }
 
 fn rows(text: &'static str) -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -99,8 +94,7 @@ pub fn lexicon() -> &'static Lexicon {
                 synsets.entry(w).or_default().push(n as u32);
             }
         }
-        let activity_gerunds = ACTIVITY_GERUNDS.lines().filter(|l| !l.starts_with('#')).collect();
-        Lexicon { synonyms, phrases, spelling: rows(SPELLING).collect(), modifiers, gerund_compounds, activity_gerunds, synsets }
+        Lexicon { synonyms, phrases, spelling: rows(SPELLING).collect(), modifiers, gerund_compounds, synsets }
     })
 }
 
@@ -129,15 +123,10 @@ impl Lexicon {
         self.spelling.get(word).copied().unwrap_or(word)
     }
 
-    /// Whether `gerund next` names a thing rather than doing something to
-    /// `next`: a noun compound in WordNet ("washing machine", "washing up",
-    /// "running shoes"; `next` also tried in the singular), or a gerund of an
-    /// activity verb, which names what the thing is for ("running socks",
-    /// "hiking boots").
+    /// Whether `gerund next` is a noun compound in WordNet ("washing up",
+    /// "washing machine", "running shoes"; `next` also tried in the
+    /// singular): a thing, not doing something.
     pub fn is_gerund_compound(&self, gerund: &str, next: &str) -> bool {
-        if self.activity_gerunds.contains(gerund) {
-            return true;
-        }
         let join = |n: &str| self.gerund_compounds.contains(format!("{gerund}_{n}").as_str());
         join(next)
             || next.strip_suffix("ies").is_some_and(|s| join(&format!("{s}y")))
@@ -278,8 +267,8 @@ mod tests {
         let (jumper, sweater) = (lex.synsets("jumpers"), lex.synsets("sweater"));
         assert!(jumper.iter().any(|s| sweater.contains(s)), "a rare sense is listed (singular tried)");
         assert!(lex.synsets("qwzxv").is_empty());
-        assert!(lex.is_gerund_compound("washing", "machines") && lex.is_gerund_compound("running", "socks"));
-        assert!(!lex.is_gerund_compound("growing", "tomatoes"));
+        assert!(lex.is_gerund_compound("washing", "machines") && lex.is_gerund_compound("washing", "up"));
+        assert!(!lex.is_gerund_compound("washing", "a"));
         for w in ["expresso", "hummous", "strollr", "qwzxv"] {
             assert!(!lex.knows(w), "{w}");
         }

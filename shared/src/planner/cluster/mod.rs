@@ -1050,11 +1050,13 @@ pub fn group_keywords(items: &[ClusterInput], params: &ClusterParams) -> Groupin
         })
         .collect();
     variants::normalise_batch(&mut batch);
+    let mut classified: Vec<intent::Intent> = batch.iter().map(|t| intent::classify(t)).collect();
+    intent::gerunds_asked_how(&batch, &mut classified);
+    intents.extend(classified.iter().map(|i| i.linked_as() as u8));
     let mut sources: Vec<Vec<String>> = Vec::with_capacity(n);
     let mut concepts: Vec<Vec<(String, f32, u32)>> = batch
         .into_iter()
         .map(|tokens| {
-            intents.push(intent::classify(&tokens).linked_as() as u8);
             let content: Vec<String> =
                 tokens.iter().filter(|w| !is_stop_word(w) && !intent::is_marker(w)).cloned().collect();
             let content = if content.is_empty() { tokens.clone() } else { content };

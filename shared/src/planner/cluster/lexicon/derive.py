@@ -28,14 +28,9 @@ Outputs (next to this script):
                 ("jumper" as a sweater). Synsets sharing a word that has
                 exactly two noun senses are one group ("tap" and "faucet"
                 through "spigot"), up to MAX_GROUP words.
-  activity_gerunds.txt  "-ing" forms of verbs whose two most frequent
-                senses (or only one) are motion, competition, body or stative
-                verbs in WordNet's lexicographer files ("running", "hiking",
-                "swimming", "sleeping"): before a noun they name an activity
-                the thing is for ("running socks"), not a how-to.
-  gerund_compounds.txt  noun compounds led by a gerund ("running_shoe",
-                "washing_machine", "washing_up"): such a keyword is a thing,
-                not a how-to.
+  gerund_compounds.txt  noun compounds led by a gerund ("washing_up",
+                "washing_machine"): "washing up liquid" is a thing, not a
+                how-to like "washing a car".
   spelling.tsv  british<TAB>american  British spellings (in the British list,
                 not the American one) whose American form, by the regular
                 correspondences (-our/-or, -ise/-ize, -yse/-yze, -tre/-ter,
@@ -209,21 +204,6 @@ for root, lemmas in sorted(groups.items()):
         synset_rows.append(" ".join(lemmas))
 gerund_rows = sorted({l.replace("-", "_") for l in noun_senses if re.fullmatch(r"[a-z]+ing[-_][a-z]+", l)})
 
-# gerunds of activity verbs: "running socks" is a product, "growing tomatoes" a how-to
-ACTIVITY = {29, 33, 38, 42}  # verb.body, verb.competition, verb.motion, verb.stative
-verb_lex = {}
-for line in open(os.path.join(WN, "data.verb"), encoding="utf-8"):
-    if not line.startswith("  "):
-        f = line.split()
-        verb_lex[f[0]] = int(f[1])
-activity_rows = set()
-for verb, offs in loaded["verb"][1].items():
-    if not verb.isalpha() or not offs or not all(verb_lex[o] in ACTIVITY for o in offs[:2]):
-        continue
-    forms = {verb + "ing", verb[:-1] + "ing" if verb.endswith("e") else None, verb + verb[-1] + "ing"}
-    activity_rows |= {g for g in forms if g and g in common}
-activity_rows = sorted(activity_rows)
-
 HEADER = "# derived by derive.py from {}; do not edit by hand\n"
 with open(os.path.join(HERE, "synonyms.tsv"), "w") as f:
     f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
@@ -234,9 +214,6 @@ with open(os.path.join(HERE, "spelling.tsv"), "w") as f:
 with open(os.path.join(HERE, "synsets.txt"), "w") as f:
     f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
     f.write("\n".join(synset_rows) + "\n")
-with open(os.path.join(HERE, "activity_gerunds.txt"), "w") as f:
-    f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
-    f.write("\n".join(activity_rows) + "\n")
 with open(os.path.join(HERE, "gerund_compounds.txt"), "w") as f:
     f.write(HEADER.format("WordNet 3.0 (Debian wordnet-base 1:3.0-37)"))
     f.write("\n".join(gerund_rows) + "\n")
@@ -280,4 +257,4 @@ with open(os.path.join(HERE, "words.bloom"), "wb") as f:
     f.write(bloom)
 
 print(len(real), "real words;", len(modifiers), "modifiers;", len(syn_rows), "synonym rows;", len(spell_rows), "spelling rows;",
-      len(synset_rows), "synset groups;", len(gerund_rows), "gerund compounds;", len(activity_rows), "activity gerunds")
+      len(synset_rows), "synset groups;", len(gerund_rows), "gerund compounds")
